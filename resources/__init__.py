@@ -1,0 +1,1 @@
+"""Files shipped with Logline: prompts, the sample script, icons, the stylesheet."""
