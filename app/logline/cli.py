@@ -1,0 +1,277 @@
+"""Command-line interface: ``logline summarize``, ``logline models ...``, ``logline gui``.
+
+Output contract: the summary (the product) goes to stdout, token by token; progress, notices and
+the final statistics line go to stderr, so ``logline summarize x.pdf > x.md`` does the right thing.
+Exit codes: 0 success, 1 error, 2 bad usage, 130 interrupted (Ctrl+C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from logline import __version__
+
+log = logging.getLogger("logline.cli")
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def configure_logging(verbose: int) -> None:
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    # Local folders only: never let a library phone home while we load or run a model.
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="logline",
+        description="Summarize screenplays and documents with local LLMs. "
+        "Run without arguments to open the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"logline {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    summarize = commands.add_parser("summarize", help="stream a summary of a document to stdout")
+    summarize.add_argument("file", type=Path, help="Fountain, PDF or plain-text file")
+    summarize.add_argument("--model", help="installed model id (default: the embedded model)")
+    summarize.add_argument("--max-tokens", type=int, default=None, help="longest summary (tokens)")
+    summarize.add_argument("--temperature", type=float, default=None)
+    summarize.add_argument("--seed", type=int, default=None)
+    summarize.add_argument("--password", help="password of an encrypted PDF")
+
+    gui = commands.add_parser("gui", help="open the app window (the default without arguments)")
+    gui.add_argument("files", nargs="*", type=Path, help="documents to open")
+
+    models = commands.add_parser("models", help="list and import models")
+    model_commands = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    listing = model_commands.add_parser("list", help="installed models")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    importing = model_commands.add_parser("import", help="import a GGUF file (llama family)")
+    importing.add_argument("file", type=Path)
+    importing.add_argument("--id", dest="model_id", help="id for the model (default: file name)")
+    importing.add_argument("--name", help="display name")
+    importing.add_argument("--force", action="store_true", help="replace a model with this id")
+    importing.add_argument("--json", action="store_true", help="machine-readable output")
+    model_commands.add_parser(
+        "install-default", help="install the embedded default model (done by `make setup`)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose)
+    try:
+        if args.command == "summarize":
+            return cmd_summarize(args)
+        if args.command == "models":
+            return cmd_models(args)
+        if args.command in (None, "gui"):
+            from logline.ui.launch import launch_gui
+
+            return launch_gui([str(f) for f in getattr(args, "files", [])])
+    except KeyboardInterrupt:
+        print("\nInterrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    parser.error(f"unknown command {args.command!r}")
+    return EXIT_USAGE
+
+
+def _fail(message: str) -> int:
+    print(f"logline: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+# -- models ------------------------------------------------------------------------------------
+def cmd_models(args: argparse.Namespace) -> int:
+    from logline.models.errors import ModelError
+
+    try:
+        if args.models_command == "list":
+            return _models_list(args.json)
+        if args.models_command == "import":
+            return _models_import(args)
+        if args.models_command == "install-default":
+            from logline.models.registry import ensure_embedded_model
+
+            model = ensure_embedded_model()
+            print(f"Default model ready: {model.manifest.display_name} ({model.path})")
+            return EXIT_OK
+    except ModelError as exc:
+        return _fail(str(exc))
+    return EXIT_USAGE
+
+
+def _model_json(model: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return {
+        **asdict(model.manifest),
+        "path": str(model.path),
+        "default": model.is_default,
+        "size_bytes": model.size_on_disk(),
+    }
+
+
+def _models_list(as_json: bool) -> int:
+    from logline.models.registry import installed_models
+
+    models = installed_models()
+    if as_json:
+        print(json.dumps([_model_json(m) for m in models], indent=2))
+        return EXIT_OK
+    if not models:
+        print("No models installed. Run `logline models install-default` or `make setup`.")
+        return EXIT_OK
+    for model in models:
+        mark = "*" if model.is_default else " "
+        size = model.size_on_disk() / 2**20
+        m = model.manifest
+        print(
+            f"{mark} {m.model_id:36} {m.quantization or m.format:12} {size:8.0f} MiB  "
+            f"{m.display_name}"
+        )
+    print("(* = default)")
+    return EXIT_OK
+
+
+def _models_import(args: argparse.Namespace) -> int:
+    from logline import paths
+    from logline.models.gguf_import import import_gguf
+    from logline.models.registry import installed_models
+
+    def progress(stage: str, fraction: float) -> None:
+        if not args.json:
+            print(f"\r{stage}… {fraction:4.0%}   ", end="", file=sys.stderr, flush=True)
+
+    manifest = import_gguf(
+        args.file,
+        paths.models_dir(),
+        model_id=args.model_id,
+        display_name=args.name,
+        overwrite=args.force,
+        progress=progress,
+    )
+    if not args.json:
+        print(file=sys.stderr)
+    model = next(m for m in installed_models() if m.model_id == manifest.model_id)
+    if args.json:
+        print(json.dumps(_model_json(model), indent=2))
+    else:
+        print(f"Imported {args.file.name} as {manifest.model_id} ({model.path})")
+    return EXIT_OK
+
+
+# -- summarize ---------------------------------------------------------------------------------
+def cmd_summarize(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from logline.documents import DocumentError, load
+    from logline.engine import (
+        CancelToken,
+        Finished,
+        ModelLoaded,
+        Notice,
+        PromptProgress,
+        TokenText,
+    )
+    from logline.engine.worker import EngineThread
+    from logline.models.errors import ModelError
+    from logline.models.registry import default_model_id, ensure_embedded_model, find_model
+    from logline.summarize import run_summary
+    from logline.summarize.single_pass import SUMMARY_SAMPLING
+
+    try:
+        document = load(args.file, password=args.password)
+    except DocumentError as exc:
+        return _fail(str(exc))
+    sampling = SUMMARY_SAMPLING
+    overrides = {
+        "max_tokens": args.max_tokens,
+        "temperature": args.temperature,
+        "seed": args.seed,
+    }
+    try:
+        sampling = replace(sampling, **{k: v for k, v in overrides.items() if v is not None})
+    except ValueError as exc:
+        return _fail(str(exc))
+
+    worker = EngineThread()
+    cancel = CancelToken()
+
+    def job(engine: Any, token: CancelToken, emit: Any) -> None:
+        if args.model in (None, default_model_id()):
+            model = ensure_embedded_model()
+        else:
+            model = find_model(args.model)
+        emit(engine.load(model.model_id, model.path))
+        run_summary(engine, document, token, emit, sampling)
+
+    interactive = sys.stderr.isatty()
+    finished: Finished | None = None
+    wrote_text = False
+    events = worker.stream(job, cancel)
+    while True:
+        try:
+            event = next(events, None)
+        except KeyboardInterrupt:
+            if cancel.cancelled:
+                raise
+            cancel.cancel()
+            print("\nStopping…", file=sys.stderr)
+            continue
+        if event is None:
+            break
+        if isinstance(event, ModelLoaded):
+            log.info("Model %s loaded (%s)", event.model_id, event.precision)
+        elif isinstance(event, Notice):
+            print(f"Note: {event.message}", file=sys.stderr)
+        elif isinstance(event, PromptProgress):
+            _print_progress(event, interactive)
+        elif isinstance(event, TokenText):
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+            wrote_text = True
+        elif isinstance(event, Finished):
+            finished = event
+    worker.close()
+    if wrote_text:
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    if finished is None:
+        return _fail("the engine stopped without a result")
+    if finished.error is not None:
+        if isinstance(finished.error, (ModelError, DocumentError, ValueError)):
+            return _fail(str(finished.error))
+        return _fail(f"generation failed: {finished.error}")
+    if finished.stats is not None:
+        print(f"[{finished.reason}] {finished.stats.one_line()}", file=sys.stderr)
+    return EXIT_INTERRUPTED if finished.reason == "stopped" else EXIT_OK
+
+
+def _print_progress(event: Any, interactive: bool) -> None:
+    if event.total <= 0:
+        return
+    if interactive:
+        end = "\n" if event.done >= event.total - 1 else ""
+        print(
+            f"\rReading the document: {event.done:,}/{event.total:,} tokens "
+            f"({event.done / event.total:.0%})",
+            end=end,
+            file=sys.stderr,
+            flush=True,
+        )
+    elif event.done == 0 or event.done >= event.total - 1:
+        print(f"Reading the document: {event.done:,}/{event.total:,} tokens", file=sys.stderr)
