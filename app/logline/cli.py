@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    launch_gui: Callable[[list[str]], int] | None = None,
+) -> int:
+    """Run the CLI. ``launch_gui`` opens the window (``logline.__main__`` passes the Qt one; the
+    CLI itself never imports Qt)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
@@ -79,8 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "models":
             return cmd_models(args)
         if args.command in (None, "gui"):
-            from logline.ui.launch import launch_gui
-
+            if launch_gui is None:
+                return _fail("this entry point has no window; run `logline` or `python -m logline`")
             return launch_gui([str(f) for f in getattr(args, "files", [])])
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)

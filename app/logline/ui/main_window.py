@@ -1,0 +1,269 @@
+"""The main window: open a document, pick a model, stream its summary, stop it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QVBoxLayout, QWidget
+
+from logline.documents import Document, DocumentError, load
+from logline.engine.events import Finished, ModelLoaded
+from logline.engine.sampling import SamplingParams
+from logline.ui.banner import Banner
+from logline.ui.document_view import DocumentView
+from logline.ui.engine_worker import EngineHost
+from logline.ui.pane import Pane
+from logline.ui.status_panel import StatusPanel
+from logline.ui.summary_view import SummaryView
+from logline.ui.toolbar import MainToolBar
+
+log = logging.getLogger(__name__)
+
+APP_TITLE = "Logline"
+OPEN_FILTER = "Documents (*.fountain *.spmd *.pdf *.txt *.md);;All files (*)"
+FINISH_LABELS = {
+    "done": "Summary complete",
+    "length": "Summary reached its length limit",
+    "stopped": "Stopped",
+    "error": "Summary failed",
+}
+
+
+class MainWindow(QMainWindow):
+    """``model_override`` (id, folder) selects an explicit model, e.g. a tiny one in tests;
+    ``sampling`` replaces the summary's default sampling parameters."""
+
+    def __init__(
+        self,
+        *,
+        model_override: tuple[str, Path] | None = None,
+        sampling: SamplingParams | None = None,
+        host: EngineHost | None = None,
+    ) -> None:
+        super().__init__()
+        self.document: Document | None = None
+        self._sampling = sampling
+        self._generating = False
+        self._model_label = ""
+        self.host = host or EngineHost(self)
+        self.setWindowTitle(APP_TITLE)
+        self.setAcceptDrops(True)
+        self.resize(1200, 780)
+        self._build_toolbar()
+        self._build_central()
+        self.status = StatusPanel(self.statusBar())
+        self._connect_engine()
+        if model_override is not None:
+            self.set_model(*model_override)
+        self._update_actions()
+
+    # -- construction ----------------------------------------------------------------------
+    def _build_toolbar(self) -> None:
+        self.toolbar = MainToolBar(self)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
+        self.open_action = self.toolbar.open_action
+        self.summarize_action = self.toolbar.summarize_action
+        self.stop_action = self.toolbar.stop_action
+        self.model_picker = self.toolbar.model_picker
+        self.open_action.triggered.connect(self.open_dialog)
+        self.summarize_action.triggered.connect(self.summarize)
+        self.stop_action.triggered.connect(self.stop)
+
+    def _build_central(self) -> None:
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(12, 12, 12, 12)
+        layout.setSpacing(0)
+        self.banner = Banner(central)
+        layout.addWidget(self.banner)
+        self.document_view = DocumentView()
+        self.summary_view = SummaryView()
+        doc_pane = Pane("Document", self.document_view)
+        sum_pane = Pane("Summary", self.summary_view)
+        self.document_detail, self.summary_detail = doc_pane.detail, sum_pane.detail
+        self.document_detail.setText("No document open")
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, central)
+        self.splitter.setHandleWidth(12)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(doc_pane)
+        self.splitter.addWidget(sum_pane)
+        self.splitter.setSizes([600, 600])
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+    def _connect_engine(self) -> None:
+        host = self.host
+        host.promptProgress.connect(self._on_prompt_progress)
+        host.tokens.connect(self._on_tokens)
+        host.finished.connect(self._on_finished)
+        host.failed.connect(self._on_failed)
+        host.notice.connect(self._on_notice)
+        host.status.connect(self._on_status)
+        host.modelLoaded.connect(self._on_model_loaded)
+
+    # -- public API ------------------------------------------------------------------------
+    def set_model(self, model_id: str, path: Path, display_name: str = "") -> None:
+        """Use an explicit model folder instead of an installed model."""
+        self.model_picker.set_model(model_id, Path(path), display_name)
+
+    @property
+    def generating(self) -> bool:
+        return self._generating
+
+    def open_files(self, paths: Iterable[str | Path]) -> bool:
+        """Open the first of ``paths`` (one document at a time, for now)."""
+        for path in paths:
+            return self.open_file(path)
+        return False
+
+    def open_file(self, path: str | Path) -> bool:
+        """Load ``path`` and show it; on failure, say why and keep the current document."""
+        path = Path(path)
+        if self._generating:
+            self.status.message("Stop the summary before opening another file.", 5000)
+            return False
+        try:
+            document = load(path)
+        except DocumentError as exc:
+            log.info("Could not open %s: %s", path.name, type(exc).__name__)
+            self.show_error(str(exc))
+            return False
+        self.document = document
+        self.banner.dismiss()
+        self.document_view.show_text(document.text)
+        self.summary_view.start()
+        self.summary_detail.clear()
+        self.status.set_stats("")
+        pages = len(document.pages)
+        page_text = f"{pages:,} page{'s' if pages != 1 else ''} · " if pages else ""
+        words = document.word_count
+        self.document_detail.setText(
+            f"{document.title} · {page_text}{words:,} word{'s' if words != 1 else ''} · {path.name}"
+        )
+        self.setWindowTitle(f"{APP_TITLE} — {document.title}")
+        self.status.message(f"Opened {path.name}", 5000)
+        self._update_actions()
+        return True
+
+    def show_error(self, message: str) -> None:
+        """The one place errors are shown: the banner and the status bar (never modal)."""
+        self.banner.show_message(message, "error")
+        self.status.message(message, 10000)
+
+    @Slot()
+    def open_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Open a document", "", OPEN_FILTER)
+        if files:
+            self.open_files(files)
+
+    @Slot()
+    def summarize(self) -> None:
+        choice = self.model_picker.choice()
+        if self.document is None or self._generating or choice is None:
+            return
+        self.banner.dismiss()
+        self.summary_view.start(waiting="Reading the document…")
+        self.status.set_stats("")
+        self._model_label = choice.label
+        self.summary_detail.setText(choice.label)
+        self._set_generating(True)
+        self.status.message("Starting…")
+        self.host.summarize(self.document, choice, self._sampling)
+
+    @Slot()
+    def stop(self) -> None:
+        if self._generating:
+            self.host.cancel()
+            self.status.message("Stopping…")
+
+    # -- engine events (all on the GUI thread) ---------------------------------------------
+    @Slot(int, int)
+    def _on_prompt_progress(self, done: int, total: int) -> None:
+        self.status.show_progress(done, total)
+
+    @Slot(str)
+    def _on_tokens(self, text: str) -> None:
+        if self.status.reading:
+            self.status.hide_progress()
+            self.status.message("Writing the summary…")
+        self.summary_view.append_tokens(text)
+
+    @Slot(object)
+    def _on_finished(self, finished: Finished) -> None:
+        self.summary_view.finish()
+        failed = finished.reason == "error"
+        self.summary_view.setPlaceholderText("" if failed else "No summary was written.")
+        self.status.hide_progress()
+        self._set_generating(False)
+        label = FINISH_LABELS.get(finished.reason, finished.reason)
+        if finished.reason != "error":  # an error's own message stays in the status bar
+            self.status.message("")
+        stats = finished.stats
+        self.status.set_stats(f"{label} — {stats.one_line()}" if stats else label)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self.show_error(message)
+
+    @Slot(str)
+    def _on_notice(self, message: str) -> None:
+        self.banner.show_message(message, "notice")
+
+    @Slot(str)
+    def _on_status(self, message: str) -> None:
+        self.status.message(message)
+
+    @Slot(object)
+    def _on_model_loaded(self, event: ModelLoaded) -> None:
+        log.info("Model %s ready (%s)", event.model_id, event.precision)
+        choice = self.model_picker.choice()
+        if choice is not None and choice.path is None:  # e.g. the embedded model, now installed
+            self.model_picker.refresh()
+            choice = self.model_picker.choice()
+            self._model_label = choice.label if choice else self._model_label
+        self.summary_detail.setText(f"{self._model_label} · {event.precision}")
+
+    # -- state -----------------------------------------------------------------------------
+    def _set_generating(self, generating: bool) -> None:
+        self._generating = generating
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        busy = self._generating
+        self.summarize_action.setEnabled(self.document is not None and not busy)
+        self.stop_action.setEnabled(busy)
+        self.open_action.setEnabled(not busy)
+        self.model_picker.setEnabled(not busy)
+
+    # -- drag and drop ---------------------------------------------------------------------
+    @staticmethod
+    def _local_files(event: QDragEnterEvent | QDropEvent) -> list[Path]:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return []
+        return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._local_files(event) and not self._generating:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragEnterEvent) -> None:  # type: ignore[override]
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = self._local_files(event)
+        if not files:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.open_files(files)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.host.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,41 @@
+"""GUI test fixtures: a check that no test leaves a QThread running.
+
+``tiny_model_dir``, the offscreen Qt platform and the per-test ``LOGLINE_HOME`` come from
+tests/conftest.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import QThread
+
+
+@pytest.fixture(autouse=True)
+def _no_dangling_qthreads(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail any test that leaves a QThread running (then stop it, so the next test is clean)."""
+    started: list[QThread] = []
+    original_start = QThread.start
+
+    def recording_start(self: QThread, *args: object, **kwargs: object) -> None:
+        started.append(self)
+        original_start(self, *args, **kwargs)
+
+    monkeypatch.setattr(QThread, "start", recording_start)
+    yield
+    from logline.ui.engine_worker import running_engine_threads
+
+    running: list[QThread] = []
+    for thread in [*started, *running_engine_threads()]:
+        try:
+            if thread.isRunning() and thread not in running:
+                running.append(thread)
+        except RuntimeError:  # the C++ object is gone, so is the thread
+            continue
+    names = [thread.objectName() or repr(thread) for thread in running]
+    for thread in running:
+        thread.quit()
+        thread.wait(10_000)
+    if names:
+        pytest.fail(f"QThread(s) still running after the test: {names}")

@@ -1,0 +1,47 @@
+"""Token batching and the Markdown render of the summary pane."""
+
+from __future__ import annotations
+
+import pytest
+
+from logline.ui.summary_view import SummaryView
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def view(qtbot) -> SummaryView:
+    view = SummaryView()
+    qtbot.addWidget(view)
+    return view
+
+
+def test_tokens_are_batched_into_one_repaint(qtbot, view: SummaryView) -> None:
+    changes: list[int] = []
+    view.document().contentsChange.connect(lambda _pos, _removed, added: changes.append(added))
+    words = [f"word{i} " for i in range(500)]
+    for word in words:
+        view.append_tokens(word)
+    assert view.toPlainText() == ""  # nothing painted while tokens keep coming
+    assert view.text == "".join(words)
+    qtbot.waitUntil(lambda: view.toPlainText() == "".join(words), timeout=2000)
+    inserts = [added for added in changes if added > 1]  # format-only changes add nothing
+    assert inserts == [len("".join(words))], changes
+
+
+def test_finish_renders_markdown(view: SummaryView) -> None:
+    view.start()
+    for piece in ["# Logline\n\n", "A **writer** ", "fights.\n\n", "- one\n", "- two\n"]:
+        view.append_tokens(piece)
+    view.finish()
+    plain = view.toPlainText()
+    assert "#" not in plain and "**" not in plain
+    assert "A writer fights." in plain
+    assert view.document().toMarkdown().count("- ") >= 1 or "one" in plain
+
+
+def test_start_clears_text_and_pending_tokens(view: SummaryView) -> None:
+    view.append_tokens("old")
+    view.start()
+    view.flush()
+    assert view.text == "" and view.toPlainText() == ""
