@@ -482,3 +482,13 @@ def test_corpus_txt() -> None:
 def test_corpus_final_draft_is_unsupported() -> None:
     with pytest.raises(UnsupportedFormatError, match="Final Draft"):
         load(corpus_file("fdx/troubled-sleep.finaldraft.fdx"))
+
+
+@pytest.mark.parametrize(
+    "head", [b"PK\x03\x04garbage", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest", b"\x1f\x8bzz"]
+)
+def test_small_container_files_are_refused_not_read_as_text(tmp_path: Path, head: bytes) -> None:
+    path = tmp_path / "script.docx"
+    path.write_bytes(head)
+    with pytest.raises(UnsupportedFormatError, match="not a format Logline reads"):
+        load(path)

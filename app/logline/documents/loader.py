@@ -87,6 +87,9 @@ def load(
     return document
 
 
+_BINARY_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\x1f\x8b")
+
+
 def _sniff(head: bytes, path: Path) -> Literal["pdf", "text"]:
     """Classify a file by its first bytes (and suffix), raising for formats that are not read."""
     suffix = path.suffix.lower()
@@ -109,7 +112,8 @@ def _sniff(head: bytes, path: Path) -> Literal["pdf", "text"]:
         )
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text carries NUL bytes
         return "text"
-    if b"\x00" in head or start.startswith(b"{\\rtf"):
+    # NUL bytes, RTF, and container formats (zip: .docx/.pages/.fadein; OLE2: .doc; gzip)
+    if b"\x00" in head or start.startswith((b"{\\rtf", *_BINARY_MAGIC)):
         raise UnsupportedFormatError(
             f'"{path.name}" is not a format Logline reads. {_SUPPORTED}', path=path
         )

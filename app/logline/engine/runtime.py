@@ -82,6 +82,10 @@ class Engine:
         if self._loaded is not None and self._loaded.path == path:
             loaded = self._loaded
             return ModelLoaded(loaded.model_id, 0.0, loaded.precision, loaded.context_length)
+        # mlx-lm treats a path that does not exist as a Hugging Face repo id and would go to the
+        # network for it: refuse here instead.
+        if not (path / "config.json").is_file():
+            raise FileNotFoundError(f"No model folder at {path} (config.json is missing)")
         self.unload()
         mx = import_mlx()
         from mlx_lm import load as mlx_load
@@ -122,8 +126,12 @@ class Engine:
         self._check_thread()
         tokenizer = self._require_model().tokenizer
         if getattr(tokenizer, "chat_template", None):
-            ids = tokenizer.apply_chat_template(list(messages), add_generation_prompt=True)
-            return list(ids)
+            # Render to text, then encode: the return type of tokenize=True differs across
+            # transformers versions (a list, or a BatchEncoding since transformers 5).
+            text = tokenizer.apply_chat_template(
+                list(messages), add_generation_prompt=True, tokenize=False
+            )
+            return list(tokenizer.encode(text, add_special_tokens=False))
         text = "\n\n".join(m["content"] for m in messages)
         return list(tokenizer.encode(text))
 
