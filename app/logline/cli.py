@@ -233,8 +233,10 @@ def cmd_summarize(args: argparse.Namespace) -> int:
         try:
             event = next(events, None)
         except KeyboardInterrupt:
-            if cancel.cancelled:
-                raise
+            if cancel.cancelled:  # a second Ctrl+C: leave now, without waiting for the engine
+                print("\nInterrupted.", file=sys.stderr, flush=True)
+                sys.stdout.flush()
+                os._exit(EXIT_INTERRUPTED)
             cancel.cancel()
             print("\nStopping…", file=sys.stderr)
             continue

@@ -70,8 +70,10 @@ def choose_cpu_precision(model: Any, config: dict[str, Any]) -> str | None:
     from mlx_lm.utils import dequantize_model
 
     quantized = bool(_quantized_modules(model))
+    # Upcast first: scales and biases become float32, so dequantized weights are exact rather
+    # than rounded through float16.
+    model.set_dtype(mx.float32)
     if quantized:
         dequantize_model(model)
-    model.set_dtype(mx.float32)
     source = "dequantized" if quantized else "upcast"
     return f"float32 ({source} for CPU, {size / 2**20:.0f} MiB)"

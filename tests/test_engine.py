@@ -1,0 +1,179 @@
+"""The engine on a tiny random llama: streaming, stats, cancel, stop strings, thread ownership."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from logline.engine import (
+    CancelToken,
+    Finished,
+    GenerationStats,
+    PromptProgress,
+    SamplingParams,
+    TokenText,
+)
+from logline.engine.runtime import Engine, GenerationRequest
+from logline.engine.worker import EngineThread
+
+
+@pytest.fixture(scope="module")
+def worker(tiny_model_dir: Path):
+    thread = EngineThread(Engine(prefill_step=64))
+    thread.call(lambda engine: engine.load("tiny", tiny_model_dir))
+    yield thread
+    thread.close()
+
+
+def _collect(worker: EngineThread, request: GenerationRequest, cancel: CancelToken | None = None):
+    events = list(
+        worker.stream(lambda e, c, emit: e.generate(request, c, emit), cancel or CancelToken())
+    )
+    text = "".join(e.text for e in events if isinstance(e, TokenText))
+    finished = [e for e in events if isinstance(e, Finished)]
+    assert len(finished) == 1, events
+    return events, text, finished[0]
+
+
+PROMPT = [{"role": "user", "content": "The quick brown fox jumps over the lazy dog. " * 3}]
+
+
+def test_streams_tokens_and_reports_stats(worker: EngineThread) -> None:
+    request = GenerationRequest(messages=PROMPT, sampling=SamplingParams(max_tokens=12))
+    events, _text, finished = _collect(worker, request)
+    assert finished.reason in ("length", "done")
+    assert finished.error is None
+    stats = finished.stats
+    assert isinstance(stats, GenerationStats)
+    assert stats.prompt_tokens > 10
+    assert 1 <= stats.generation_tokens <= 12
+    assert stats.peak_memory_bytes > 0
+    assert any(isinstance(e, TokenText) for e in events)
+    progress = [e for e in events if isinstance(e, PromptProgress)]
+    assert progress[0].done == 0 and progress[-1].done == stats.prompt_tokens - 1
+    assert "tok/s" in stats.one_line()
+
+
+def test_greedy_output_matches_raw_mlx_lm(worker: EngineThread) -> None:
+    """Logline's prefill (body only, chunked) + decode gives the same text as mlx-lm itself."""
+    n = 24
+
+    def raw(engine: Engine) -> tuple[list[int], str]:
+        from mlx_lm import stream_generate
+
+        loaded = engine.loaded
+        ids = engine.render_prompt(PROMPT * 4)
+        text = "".join(
+            r.text for r in stream_generate(loaded.model, loaded.tokenizer, ids, max_tokens=n)
+        )
+        return ids, text
+
+    ids, expected = worker.call(raw)
+    assert len(ids) > 64  # more than one prefill chunk
+    request = GenerationRequest(prompt_tokens=ids, sampling=SamplingParams(max_tokens=n))
+    _, ours, finished = _collect(worker, request)
+    assert finished.stats.generation_tokens == n
+    assert ours == expected
+    assert len(ours) > 0
+
+
+def test_seeded_sampling_is_deterministic(worker: EngineThread) -> None:
+    sampling = SamplingParams(temperature=1.0, top_p=0.95, max_tokens=16, seed=1234)
+    request = GenerationRequest(messages=PROMPT, sampling=sampling)
+    _, first, _ = _collect(worker, request)
+    _, second, _ = _collect(worker, request)
+    assert first == second
+    other = GenerationRequest(
+        messages=PROMPT, sampling=SamplingParams(temperature=1.0, max_tokens=16, seed=99)
+    )
+    _, third, _ = _collect(worker, other)
+    assert third != first
+
+
+def test_cancel_during_prefill_returns_quickly(worker: EngineThread) -> None:
+    long_prompt = [{"role": "user", "content": "word " * 1500}]
+    request = GenerationRequest(messages=long_prompt, sampling=SamplingParams(max_tokens=50))
+    cancel = CancelToken()
+    stopped_at = None
+    finished = None
+    for event in worker.stream(lambda e, c, emit: e.generate(request, c, emit), cancel):
+        if isinstance(event, PromptProgress) and event.done > 0 and stopped_at is None:
+            cancel.cancel()
+            stopped_at = time.perf_counter()
+        if isinstance(event, Finished):
+            finished = event
+            latency = time.perf_counter() - stopped_at
+    assert finished is not None and finished.reason == "stopped"
+    assert finished.stats.generation_tokens == 0
+    assert latency < 0.5
+
+
+def test_cancel_during_decode_keeps_partial_text(worker: EngineThread) -> None:
+    request = GenerationRequest(messages=PROMPT, sampling=SamplingParams(max_tokens=400))
+    cancel = CancelToken()
+    pieces: list[str] = []
+    finished = None
+    stopped_at = 0.0
+    for event in worker.stream(lambda e, c, emit: e.generate(request, c, emit), cancel):
+        if isinstance(event, TokenText):
+            pieces.append(event.text)
+            if len(pieces) == 5:
+                cancel.cancel()
+                stopped_at = time.perf_counter()
+        if isinstance(event, Finished):
+            finished = event
+    assert finished is not None and finished.reason == "stopped"
+    assert time.perf_counter() - stopped_at < 0.5
+    assert 5 <= len(pieces) < 400
+    assert finished.stats.generation_tokens >= 5
+
+
+def test_stop_strings_end_generation_and_are_not_emitted(worker: EngineThread) -> None:
+    request = GenerationRequest(messages=PROMPT, sampling=SamplingParams(max_tokens=40))
+    _, text, _ = _collect(worker, request)
+    assert len(text) > 6
+    marker = text[3:6]
+    stopping = GenerationRequest(
+        messages=PROMPT, sampling=SamplingParams(max_tokens=40, stop_strings=(marker,))
+    )
+    _, cut, finished = _collect(worker, stopping)
+    assert finished.reason == "done"
+    assert marker not in cut
+    assert text.startswith(cut)
+
+
+def test_engine_refuses_a_second_thread(worker: EngineThread) -> None:
+    errors: list[BaseException] = []
+
+    def other_thread() -> None:
+        try:
+            worker.engine.count_tokens("hello")
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    thread.join()
+    assert errors and "second thread" in str(errors[0])
+
+
+def test_a_failing_job_becomes_an_error_event(worker: EngineThread) -> None:
+    def broken(engine: Engine, cancel: CancelToken, emit) -> None:
+        raise ValueError("bad request")
+
+    events = list(worker.stream(broken, CancelToken()))
+    assert isinstance(events[-1], Finished)
+    assert events[-1].reason == "error"
+    assert isinstance(events[-1].error, ValueError)
+
+
+def test_sampling_params_are_validated() -> None:
+    with pytest.raises(ValueError):
+        SamplingParams(temperature=-1)
+    with pytest.raises(ValueError):
+        SamplingParams(max_tokens=0)
+    with pytest.raises(ValueError):
+        SamplingParams(top_p=1.5)

@@ -1,0 +1,318 @@
+"""Generate tiny, random llama-family models for tests (plain functions, no fixtures).
+
+``write_tiny_llama_gguf`` writes a GGUF file the way llama.cpp's converter lays one out: the
+``llama`` architecture, every metadata key Logline's importer reads, a small byte-level BPE
+vocabulary (the 256 GPT-2 byte tokens, merges learned from a short English text, ChatML control
+tokens) and random weights in the requested ggml tensor type. ``make_tiny_mlx_model`` imports such a
+file with Logline's own importer: the fast path most tests use.
+
+Weights are stored in GGUF layout: Q and K rows already carry llama.cpp's permutation, so the model
+they describe applies RoPE to adjacent pairs ("traditional" RoPE), as llama.cpp does.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import lru_cache
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
+ENDOFTEXT_ID, IM_START_ID, IM_END_ID = 0, 1, 2
+BOS_ID, EOS_ID = IM_START_ID, IM_END_ID
+
+CHATML_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+
+TRAINING_TEXT = """\
+The writer sat at the kitchen table and read the script again. Every scene had a reason to be
+there, and every line of dialogue had to earn its place on the page. She wrote notes in the margin:
+the opening is slow, the second act loses the thread, the ending works. Then she read it one more
+time, out loud, the way an actor would, and she heard where the words were wrong.
+A logline is one sentence that tells the story: who wants what, and what stands in the way. It is
+the first thing a reader sees and the last thing they remember. Writing a good one is harder than it
+looks, because the writer has to know what the story is about before the story is finished.
+In 2024 the studio read 1,250 scripts and bought 3 of them. The readers wrote a summary of each one,
+with the characters, the setting and the themes, and they gave every script a score from 1 to 10.
+The best stories were simple: a father and a son, a town by the river, a promise that was broken.
+"""
+
+GGUF_TENSOR_TYPES = ("F32", "F16", "Q4_0", "Q4_1", "Q8_0")
+OUTPUT_NORM_GAIN = 0.2
+
+
+def bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's reversible byte -> printable character map used by byte-level BPE vocabularies."""
+    printable = (
+        list(range(ord("!"), ord("~") + 1))
+        + list(range(ord("¡"), ord("¬") + 1))
+        + list(range(ord("®"), ord("ÿ") + 1))
+    )
+    chars = list(printable)
+    extra = 0
+    for byte in range(256):
+        if byte not in printable:
+            printable.append(byte)
+            chars.append(256 + extra)
+            extra += 1
+    return {byte: chr(char) for byte, char in zip(printable, chars, strict=True)}
+
+
+def byte_level(text: str) -> str:
+    """``text`` spelled in the byte-level alphabet (e.g. "\\n" -> "Ċ", " " -> "Ġ")."""
+    table = bytes_to_unicode()
+    return "".join(table[b] for b in text.encode("utf-8"))
+
+
+def _pretokenize(text: str) -> list[str]:
+    """Pieces as SmolLM's pre-tokenizer cuts them (digits alone, then the GPT-2 split)."""
+    from tokenizers import Regex, pre_tokenizers
+
+    splitter = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(r"\p{N}"), behavior="isolated", invert=False),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
+        ]
+    )
+    return [piece for piece, _ in splitter.pre_tokenize_str(text)]
+
+
+def learn_bpe_merges(text: str, n_merges: int) -> list[tuple[str, str]]:
+    """Greedy BPE training (most frequent pair first, ties broken by the pair itself)."""
+    words: Counter[tuple[str, ...]] = Counter(tuple(piece) for piece in _pretokenize(text))
+    merges: list[tuple[str, str]] = []
+    for _ in range(n_merges):
+        pairs: Counter[tuple[str, str]] = Counter()
+        for word, freq in words.items():
+            for pair in pairwise(word):
+                pairs[pair] += freq
+        if not pairs:
+            break
+        best = min(pairs, key=lambda pair: (-pairs[pair], pair))
+        merges.append(best)
+        merged: Counter[tuple[str, ...]] = Counter()
+        for word, freq in words.items():
+            out: list[str] = []
+            i = 0
+            while i < len(word):
+                if i + 1 < len(word) and (word[i], word[i + 1]) == best:
+                    out.append(word[i] + word[i + 1])
+                    i += 2
+                else:
+                    out.append(word[i])
+                    i += 1
+            merged[tuple(out)] += freq
+        words = merged
+    return merges
+
+
+@lru_cache(maxsize=4)
+def tiny_vocab(n_merges: int = 300) -> tuple[tuple[str, ...], tuple[int, ...], tuple[str, ...]]:
+    """``(tokens, token_types, merges)``: specials, then the 256 byte tokens, then merge results."""
+    tokens: list[str] = list(SPECIAL_TOKENS)
+    types: list[int] = [3] * len(SPECIAL_TOKENS)  # 3: CONTROL
+    table = bytes_to_unicode()
+    for byte in range(256):
+        tokens.append(table[byte])
+        types.append(1)  # 1: NORMAL
+    known = set(tokens)
+    merges = learn_bpe_merges(TRAINING_TEXT, n_merges)
+    for left, right in merges:
+        if left + right not in known:
+            known.add(left + right)
+            tokens.append(left + right)
+            types.append(1)
+    return tuple(tokens), tuple(types), tuple(f"{a} {b}" for a, b in merges)
+
+
+def tiny_llama_weights(
+    *,
+    vocab_size: int,
+    n_layers: int,
+    hidden: int,
+    heads: int,
+    kv_heads: int,
+    ff: int,
+    seed: int,
+    tied: bool,
+) -> dict[str, np.ndarray]:
+    """Random float32 weights, GGUF names, numpy layout ``(out_features, in_features)``.
+
+    Scales are chosen so that attention is far from uniform, which makes the logits sensitive to
+    RoPE and to every weight; the layers' outputs outweigh the token's own embedding in the residual
+    stream (with tied embeddings the model would otherwise just repeat its input), and the logits'
+    spread stays near 1.6, so the next-token distribution is broad (~7% on the top token) and seeded
+    sampling at temperature 1 really samples.
+    """
+    rng = np.random.default_rng(seed)
+    head_dim = hidden // heads
+
+    def dense(rows: int, cols: int, gain: float = 1.0) -> np.ndarray:
+        return (rng.standard_normal((rows, cols)) * gain / np.sqrt(cols)).astype(np.float32)
+
+    def norm(size: int) -> np.ndarray:
+        return (1.0 + 0.1 * rng.standard_normal(size)).astype(np.float32)
+
+    weights: dict[str, np.ndarray] = {
+        "token_embd.weight": rng.standard_normal((vocab_size, hidden)).astype(np.float32),
+    }
+    for layer in range(n_layers):
+        prefix = f"blk.{layer}"
+        weights[f"{prefix}.attn_norm.weight"] = norm(hidden)
+        weights[f"{prefix}.attn_q.weight"] = dense(heads * head_dim, hidden, 2.0)
+        weights[f"{prefix}.attn_k.weight"] = dense(kv_heads * head_dim, hidden, 2.0)
+        weights[f"{prefix}.attn_v.weight"] = dense(kv_heads * head_dim, hidden)
+        weights[f"{prefix}.attn_output.weight"] = dense(hidden, heads * head_dim, 3.0)
+        weights[f"{prefix}.ffn_norm.weight"] = norm(hidden)
+        weights[f"{prefix}.ffn_gate.weight"] = dense(ff, hidden)
+        weights[f"{prefix}.ffn_up.weight"] = dense(ff, hidden)
+        weights[f"{prefix}.ffn_down.weight"] = dense(hidden, ff, 3.0)
+    # A small final norm keeps the logits' spread near 1.5: sampling at temperature 1 stays random.
+    weights["output_norm.weight"] = OUTPUT_NORM_GAIN * norm(hidden)
+    if not tied:
+        weights["output.weight"] = dense(vocab_size, hidden, 8.0)
+    return weights
+
+
+def _raw_blocks(rows: int, cols: int, type_name: str, seed: int) -> np.ndarray:
+    """Bytes of a ``(rows, cols)`` tensor in a ggml type gguf-py cannot quantize (e.g. Q4_K).
+
+    Zero scales and random quants: a well-formed tensor that dequantizes to zeros.
+    """
+    from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
+
+    block, size = GGML_QUANT_SIZES[GGMLQuantizationType[type_name]]
+    if cols % block:
+        raise ValueError(f"{type_name} needs rows that are a multiple of {block} long, not {cols}")
+    rng = np.random.default_rng(seed)
+    data = rng.integers(0, 256, size=(rows, cols // block, size), dtype=np.uint8)
+    data[:, :, :4] = 0  # K-quants and most others start with their fp16 scale(s)
+    return data.reshape(rows, cols // block * size)
+
+
+def write_tiny_llama_gguf(
+    path: str | Path,
+    *,
+    tensor_type: str = "Q4_0",
+    n_layers: int = 2,
+    hidden: int = 64,
+    heads: int = 4,
+    kv_heads: int = 2,
+    ff: int = 128,
+    seed: int = 0,
+    extra_unsupported_type: str | None = None,
+    tied: bool = True,
+    context_length: int = 8192,
+    arch: str = "llama",
+    name: str = "Tiny Llama",
+) -> Path:
+    """Write a tiny random llama GGUF (2-D tensors in ``tensor_type``, norms F32); return its path.
+
+    ``extra_unsupported_type`` (e.g. ``"Q4_K"``) writes the last layer's ``ffn_down`` in that type
+    instead; ``ff`` is then rounded up to a multiple of the type's block size (256 for K-quants) so
+    the tensor is well formed. ``context_length`` defaults to SmolLM2's 8192 (room for long prompts
+    plus long answers in engine and CLI tests). ``arch`` other than ``"llama"`` writes the same
+    tensors under that architecture's metadata keys (for rejection tests).
+    """
+    from gguf import GGMLQuantizationType, GGUFWriter, quants
+
+    if tensor_type not in GGUF_TENSOR_TYPES:
+        raise ValueError(f"tensor_type must be one of {GGUF_TENSOR_TYPES}, not {tensor_type!r}")
+    qtype = GGMLQuantizationType[tensor_type]
+    if extra_unsupported_type is not None:
+        from gguf import GGML_QUANT_SIZES
+
+        block = GGML_QUANT_SIZES[GGMLQuantizationType[extra_unsupported_type]][0]
+        ff = -(-ff // block) * block
+    if hidden % heads or heads % kv_heads:
+        raise ValueError("hidden must be a multiple of heads, and heads of kv_heads")
+    if qtype not in (GGMLQuantizationType.F32, GGMLQuantizationType.F16) and (
+        hidden % 32 or ff % 32
+    ):
+        raise ValueError("quantized tensors need rows that are a multiple of 32 long")
+
+    tokens, token_types, merges = tiny_vocab()
+    head_dim = hidden // heads
+    weights = tiny_llama_weights(
+        vocab_size=len(tokens),
+        n_layers=n_layers,
+        hidden=hidden,
+        heads=heads,
+        kv_heads=kv_heads,
+        ff=ff,
+        seed=seed,
+        tied=tied,
+    )
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = GGUFWriter(str(path), arch)
+    writer.add_name(name)
+    writer.add_context_length(context_length)
+    writer.add_embedding_length(hidden)
+    writer.add_block_count(n_layers)
+    writer.add_feed_forward_length(ff)
+    writer.add_head_count(heads)
+    writer.add_head_count_kv(kv_heads)
+    writer.add_rope_freq_base(10000.0)
+    writer.add_layer_norm_rms_eps(1e-5)
+    writer.add_vocab_size(len(tokens))
+    writer.add_rope_dimension_count(head_dim)
+    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_pre("smollm")
+    writer.add_token_list(list(tokens))
+    writer.add_token_types(list(token_types))
+    writer.add_token_merges(list(merges))
+    writer.add_bos_token_id(BOS_ID)
+    writer.add_eos_token_id(EOS_ID)
+    writer.add_unk_token_id(ENDOFTEXT_ID)
+    writer.add_pad_token_id(EOS_ID)
+    writer.add_add_bos_token(False)
+    writer.add_chat_template(CHATML_TEMPLATE)
+    if qtype not in (GGMLQuantizationType.F32, GGMLQuantizationType.F16):
+        writer.add_quantization_version(2)
+
+    odd_one = f"blk.{n_layers - 1}.ffn_down.weight" if extra_unsupported_type else None
+    for tensor_name, array in weights.items():
+        if tensor_name == odd_one:
+            assert extra_unsupported_type is not None
+            raw = _raw_blocks(*array.shape, extra_unsupported_type, seed)
+            writer.add_tensor(
+                tensor_name, raw, raw_dtype=GGMLQuantizationType[extra_unsupported_type]
+            )
+        elif array.ndim == 1 or qtype == GGMLQuantizationType.F32:
+            writer.add_tensor(tensor_name, array.astype(np.float32))
+        elif qtype == GGMLQuantizationType.F16:
+            writer.add_tensor(tensor_name, array.astype(np.float16))
+        else:
+            writer.add_tensor(tensor_name, quants.quantize(array, qtype), raw_dtype=qtype)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
+
+
+def make_tiny_mlx_model(
+    folder: str | Path, *, tensor_type: str = "Q4_0", **gguf_options: Any
+) -> Path:
+    """Write a tiny GGUF in ``folder`` and import it with Logline into ``folder/models``.
+
+    Returns the imported model folder (``folder/models/tiny-<type>``).
+    """
+    from logline.models.gguf_import import import_gguf
+
+    folder = Path(folder)
+    gguf_path = write_tiny_llama_gguf(
+        folder / f"tiny-{tensor_type.lower()}.gguf", tensor_type=tensor_type, **gguf_options
+    )
+    models_root = folder / "models"
+    manifest = import_gguf(gguf_path, models_root, model_id=f"tiny-{tensor_type.lower()}")
+    return models_root / manifest.model_id
