@@ -104,14 +104,16 @@ def _agreement(name: str, ours: np.ndarray, reference: np.ndarray, seconds: floa
 def test_dequantized_float32_import_agrees_with_transformers(
     smollm2_model_dir: Path, passage_ids: list[int], torch_top1: np.ndarray
 ) -> None:
-    mx = import_mlx()
+    import_mlx()
     import mlx_lm
-    from mlx_lm.utils import dequantize_model
+
+    from logline.engine.precision import choose_cpu_precision
 
     started = time.perf_counter()
-    model, _ = mlx_lm.load(str(smollm2_model_dir))
-    dequantize_model(model)
-    model.set_dtype(mx.float32)
+    model, _, config = mlx_lm.load(str(smollm2_model_dir), return_config=True)
+    # Exactly what Logline's engine runs on CPU.
+    precision = choose_cpu_precision(model, config)
+    assert precision is not None and precision.startswith("float32 (dequantized")
     ours = _mlx_top1(model, passage_ids)
     agreement = _agreement(
         "MLX float32 (dequantized)", ours, torch_top1, time.perf_counter() - started
