@@ -47,20 +47,22 @@ class Timing:
         return self.decode_tokens / self.decode_s if self.decode_s > 0 else 0.0
 
 
-def time_stream(prompt_tokens: int, chunks: Iterable[object]) -> Timing:
-    """Time an iterator of generated pieces: until the first piece, then each later piece."""
+def time_stream(prompt_tokens: int, responses: Iterable[object]) -> Timing:
+    """Time mlx-lm's stream: wall clock to the first response, then the rest until it ends.
+
+    Each ``GenerationResponse`` is one generated token.
+    """
     started = time.perf_counter()
-    first = last = None
+    first = None
     count = 0
-    for _ in chunks:
-        now = time.perf_counter()
+    for _ in responses:
         if first is None:
-            first = now
-        last = now
+            first = time.perf_counter()
         count += 1
-    if first is None or last is None:
+    ended = time.perf_counter()
+    if first is None:
         raise RuntimeError("nothing was generated")
-    return Timing(prompt_tokens, first - started, count - 1, last - first)
+    return Timing(prompt_tokens, first - started, count - 1, ended - first)
 
 
 def main() -> int:
@@ -100,23 +102,23 @@ def main() -> int:
         )
 
     def logline_run(engine: Engine) -> Timing:
-        pieces: list[object] = []
         marks: list[float] = []
 
         def emit(event: object) -> None:
-            if isinstance(event, TokenText):
+            if isinstance(event, TokenText) and not marks:
                 marks.append(time.perf_counter())
-                pieces.append(event)
 
         started = time.perf_counter()
         finished = engine.generate(
             GenerationRequest(prompt_tokens=ids, sampling=sampling), CancelToken(), emit
         )
+        ended = time.perf_counter()
         assert finished.error is None, finished.error
-        stats = finished.stats
-        assert stats is not None
-        # Same outside view as time_stream: wall clock to the first piece, then per piece.
-        return Timing(len(ids), marks[0] - started, len(marks) - 1, marks[-1] - marks[0])
+        assert finished.stats is not None
+        # Same outside view as time_stream: wall clock to the first text, then the rest until
+        # generate() returns; the token count is the engine's (text pieces can span tokens).
+        tokens = finished.stats.generation_tokens
+        return Timing(len(ids), marks[0] - started, tokens - 1, ended - marks[0])
 
     def median(runs: list[Timing]) -> Timing:
         return Timing(
@@ -129,9 +131,17 @@ def main() -> int:
     results: dict[str, Timing] = {}
     same_raw: list[Timing] = []
     ours: list[Timing] = []
-    for _ in range(args.runs):  # interleaved, so drift in machine load hits both alike
-        same_raw.append(worker.call(lambda e: raw_run(e.loaded.model, e.loaded.tokenizer)))
-        ours.append(worker.call(logline_run))
+    for run in range(args.runs):  # interleaved, alternating order: drift hits both alike
+
+        def raw_same(e: Engine) -> Timing:
+            return raw_run(e.loaded.model, e.loaded.tokenizer)
+
+        if run % 2:
+            ours.append(worker.call(logline_run))
+            same_raw.append(worker.call(raw_same))
+        else:
+            same_raw.append(worker.call(raw_same))
+            ours.append(worker.call(logline_run))
     if not args.skip_4bit:
 
         def quantized(_: Engine) -> Timing:
@@ -145,7 +155,7 @@ def main() -> int:
                 mx.clear_cache()
 
         results["raw mlx-lm, weights as stored (4-bit)"] = worker.call(quantized)
-    results[f"raw mlx-lm, same weights ({loaded.precision})"] = median(same_raw)
+    results["raw mlx-lm, same weights as Logline"] = median(same_raw)
     results["Logline engine"] = median(ours)
     worker.close()
 
@@ -154,9 +164,9 @@ def main() -> int:
         f"Prompt: {source.name} summary, {len(ids)} tokens; decode {args.max_tokens} tokens "
         f"greedy; CPU cores: {os.cpu_count()}; runs: {args.runs} (median)\n"
     )
-    print(f"{'path':48} {'prompt tok/s':>13} {'decode tok/s':>13} {'first token':>12}")
+    print(f"{'path':40} {'prompt tok/s':>13} {'decode tok/s':>13} {'first token':>12}")
     for name, t in results.items():
-        print(f"{name:48} {t.prompt_tps:13.1f} {t.decode_tps:13.1f} {t.first_token_s:11.2f}s")
+        print(f"{name:40} {t.prompt_tps:13.1f} {t.decode_tps:13.1f} {t.first_token_s:11.2f}s")
     ours_t = results["Logline engine"]
     same_t = median(same_raw)
     prompt_ratio = ours_t.prompt_tps / same_t.prompt_tps
@@ -164,6 +174,21 @@ def main() -> int:
     print(
         f"\nLogline / raw mlx-lm (same weights): prompt {prompt_ratio:.2f}x, "
         f"decode {decode_ratio:.2f}x"
+    )
+    pairs = [
+        (o.decode_tps / r.decode_tps, o.prompt_tps / r.prompt_tps)
+        for o, r in zip(ours, same_raw, strict=True)
+    ]
+    print(
+        f"  median of per-run ratios (each pair ran back to back): decode "
+        f"{statistics.median(d for d, _ in pairs):.2f}x, prompt "
+        f"{statistics.median(p for _, p in pairs):.2f}x"
+    )
+    print(
+        "  per-run ratios: decode "
+        + ", ".join(f"{d:.2f}" for d, _ in pairs)
+        + "; prompt "
+        + ", ".join(f"{p:.2f}" for _, p in pairs)
     )
     quant = next((t for n, t in results.items() if "4-bit" in n), None)
     if quant:
