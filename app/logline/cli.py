@@ -11,8 +11,11 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -228,32 +231,20 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     interactive = sys.stderr.isatty()
     finished: Finished | None = None
     wrote_text = False
-    events = worker.stream(job, cancel)
-    while True:
-        try:
-            event = next(events, None)
-        except KeyboardInterrupt:
-            if cancel.cancelled:  # a second Ctrl+C: leave now, without waiting for the engine
-                print("\nInterrupted.", file=sys.stderr, flush=True)
+    with _ctrl_c_cancels(cancel):
+        for event in worker.stream(job, cancel):
+            if isinstance(event, ModelLoaded):
+                log.info("Model %s loaded (%s)", event.model_id, event.precision)
+            elif isinstance(event, Notice):
+                print(f"Note: {event.message}", file=sys.stderr)
+            elif isinstance(event, PromptProgress):
+                _print_progress(event, interactive)
+            elif isinstance(event, TokenText):
+                sys.stdout.write(event.text)
                 sys.stdout.flush()
-                os._exit(EXIT_INTERRUPTED)
-            cancel.cancel()
-            print("\nStopping…", file=sys.stderr)
-            continue
-        if event is None:
-            break
-        if isinstance(event, ModelLoaded):
-            log.info("Model %s loaded (%s)", event.model_id, event.precision)
-        elif isinstance(event, Notice):
-            print(f"Note: {event.message}", file=sys.stderr)
-        elif isinstance(event, PromptProgress):
-            _print_progress(event, interactive)
-        elif isinstance(event, TokenText):
-            sys.stdout.write(event.text)
-            sys.stdout.flush()
-            wrote_text = True
-        elif isinstance(event, Finished):
-            finished = event
+                wrote_text = True
+            elif isinstance(event, Finished):
+                finished = event
     worker.close()
     if wrote_text:
         sys.stdout.write("\n")
@@ -267,6 +258,30 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     if finished.stats is not None:
         print(f"[{finished.reason}] {finished.stats.one_line()}", file=sys.stderr)
     return EXIT_INTERRUPTED if finished.reason == "stopped" else EXIT_OK
+
+
+@contextmanager
+def _ctrl_c_cancels(cancel: Any) -> Iterator[None]:
+    """While generating, the first Ctrl+C asks the engine to stop (the text so far is kept and
+    the statistics still print); a second one leaves at once. No KeyboardInterrupt is raised, so
+    an interrupt can never land between two statements and leave the engine running."""
+
+    def on_sigint(_signum: int, _frame: object) -> None:
+        if cancel.cancelled:
+            print("\nInterrupted.", file=sys.stderr, flush=True)
+            sys.stdout.flush()
+            os._exit(EXIT_INTERRUPTED)
+        cancel.cancel()
+        print("\nStopping…", file=sys.stderr, flush=True)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _print_progress(event: Any, interactive: bool) -> None:
