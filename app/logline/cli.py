@@ -198,7 +198,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     )
     from logline.engine.worker import EngineThread
     from logline.models.errors import ModelError
-    from logline.models.registry import default_model_id, ensure_embedded_model, find_model
+    from logline.models.registry import resolve_model
     from logline.summarize import run_summary
     from logline.summarize.single_pass import SUMMARY_SAMPLING
 
@@ -221,10 +221,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     cancel = CancelToken()
 
     def job(engine: Any, token: CancelToken, emit: Any) -> None:
-        if args.model in (None, default_model_id()):
-            model = ensure_embedded_model()
-        else:
-            model = find_model(args.model)
+        model = resolve_model(args.model)
         emit(engine.load(model.model_id, model.path))
         run_summary(engine, document, token, emit, sampling)
 

@@ -86,6 +86,14 @@ def find_model(model_id: str | None = None, root: Path | None = None) -> Install
     )
 
 
+def resolve_model(model_id: str | None = None, root: Path | None = None) -> InstalledModel:
+    """The model to load for ``model_id`` (None: the default). The embedded default is
+    installed on first use, which uses MLX: call this on the engine thread."""
+    if model_id in (None, default_model_id()):
+        return ensure_embedded_model(root)
+    return find_model(model_id, root)
+
+
 def ensure_embedded_model(root: Path | None = None) -> InstalledModel:
     """Import the embedded GGUF into the model cache unless it is already there. Uses MLX."""
     root = root or paths.models_dir()

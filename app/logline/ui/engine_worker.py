@@ -93,21 +93,16 @@ class EngineWorker(QObject):
 
     def _load(self, choice: ModelChoice) -> None:
         from logline.models.errors import ModelNotFoundError
-        from logline.models.registry import (
-            default_model_id,
-            ensure_embedded_model,
-            find_model,
-            installed_models,
-        )
+        from logline.models.registry import default_model_id, installed_models, resolve_model
 
         path = choice.path
         if path is None:
-            if choice.model_id == default_model_id():
-                if all(m.model_id != choice.model_id for m in installed_models()):
-                    self.status.emit("Installing the default model (first use only)…")
-                path = ensure_embedded_model().path
-            else:
-                path = find_model(choice.model_id).path
+            first_use = choice.model_id == default_model_id() and all(
+                m.model_id != choice.model_id for m in installed_models()
+            )
+            if first_use:
+                self.status.emit("Installing the default model (first use only)…")
+            path = resolve_model(choice.model_id).path
         if not (path / "config.json").is_file():
             # Checked here: mlx-lm would take a missing folder for a Hugging Face repo id.
             raise ModelNotFoundError(f'The model folder "{path}" is missing or incomplete.')
