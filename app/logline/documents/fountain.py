@@ -51,7 +51,7 @@ def parse_fountain(text: str) -> tuple[dict[str, str], str, list[str]]:
     """
     text = normalise_newlines(text).replace("\f", "\n===\n")
     text = _COMMENT_INLINE.sub("", _COMMENT_LINE.sub("", text))
-    metadata, body = _split_title_page(text.split("\n"))
+    metadata, body = split_title_page(text.split("\n"))
     pages: list[list[str]] = [[]]
     for line in body:
         if _PAGE_BREAK.match(line):
@@ -89,7 +89,7 @@ def looks_like_screenplay(text: str) -> bool:
     return False
 
 
-def _split_title_page(lines: list[str]) -> tuple[dict[str, str], list[str]]:
+def split_title_page(lines: list[str]) -> tuple[dict[str, str], list[str]]:
     """Split off the title page: the first block of ``Key: value`` lines, if it has a known key.
 
     Values continue on indented lines. Requiring a known key keeps a script that opens with
@@ -115,7 +115,7 @@ def _split_title_page(lines: list[str]) -> tuple[dict[str, str], list[str]]:
     if not TITLE_PAGE_KEYS.intersection(fields):
         return {}, lines
     metadata = {
-        key: "\n".join(filter(None, (_inline(value.strip()) for value in values)))
+        key: "\n".join(filter(None, (clean_inline(value.strip()) for value in values)))
         for key, values in fields.items()
     }
     return metadata, lines[end:]
@@ -141,7 +141,7 @@ def _clean_line(line: str) -> str | None:
     return stripped
 
 
-def _inline(text: str) -> str:
+def clean_inline(text: str) -> str:
     """Remove paired emphasis markers, keeping escaped ``\\*`` and ``\\_`` as literal characters."""
     for escaped, placeholder, _ in _ESCAPES:
         text = text.replace(escaped, placeholder)
@@ -154,4 +154,4 @@ def _inline(text: str) -> str:
 
 def _tidy(lines: list[str]) -> str:
     """Join a page's lines without emphasis, collapsing blank runs that removed lines left."""
-    return _inline(re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n"))
+    return clean_inline(re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n"))
