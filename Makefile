@@ -2,7 +2,7 @@
 #   make run    set up, then open the app
 #   make test   set up, then run the whole test suite headless
 #   make setup  the setup part alone (fast when nothing changed)
-#   make bench  engine benchmarks (by hand; not part of the tests)
+#   make bench  document and engine benchmarks (by hand; not part of the tests)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -51,6 +51,7 @@ lint: setup
 	$(VENV)/bin/lint-imports
 
 bench: setup
+	$(PY) bench/bench_documents.py
 	$(PY) bench/bench_engine.py
 
 package: setup

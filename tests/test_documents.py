@@ -21,7 +21,8 @@ from logline.documents import (
     UnsupportedFormatError,
     load,
 )
-from logline.documents.fountain import looks_like_screenplay, parse_fountain
+from logline.documents.elements import ElementType
+from logline.documents.fountain import fountain_document, looks_like_screenplay
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 SCRIPTS = CORPUS / "scripts"
@@ -120,6 +121,7 @@ Agreed.
 EXT. ROOF - NIGHT
 */
 .FLASHBACK
+
 !INT. IS NOT A HEADING HERE.
 ...and then silence.
 
@@ -127,7 +129,9 @@ EXT. ROOF - NIGHT
 > THE END <
 ~Row, row, row your boat
 Price: 5 \\* 3 \\_units\\_
+
 ===
+
 EXT. STREET - DAY
 
 A car waits.
@@ -135,6 +139,12 @@ A car waits.
 
 
 # --- Fountain parsing -------------------------------------------------------------------------
+
+
+def parse_fountain(text: str) -> tuple[dict[str, str], str, list[str]]:
+    """``(title_page, text, page texts)`` of Fountain source, through the document builder."""
+    document = fountain_document(Path("script.fountain"), text)
+    return document.title_page, document.text, [page.text for page in document.pages]
 
 
 def test_title_page_fields_with_multiline_values() -> None:
@@ -212,7 +222,7 @@ def test_fountain_file(tmp_path: Path) -> None:
     assert isinstance(document, Document)
     assert document.format == "fountain"
     assert document.title == "The Heist"  # the first title line, ALL CAPS softened
-    assert document.metadata["author"] == "Jo Writer"
+    assert document.title_page["author"] == "Jo Writer"
     assert document.path == tmp_path / "heist.fountain"
     assert len(document.pages) == 2
 
@@ -221,9 +231,10 @@ def test_spmd_extension_is_fountain(tmp_path: Path) -> None:
     assert load(write(tmp_path, "a.spmd", "Just action.\n")).format == "fountain"
 
 
-def test_txt_screenplay_is_fountain_and_titled_from_first_line(tmp_path: Path) -> None:
+def test_txt_screenplay_is_a_screenplay_titled_from_first_line(tmp_path: Path) -> None:
     document = load(write(tmp_path, "s.txt", "My Script\n\nINT. ROOM - DAY\n\nBOB\nHi.\n"))
-    assert document.format == "fountain"
+    assert document.format == "text" and document.is_screenplay
+    assert [c.name for c in document.characters] == ["BOB"]
     assert document.title == "My Script"
 
 
@@ -231,9 +242,12 @@ def test_plain_text_with_form_feed_pages(tmp_path: Path) -> None:
     document = load(write(tmp_path, "notes.txt", "Chapter one\nIt begins.\fChapter two\n"))
     assert document.format == "text"
     assert document.title == "Chapter one"
-    assert document.pages == ["Chapter one\nIt begins.", "Chapter two"]
+    assert [page.text for page in document.pages] == ["Chapter one\nIt begins.", "Chapter two"]
+    assert [page.label for page in document.pages] == ["1", "2"]
+    assert document.kind == "generic" and document.scenes == [] and document.characters == []
+    assert [element.type for element in document.elements] == [ElementType.PARAGRAPH] * 2
     assert document.text == "Chapter one\nIt begins.\n\nChapter two"
-    assert document.metadata == {}
+    assert document.title_page == {}
 
 
 def test_markdown_is_never_sniffed_as_screenplay(tmp_path: Path) -> None:
@@ -398,11 +412,39 @@ def test_empty_documents(tmp_path: Path, name: str, content: bytes) -> None:
         load(write(tmp_path, name, content))
 
 
-def test_final_draft_is_unsupported(tmp_path: Path) -> None:
-    fdx = '<?xml version="1.0" encoding="UTF-8"?>\n<FinalDraft DocumentType="Script"/>\n'
+FDX = """<?xml version="1.0" encoding="UTF-8" standalone="no" ?>
+<FinalDraft DocumentType="Script" Template="No" Version="4">
+  <Content>
+    <Paragraph Number="7" Type="Scene Heading"><Text>INT. DINER - NIGHT</Text></Paragraph>
+    <Paragraph Type="Action"><Text>Rain on the glass.</Text></Paragraph>
+    <Paragraph Type="Character"><Text>MAVIS(CONT'D)</Text></Paragraph>
+    <Paragraph Type="Dialogue"><Text>Coffee. Black.</Text></Paragraph>
+  </Content>
+</FinalDraft>
+"""
+
+
+def test_final_draft_is_sniffed_by_content(tmp_path: Path) -> None:
     for name in ("script.fdx", "script.xml", "script.txt"):
-        with pytest.raises(UnsupportedFormatError, match="Final Draft support arrives soon"):
-            load(write(tmp_path, name, fdx))
+        document = load(write(tmp_path, name, FDX))
+        assert document.format == "fdx" and document.is_screenplay
+        assert [scene.heading for scene in document.scenes] == ["INT. DINER - NIGHT"]
+        assert document.scenes[0].scene_number_label == "7"
+        assert [(c.name, c.speeches, c.scenes) for c in document.characters] == [
+            ("MAVIS", 1, (1,))
+        ]
+        assert "MAVIS (CONT'D)\nCoffee. Black." in document.text
+
+
+def test_final_draft_errors_name_the_file(tmp_path: Path) -> None:
+    empty = '<?xml version="1.0"?>\n<FinalDraft DocumentType="Script"><Content/></FinalDraft>'
+    with pytest.raises(EmptyDocumentError, match="no script text") as caught:
+        load(write(tmp_path, "blank.fdx", empty))
+    assert caught.value.path == tmp_path / "blank.fdx"
+    with pytest.raises(CorruptDocumentError, match="truncated"):
+        load(write(tmp_path, "cut.fdx", FDX[: len(FDX) // 2]))
+    with pytest.raises(UnsupportedFormatError, match="not a Final Draft script"):
+        load(write(tmp_path, "other.fdx", "<?xml version='1.0'?><root/>"))
 
 
 def test_other_xml_and_binary_are_unsupported(tmp_path: Path) -> None:
@@ -459,7 +501,7 @@ def test_corpus_fountain() -> None:
     assert document.title == "Brick & Steel"
     assert "BRICK" in document.text and "STEEL" in document.text
     assert "**" not in document.text and "_" not in document.text
-    assert document.metadata["author"] == "Stu Maschwitz"
+    assert document.title_page["author"] == "Stu Maschwitz"
     assert "\nSNIPER SCOPE POV\n" in document.text and "\nBRICK\nScrew retirement." in document.text
 
 
@@ -473,15 +515,17 @@ def test_corpus_pdf() -> None:
 
 def test_corpus_txt() -> None:
     document = load(corpus_file("txt/troubled-sleep.txt"))
-    assert document.format == "fountain"  # a plain-text screenplay export
+    assert document.format == "text" and document.is_screenplay  # a plain-text export
     assert document.title == "Troubled Sleep"
     assert "EXT. APARTMENT - DAY" in document.text
     assert "\n\n\n" not in document.text
 
 
-def test_corpus_final_draft_is_unsupported() -> None:
-    with pytest.raises(UnsupportedFormatError, match="Final Draft"):
-        load(corpus_file("fdx/troubled-sleep.finaldraft.fdx"))
+def test_corpus_final_draft() -> None:
+    document = load(corpus_file("fdx/troubled-sleep.finaldraft.fdx"))
+    assert document.format == "fdx"
+    assert document.title == "Troubled Sleep"
+    assert {character.name for character in document.characters} == {"AUTHOR", "DOG"}
 
 
 @pytest.mark.parametrize(

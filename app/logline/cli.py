@@ -46,12 +46,23 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     summarize = commands.add_parser("summarize", help="stream a summary of a document to stdout")
-    summarize.add_argument("file", type=Path, help="Fountain, PDF or plain-text file")
+    summarize.add_argument("file", type=Path, help="PDF, Fountain, Final Draft or text file")
     summarize.add_argument("--model", help="installed model id (default: the embedded model)")
     summarize.add_argument("--max-tokens", type=int, default=None, help="longest summary (tokens)")
     summarize.add_argument("--temperature", type=float, default=None)
     summarize.add_argument("--seed", type=int, default=None)
     summarize.add_argument("--password", help="password of an encrypted PDF")
+
+    inspect = commands.add_parser(
+        "inspect", help="show a document's structure: title, pages, scenes, characters"
+    )
+    inspect.add_argument("file", type=Path, help="PDF, Fountain, Final Draft or text file")
+    inspect.add_argument("--json", action="store_true", help="machine-readable output")
+    inspect.add_argument(
+        "--elements", action="store_true", help="with --json: include every element"
+    )
+    inspect.add_argument("--scenes", action="store_true", help="list every scene with its page")
+    inspect.add_argument("--password", help="password of an encrypted PDF")
 
     gui = commands.add_parser("gui", help="open the app window (the default without arguments)")
     gui.add_argument("files", nargs="*", type=Path, help="documents to open")
@@ -87,6 +98,8 @@ def main(
             return cmd_summarize(args)
         if args.command == "models":
             return cmd_models(args)
+        if args.command == "inspect":
+            return cmd_inspect(args)
         if args.command in (None, "gui"):
             if launch_gui is None:
                 return _fail("this entry point has no window; run `logline` or `python -m logline`")
@@ -101,6 +114,22 @@ def main(
 def _fail(message: str) -> int:
     print(f"logline: {message}", file=sys.stderr)
     return EXIT_ERROR
+
+
+# -- inspect -----------------------------------------------------------------------------------
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from logline.documents import DocumentError, load
+    from logline.documents.outline import outline, outline_report
+
+    try:
+        document = load(args.file, password=args.password)
+    except DocumentError as exc:
+        return _fail(str(exc))
+    if args.json:
+        print(json.dumps(outline(document, elements=args.elements), indent=2, ensure_ascii=False))
+    else:
+        print(outline_report(document, scenes=-1 if args.scenes else 0))
+    return EXIT_OK
 
 
 # -- models ------------------------------------------------------------------------------------

@@ -114,7 +114,14 @@ def test_the_window_imports_no_mlx_on_the_gui_thread(tmp_path: Path) -> None:
         from logline.ui.main_window import MainWindow
         app = QApplication([])
         window = MainWindow()
+        from PySide6.QtCore import QEventLoop, QTimer
+        loop = QEventLoop()
+        window.documentOpened.connect(lambda _document: loop.quit())
+        QTimer.singleShot(20000, loop.quit)
+        # (not a processEvents() spin: PySide6 6.12 aborts at exit after one)
         assert window.open_file({str(doc)!r})
+        loop.exec()
+        assert window.document is not None
         heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("mlx", "mlx_lm"))
         window.close()
         print(heavy)

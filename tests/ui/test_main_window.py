@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QThread, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
@@ -41,6 +41,18 @@ def script_file(tmp_path: Path) -> Path:
     return path
 
 
+def open_document(qtbot, window: MainWindow, path: Path) -> None:
+    """Open ``path`` and wait for the background load to deliver it."""
+    with qtbot.waitSignal(window.documentOpened, timeout=20000):
+        assert window.open_file(path)
+
+
+def fail_to_open(qtbot, window: MainWindow, path: Path) -> str:
+    with qtbot.waitSignal(window.documentFailed, timeout=20000) as blocker:
+        assert window.open_file(path)
+    return blocker.args[0]
+
+
 def _make_window(qtbot, model_dir: Path, **kwargs) -> MainWindow:
     window = MainWindow(model_override=("tiny", model_dir), **kwargs)
     qtbot.addWidget(window)
@@ -65,7 +77,7 @@ def test_starts_empty_with_summarize_disabled(window: MainWindow) -> None:
 
 
 def test_summary_streams_into_the_window(qtbot, window: MainWindow, script_file: Path) -> None:
-    assert window.open_file(script_file)
+    open_document(qtbot, window, script_file)
     assert window.windowTitle() == "Logline — The Kitchen Table"
     assert window.summarize_action.isEnabled()
     progress: list[tuple[int, int]] = []
@@ -97,7 +109,7 @@ def test_stop_ends_quickly_and_keeps_the_partial_text(
     qtbot, tiny_model_dir: Path, script_file: Path
 ) -> None:
     window = _make_window(qtbot, tiny_model_dir, sampling=SamplingParams(max_tokens=1500))
-    assert window.open_file(script_file)
+    open_document(qtbot, window, script_file)
     window.summarize_action.trigger()
     qtbot.waitUntil(lambda: len(window.summary_view.text.strip()) >= 20, timeout=FIRST_RUN_S * 1000)
     assert window.generating and window.stop_action.isEnabled()
@@ -129,13 +141,16 @@ def _drag_events(path: Path) -> tuple[QDragEnterEvent, QDropEvent, QMimeData]:
     return enter, drop, mime  # keep ``mime`` alive while the events are in use
 
 
-def test_dropping_a_file_anywhere_shows_its_text(window: MainWindow, script_file: Path) -> None:
+def test_dropping_a_file_anywhere_shows_its_text(
+    qtbot, window: MainWindow, script_file: Path
+) -> None:
     enter, drop, _mime = _drag_events(script_file)
     # Sent to the panes' viewports: Qt passes drags up to the window, which accepts drops.
     QApplication.sendEvent(window.summary_view.viewport(), enter)
     assert enter.isAccepted()
-    QApplication.sendEvent(window.document_view.viewport(), drop)
-    assert drop.isAccepted()
+    with qtbot.waitSignal(window.documentOpened, timeout=20000):
+        QApplication.sendEvent(window.document_view.viewport(), drop)
+        assert drop.isAccepted()
 
     expected = load(script_file)
     assert window.document_view.toPlainText() == expected.text
@@ -156,15 +171,15 @@ def test_a_drag_without_files_is_refused(window: MainWindow) -> None:
 
 
 def test_a_bad_file_shows_its_error_and_keeps_the_window_working(
-    window: MainWindow, script_file: Path, tmp_path: Path
+    qtbot, window: MainWindow, script_file: Path, tmp_path: Path
 ) -> None:
-    assert window.open_file(script_file)
+    open_document(qtbot, window, script_file)
     bad = tmp_path / "notes.docx"
     bad.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 8)
     with pytest.raises(DocumentError) as caught:
         load(bad)
 
-    assert window.open_file(bad) is False
+    assert fail_to_open(qtbot, window, bad) == str(caught.value)
 
     assert window.banner.text == str(caught.value)
     assert window.banner.isVisible()
@@ -174,7 +189,7 @@ def test_a_bad_file_shows_its_error_and_keeps_the_window_working(
     assert window.summarize_action.isEnabled()
     empty = tmp_path / "empty.txt"
     empty.write_text("")
-    assert window.open_file(empty) is False
+    fail_to_open(qtbot, window, empty)
     assert window.banner.text
 
 
@@ -182,7 +197,7 @@ def test_a_missing_model_fails_with_a_message_not_a_crash(
     qtbot, tmp_path: Path, script_file: Path
 ) -> None:
     window = _make_window(qtbot, tmp_path / "no-such-model")
-    assert window.open_file(script_file)
+    open_document(qtbot, window, script_file)
     events: list[object] = []
     window.host.failed.connect(events.append)
     window.host.finished.connect(events.append)
@@ -202,8 +217,67 @@ def test_closing_during_a_summary_stops_the_engine_thread(
     qtbot, tiny_model_dir: Path, script_file: Path
 ) -> None:
     window = _make_window(qtbot, tiny_model_dir, sampling=SamplingParams(max_tokens=1500))
-    assert window.open_file(script_file)
+    open_document(qtbot, window, script_file)
     window.summarize_action.trigger()
     qtbot.waitSignal(window.host.tokens, timeout=FIRST_RUN_S * 1000).wait()
     window.close()
     assert running_engine_threads() == []
+
+
+def test_documents_load_off_the_gui_thread(qtbot, window: MainWindow, script_file: Path) -> None:
+    threads: list[object] = []
+    window.loader._worker.loaded.connect(
+        lambda *_: threads.append(QThread.currentThread()), Qt.ConnectionType.DirectConnection
+    )
+    assert window.open_file(script_file)
+    # open_file only queues the work: nothing is loaded yet and Summarize waits for it.
+    assert window.document is None and not window.summarize_action.isEnabled()
+    assert window.statusBar().currentMessage() == "Opening kitchen-table.fountain…"
+    qtbot.waitSignal(window.documentOpened, timeout=20000).wait()
+    assert threads and threads[0] is not QApplication.instance().thread()
+    assert window.document is not None and window.summarize_action.isEnabled()
+    assert "1 scene" in window.document_detail.text()
+
+
+def test_only_the_newest_open_is_shown(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    first.write_text("First document.")
+    second.write_text("Second document.")
+    opened: list[object] = []
+    window.documentOpened.connect(opened.append)
+    window.open_file(first)
+    with qtbot.waitSignal(window.documentOpened, timeout=20000):
+        window.open_file(second)
+    qtbot.wait(100)
+    assert [document.path for document in opened] == [second]
+
+
+def test_an_encrypted_pdf_asks_for_its_password(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(612, 792)
+    writer.encrypt("opensesame", algorithm="AES-256")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    locked = tmp_path / "locked.pdf"
+    locked.write_bytes(buffer.getvalue())
+    asked: list[tuple[str, bool]] = []
+    answers = iter(["wrong", "opensesame"])
+
+    def ask(name: str, wrong_before: bool) -> str | None:
+        asked.append((name, wrong_before))
+        return next(answers)
+
+    window.ask_password = ask
+    # The right password opens it; a blank page has no text, which is the error that remains.
+    message = fail_to_open(qtbot, window, locked)
+    assert asked == [("locked.pdf", False), ("locked.pdf", True)]
+    assert "no text layer" in message and "OCR" in message
+
+    window.ask_password = lambda name, wrong_before: None  # the user cancels
+    with qtbot.waitSignal(window.documentFailed, timeout=20000):
+        window.open_file(locked)
+    assert window.statusBar().currentMessage() == "locked.pdf was not opened."

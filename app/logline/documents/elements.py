@@ -26,6 +26,7 @@ class ElementType(str, Enum):
     SYNOPSIS = "synopsis"
     NOTE = "note"
     PAGE_BREAK = "page_break"
+    PARAGRAPH = "paragraph"  # a paragraph of a generic (non-screenplay) document
 
 
 @dataclass

@@ -15,9 +15,10 @@ from .errors import (
     UnsupportedFormatError,
 )
 from .fountain import fountain_document, looks_like_screenplay
-from .model import Document
+from .model import Document, DocumentFormat
 from .pdf import DEFAULT_MAX_PAGES, read_pdf
-from .text import decode_text, normalise_newlines, text_document
+from .structure import generic_document, screenplay_document
+from .text import decode_text, make_title, normalise_newlines, text_document
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,10 @@ FOUNTAIN_SUFFIXES = frozenset({".fountain", ".spmd"})
 # Suffixes that always mean plain text, never sniffed for screenplay content.
 PLAIN_TEXT_SUFFIXES = frozenset({".md", ".markdown"})
 _SNIFF_BYTES = 4096
-_SUPPORTED = "Open a PDF, Fountain (.fountain) or plain-text (.txt) file instead."
+_SUPPORTED = (
+    "Open a PDF, Fountain (.fountain), Final Draft (.fdx) or plain-text (.txt) file instead."
+)
+_Kind = Literal["pdf", "fdx", "text"]
 
 
 def load(
@@ -39,9 +43,10 @@ def load(
     """Read the file at ``path`` into a :class:`Document`.
 
     The format comes from the content (``%PDF-`` magic, Final Draft XML, binary data), then the
-    extension: ``.fountain``/``.spmd`` are Fountain, and other text is Fountain when it reads like
-    a screenplay (an ``INT.``/``EXT.`` scene heading), else plain text. ``password`` opens an
-    encrypted PDF. Every failure is a :class:`DocumentError` whose message can be shown as is.
+    extension: ``.fountain``/``.spmd`` are Fountain; other text is a screenplay when it is laid
+    out like one (an indented text export, or Fountain-style ``INT.``/``EXT.`` headings), else
+    plain text. ``password`` opens an encrypted PDF. Every failure is a :class:`DocumentError`
+    whose message can be shown as is.
     """
     path = Path(path).expanduser()
     name = path.name
@@ -59,38 +64,96 @@ def load(
         with path.open("rb") as stream:
             head = stream.read(_SNIFF_BYTES)
             kind = _sniff(head, path)
-            data = head + stream.read() if kind == "text" else b""
+            data = head + stream.read() if kind != "pdf" else b""
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise DocumentError(f'"{name}" cannot be opened: {reason}.', path=path) from exc
 
-    if kind == "pdf":
-        document = read_pdf(path, password, max_pages=max_pages)
-    else:
-        text = normalise_newlines(decode_text(data))
-        if not text.strip():
-            raise _empty(path)
-        suffix = path.suffix.lower()
-        is_fountain = suffix in FOUNTAIN_SUFFIXES or (
-            suffix not in PLAIN_TEXT_SUFFIXES and looks_like_screenplay(text)
-        )
-        document = fountain_document(path, text) if is_fountain else text_document(path, text)
+    try:
+        if kind == "pdf":
+            document = _pdf_document(path, password, max_pages)
+        elif kind == "fdx":
+            document = _fdx_document(path, data)
+        else:
+            document = _text_or_screenplay(path, data)
+    except DocumentError as exc:
+        exc.path = exc.path or path
+        raise
     if not document.text.strip():
         raise _empty(path)
     logger.debug(
-        "Loaded %s as %s: %d pages, %d words",
+        "Loaded %s as %s %s: %d pages, %d scenes, %d words",
         name,
+        document.kind,
         document.format,
         len(document.pages),
+        len(document.scenes),
         document.word_count,
     )
     return document
 
 
+def _pdf_document(path: Path, password: str | None, max_pages: int) -> Document:
+    structure = read_pdf(path, password, max_pages=max_pages)
+    if structure.is_screenplay:
+        return screenplay_document(
+            path,
+            "pdf",
+            structure.title_page,
+            structure.elements,
+            page_labels=structure.page_labels,
+            page_texts=structure.page_texts,
+            fallback_title=structure.info_title,
+        )
+    first = next((text for text in structure.page_texts if text.strip()), "")
+    return generic_document(
+        path,
+        "pdf",
+        make_title(structure.info_title or first.strip().split("\n")[0], path),
+        structure.page_texts,
+        page_labels=structure.page_labels,
+        paragraphs=structure.elements,
+        page_source="printed",
+    )
+
+
+def _fdx_document(path: Path, data: bytes) -> Document:
+    from .fdx import parse_fdx
+
+    title_page, elements = parse_fdx(data, name=path.name)
+    return screenplay_document(path, "fdx", title_page, elements)
+
+
+def _text_or_screenplay(path: Path, data: bytes) -> Document:
+    """Fountain, an indented screenplay text export, or plain text."""
+    text = normalise_newlines(decode_text(data))
+    if not text.strip():
+        raise _empty(path)
+    suffix = path.suffix.lower()
+    format: DocumentFormat = "fountain" if suffix in FOUNTAIN_SUFFIXES else "text"
+    if format == "fountain":
+        return fountain_document(path, text)
+    if suffix in PLAIN_TEXT_SUFFIXES:
+        return text_document(path, text)
+    try:  # TEMP until layout.classify_text_export lands
+        from .layout import classify_text_export
+    except ImportError:
+        classify_text_export = lambda _text: None  # noqa: E731
+
+    export = classify_text_export(text)
+    if export is not None and export.is_screenplay:
+        return screenplay_document(
+            path, "text", export.title_page, export.elements, fallback_title=""
+        )
+    if looks_like_screenplay(text):
+        return fountain_document(path, text, format="text")
+    return text_document(path, text)
+
+
 _BINARY_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\x1f\x8b")
 
 
-def _sniff(head: bytes, path: Path) -> Literal["pdf", "text"]:
+def _sniff(head: bytes, path: Path) -> _Kind:
     """Classify a file by its first bytes (and suffix), raising for formats that are not read."""
     suffix = path.suffix.lower()
     if b"%PDF-" in head[:1024]:  # the spec allows junk before the header
@@ -98,11 +161,7 @@ def _sniff(head: bytes, path: Path) -> Literal["pdf", "text"]:
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if suffix == ".fdx" or start.startswith((b"<?xml", b"<FinalDraft")):
         if suffix == ".fdx" or b"<FinalDraft" in head:
-            raise UnsupportedFormatError(
-                f'"{path.name}" is a Final Draft file. Final Draft support arrives soon; until '
-                "then, export the script from Final Draft as PDF or Fountain.",
-                path=path,
-            )
+            return "fdx"
         raise UnsupportedFormatError(
             f'"{path.name}" is an XML file, which Logline does not read. {_SUPPORTED}', path=path
         )

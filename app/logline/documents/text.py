@@ -35,7 +35,7 @@ def normalise_newlines(text: str) -> str:
 
 
 def join_pages(pages: list[str]) -> str:
-    """The document text: non-empty pages separated by one blank line."""
+    """Non-empty pages separated by one blank line."""
     return "\n\n".join(page for page in pages if page)
 
 
@@ -60,13 +60,9 @@ def make_title(candidate: str | None, path: Path) -> str:
 
 
 def text_document(path: Path, text: str) -> Document:
-    """A plain-text document; form feeds (``\\f``) separate pages when present."""
+    """A plain-text document of pages (form feeds separate them) and paragraphs."""
+    from .structure import generic_document
+
     pages = [page.strip() for page in text.split("\f")]
-    body = join_pages(pages)
-    return Document(
-        path=path,
-        format="text",
-        title=make_title(first_line(body), path),
-        text=body,
-        pages=pages,
-    )
+    pages = [page for page in pages if page] or [""]
+    return generic_document(path, "text", make_title(first_line(pages[0]), path), pages)

@@ -37,7 +37,7 @@ class SummaryPlan:
 
 
 def _kind(document: Document) -> str:
-    return "screenplay" if document.format in ("fountain", "fdx") else "document"
+    return "screenplay" if document.is_screenplay else "document"
 
 
 def plan_summary(engine: Engine, document: Document, sampling: SamplingParams) -> SummaryPlan:

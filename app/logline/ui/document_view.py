@@ -7,7 +7,7 @@ from PySide6.QtGui import QFontDatabase, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 DROP_HINT = "Drop a screenplay or PDF here"
-DROP_SUBHINT = "or choose Open… (Fountain, PDF or plain text)"
+DROP_SUBHINT = "or choose Open… (PDF, Fountain, Final Draft or plain text)"
 
 
 class DocumentView(QPlainTextEdit):

@@ -149,28 +149,38 @@ def launch_gui(files: Sequence[str]) -> int:
     app.setStyleSheet(STYLESHEET)
     window = MainWindow()
     window.show()
-    if files:
-        window.open_files(files)
     shot = os.environ.get("LOGLINE_SCREENSHOT")
     if shot:
-        _schedule_screenshot(window, shot)
+        _schedule_screenshot(window, shot, opening=bool(files))
+    if files:
+        window.open_files(files)
     code = app.exec()
     window.host.shutdown()
+    window.loader.shutdown()
     return int(code)
 
 
-def _schedule_screenshot(window: MainWindow, path: str) -> None:
-    """The ``LOGLINE_SCREENSHOT`` hook (docs, visual checks): grab the window, then quit."""
+def _schedule_screenshot(window: MainWindow, path: str, *, opening: bool) -> None:
+    """The ``LOGLINE_SCREENSHOT`` hook (docs, visual checks): grab the window, then quit.
+
+    With ``LOGLINE_SCREENSHOT_SUMMARIZE=1`` and a file being opened, the summary runs first.
+    """
     from PySide6.QtCore import QTimer
 
     delay = int(os.environ.get("LOGLINE_SCREENSHOT_DELAY_MS", "1500"))
-    if os.environ.get("LOGLINE_SCREENSHOT_SUMMARIZE") == "1" and window.document is not None:
-        window.host.finished.connect(
-            lambda _finished: QTimer.singleShot(delay, lambda: _save_screenshot(window, path))
-        )
-        QTimer.singleShot(200, window.summarize)
-    else:
+
+    def shoot_later(*_args: object) -> None:
         QTimer.singleShot(delay, lambda: _save_screenshot(window, path))
+
+    if os.environ.get("LOGLINE_SCREENSHOT_SUMMARIZE") == "1" and opening:
+        window.host.finished.connect(shoot_later)
+        window.documentOpened.connect(lambda _document: QTimer.singleShot(200, window.summarize))
+        window.documentFailed.connect(shoot_later)
+    elif opening:
+        window.documentOpened.connect(shoot_later)
+        window.documentFailed.connect(shoot_later)
+    else:
+        shoot_later()
 
 
 def _save_screenshot(window: MainWindow, path: str) -> None:

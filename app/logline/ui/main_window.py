@@ -6,14 +6,23 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QInputDialog,
+    QLineEdit,
+    QMainWindow,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
-from logline.documents import Document, DocumentError, load
+from logline.documents import Document, DocumentError, EncryptedPdfError
 from logline.engine.events import Finished, ModelLoaded
 from logline.engine.sampling import SamplingParams
 from logline.ui.banner import Banner
+from logline.ui.document_loader import DocumentLoader
 from logline.ui.document_view import DocumentView
 from logline.ui.engine_worker import EngineHost
 from logline.ui.pane import Pane
@@ -24,7 +33,7 @@ from logline.ui.toolbar import MainToolBar
 log = logging.getLogger(__name__)
 
 APP_TITLE = "Logline"
-OPEN_FILTER = "Documents (*.fountain *.spmd *.pdf *.txt *.md);;All files (*)"
+OPEN_FILTER = "Documents (*.fountain *.spmd *.fdx *.pdf *.txt *.md);;All files (*)"
 FINISH_LABELS = {
     "done": "Summary complete",
     "length": "Summary reached its length limit",
@@ -35,7 +44,14 @@ FINISH_LABELS = {
 
 class MainWindow(QMainWindow):
     """``model_override`` (id, folder) selects an explicit model, e.g. a tiny one in tests;
-    ``sampling`` replaces the summary's default sampling parameters."""
+    ``sampling`` replaces the summary's default sampling parameters.
+
+    Documents load on a background thread: :meth:`open_file` returns at once and
+    ``documentOpened`` or ``documentFailed`` follows.
+    """
+
+    documentOpened = Signal(object)  # Document
+    documentFailed = Signal(str)  # the message shown
 
     def __init__(
         self,
@@ -50,6 +66,10 @@ class MainWindow(QMainWindow):
         self._generating = False
         self._model_label = ""
         self.host = host or EngineHost(self)
+        self.loader = DocumentLoader(self)
+        self._loading: Path | None = None
+        # Asks for a PDF's password: (file name, wrong_before) -> password or None (cancelled).
+        self.ask_password = self._ask_password_dialog
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
         self.resize(1200, 780)
@@ -104,6 +124,8 @@ class MainWindow(QMainWindow):
         host.notice.connect(self._on_notice)
         host.status.connect(self._on_status)
         host.modelLoaded.connect(self._on_model_loaded)
+        self.loader.loaded.connect(self._on_document_loaded)
+        self.loader.failed.connect(self._on_document_failed)
 
     # -- public API ------------------------------------------------------------------------
     def set_model(self, model_id: str, path: Path, display_name: str = "") -> None:
@@ -120,18 +142,24 @@ class MainWindow(QMainWindow):
             return self.open_file(path)
         return False
 
-    def open_file(self, path: str | Path) -> bool:
-        """Load ``path`` and show it; on failure, say why and keep the current document."""
+    def open_file(self, path: str | Path, password: str | None = None) -> bool:
+        """Start loading ``path``; False when it cannot start now (a summary is running).
+
+        On failure the error is shown and the current document stays open.
+        """
         path = Path(path)
         if self._generating:
             self.status.message("Stop the summary before opening another file.", 5000)
             return False
-        try:
-            document = load(path)
-        except DocumentError as exc:
-            log.info("Could not open %s: %s", path.name, type(exc).__name__)
-            self.show_error(str(exc))
-            return False
+        self._loading = path
+        self.status.message(f"Opening {path.name}…")
+        self.loader.load(path, password)
+        self._update_actions()
+        return True
+
+    @Slot(object)
+    def _on_document_loaded(self, document: Document) -> None:
+        self._loading = None
         self.document = document
         self.banner.dismiss()
         self.document_view.show_text(document.text)
@@ -140,14 +168,44 @@ class MainWindow(QMainWindow):
         self.status.set_stats("")
         pages = len(document.pages)
         page_text = f"{pages:,} page{'s' if pages != 1 else ''} · " if pages else ""
+        scenes = len(document.scenes)
+        scene_text = f"{scenes:,} scene{'s' if scenes != 1 else ''} · " if scenes else ""
         words = document.word_count
         self.document_detail.setText(
-            f"{document.title} · {page_text}{words:,} word{'s' if words != 1 else ''} · {path.name}"
+            f"{document.title} · {page_text}{scene_text}{words:,} word{'s' if words != 1 else ''}"
+            f" · {document.path.name}"
         )
         self.setWindowTitle(f"{APP_TITLE} — {document.title}")
-        self.status.message(f"Opened {path.name}", 5000)
+        self.status.message(f"Opened {document.path.name}", 5000)
         self._update_actions()
-        return True
+        self.documentOpened.emit(document)
+
+    @Slot(object)
+    def _on_document_failed(self, error: DocumentError) -> None:
+        path, self._loading = self._loading, None
+        self._update_actions()
+        name = error.path.name if error.path else (path.name if path else "document")
+        log.info("Could not open %s: %s", name, type(error).__name__)
+        if isinstance(error, EncryptedPdfError) and error.path is not None:
+            password = self.ask_password(name, error.password_given)
+            if password:
+                self.open_file(error.path, password)
+                return
+            if password is None and not error.password_given:
+                self.status.message(f"{name} was not opened.", 5000)
+                self.documentFailed.emit(str(error))
+                return
+        self.show_error(str(error))
+        self.documentFailed.emit(str(error))
+
+    def _ask_password_dialog(self, name: str, wrong_before: bool) -> str | None:
+        prompt = f"{name} is password-protected. Password:"
+        if wrong_before:
+            prompt = f"That password did not open {name}. Try again:"
+        text, accepted = QInputDialog.getText(
+            self, "Password required", prompt, QLineEdit.EchoMode.Password
+        )
+        return text if accepted else None
 
     def show_error(self, message: str) -> None:
         """The one place errors are shown: the banner and the status bar (never modal)."""
@@ -234,7 +292,8 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         busy = self._generating
-        self.summarize_action.setEnabled(self.document is not None and not busy)
+        loading = self._loading is not None
+        self.summarize_action.setEnabled(self.document is not None and not busy and not loading)
         self.stop_action.setEnabled(busy)
         self.open_action.setEnabled(not busy)
         self.model_picker.setEnabled(not busy)
@@ -266,4 +325,5 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.host.shutdown()
+        self.loader.shutdown()
         super().closeEvent(event)
