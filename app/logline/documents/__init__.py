@@ -13,12 +13,13 @@ from .errors import (
     NoTextLayerError,
     UnsupportedFormatError,
 )
-from .loader import DEFAULT_MAX_BYTES, load
+from .loader import DEFAULT_MAX_BYTES, DEFAULT_MAX_TEXT_BYTES, load
 from .model import Document, DocumentFormat
 from .pdf import DEFAULT_MAX_PAGES
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_TEXT_BYTES",
     "DEFAULT_MAX_PAGES",
     "CorruptDocumentError",
     "Document",

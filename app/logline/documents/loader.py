@@ -23,6 +23,9 @@ from .text import decode_text, make_title, normalise_newlines, text_document
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+# Text formats are dense: 16 MB of Fountain or FDX is dozens of feature scripts. A lower limit keeps
+# a mistaken drop (a log file, a database dump) from taking seconds and hundreds of MB to parse.
+DEFAULT_MAX_TEXT_BYTES = 16 * 1024 * 1024
 FOUNTAIN_SUFFIXES = frozenset({".fountain", ".spmd"})
 # Suffixes that always mean plain text, never sniffed for screenplay content.
 PLAIN_TEXT_SUFFIXES = frozenset({".md", ".markdown"})
@@ -38,6 +41,7 @@ def load(
     *,
     password: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES,
     max_pages: int = DEFAULT_MAX_PAGES,
 ) -> Document:
     """Read the file at ``path`` into a :class:`Document`.
@@ -45,8 +49,9 @@ def load(
     The format comes from the content (``%PDF-`` magic, Final Draft XML, binary data), then the
     extension: ``.fountain``/``.spmd`` are Fountain; other text is a screenplay when it is laid
     out like one (an indented text export, or Fountain-style ``INT.``/``EXT.`` headings), else
-    plain text. ``password`` opens an encrypted PDF. Every failure is a :class:`DocumentError`
-    whose message can be shown as is.
+    plain text. ``password`` opens an encrypted PDF. ``max_bytes`` limits every file and
+    ``max_text_bytes`` text, Fountain and FDX files (PDFs are also limited to ``max_pages``).
+    Every failure is a :class:`DocumentError` whose message can be shown as is.
     """
     path = Path(path).expanduser()
     name = path.name
@@ -64,6 +69,13 @@ def load(
         with path.open("rb") as stream:
             head = stream.read(_SNIFF_BYTES)
             kind = _sniff(head, path)
+            if kind != "pdf" and size > max_text_bytes:
+                what = "Final Draft file" if kind == "fdx" else "text file"
+                raise DocumentTooLargeError(
+                    f'"{name}" is a {_size(size)} {what}; Logline reads text and screenplay '
+                    f"files up to {_size(max_text_bytes)}.",
+                    path=path,
+                )
             data = head + stream.read() if kind != "pdf" else b""
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
