@@ -74,10 +74,16 @@ def test_same_scenes_and_speaking_characters(family: str, other: str) -> None:
     reference = corpus(FAMILIES[family][0])
     document = corpus(other)
     assert document.is_screenplay
-    slack = 1 if document.format == "pdf" else 0
-    assert abs(len(document.scenes) - len(reference.scenes)) <= slack, (
+    expected = reference.scenes
+    slack = 0
+    if document.format == "pdf":
+        # A forced Fountain heading without INT./EXT. (".SNIPER SCOPE POV") prints as a plain
+        # capitalised line: nothing on the page says it is a heading.
+        expected = [scene for scene in expected if scene.int_ext]
+        slack = 1
+    assert abs(len(document.scenes) - len(expected)) <= slack, (
         len(document.scenes),
-        len(reference.scenes),
+        len(expected),
     )
     assert speakers(document) == speakers(reference), (
         sorted(speakers(document) - speakers(reference)),

@@ -299,9 +299,12 @@ def test_pdf_pages_and_title(tmp_path: Path) -> None:
     document = load(path)
     assert document.format == "pdf"
     assert len(document.pages) == 2
-    assert document.pages[1].split("\n")[:2] == ["INT. BANK - DAY", "BOB"]
+    assert document.pages[1].text.split("\n")[:2] == ["INT. BANK - DAY", "BOB"]
+    assert [page.label for page in document.pages] == ["1", "2"]
     assert document.title == "The Heist"
-    assert document.text == document.pages[0] + "\n\n" + document.pages[1]
+    # Flush-left lines in one column are no screenplay layout: a generic document.
+    assert document.kind == "generic"
+    assert document.text == document.pages[0].text + "\n\n" + document.pages[1].text
 
 
 def test_pdf_info_title_wins_unless_placeholder(tmp_path: Path) -> None:

@@ -147,10 +147,7 @@ def _text_or_screenplay(path: Path, data: bytes) -> Document:
         return fountain_document(path, text)
     if suffix in PLAIN_TEXT_SUFFIXES:
         return text_document(path, text)
-    try:  # TEMP until layout.classify_text_export lands
-        from .layout import classify_text_export
-    except ImportError:
-        classify_text_export = lambda _text: None  # noqa: E731
+    from .layout import classify_text_export
 
     export = classify_text_export(text)
     if export is not None and export.is_screenplay:

@@ -12,11 +12,12 @@ parentheticals and its dialogue stay together on consecutive lines, as a reader 
     There are some fish that cannot be caught.
 
 Writers' sections, synopses and notes are not part of the story and are left out; page breaks
-are structure, not text.
+are structure, not text; runs of spaces become one.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from .elements import Element, ElementType
@@ -25,6 +26,7 @@ _HIDDEN = frozenset(
     {ElementType.SECTION, ElementType.SYNOPSIS, ElementType.NOTE, ElementType.PAGE_BREAK}
 )
 _IN_SPEECH = frozenset({ElementType.PARENTHETICAL, ElementType.DIALOGUE})
+_SPACES = re.compile(r"[ \t]{2,}")
 
 
 def cue_text(element: Element) -> str:
@@ -51,4 +53,5 @@ def render_elements(elements: Iterable[Element]) -> str:
         else:
             blocks.append([element.text])
             in_speech = False
-    return "\n\n".join("\n".join(block) for block in blocks)
+    # Runs of spaces (two after a full stop, alignment padding) carry nothing for a model.
+    return _SPACES.sub(" ", "\n\n".join("\n".join(block) for block in blocks))
