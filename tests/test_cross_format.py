@@ -117,7 +117,7 @@ def test_big_fish_pdf_scene_pages_are_the_printed_page_numbers() -> None:
     assert document.page_source == "printed"
     reader = PdfReader(SCRIPTS / "pdf/big-fish.finaldraft11.pdf")
     scenes = document.scenes
-    sample = scenes[:: max(1, len(scenes) // 24)] + [scenes[-1]]
+    sample = [*scenes[:: max(1, len(scenes) // 24)], scenes[-1]]
     checked = 0
     for scene in sample:
         assert scene.page_start is not None

@@ -216,3 +216,41 @@ def test_structure_logging_never_contains_text(
     caplog.set_level(logging.DEBUG)
     load(write(tmp_path, "night.fountain", SCRIPT.replace("Refill.", "Zebra-42.")))
     assert "Zebra" not in caplog.text and "MAVIS" not in caplog.text
+
+
+def test_indented_text_export_loads_as_a_screenplay(tmp_path: Path) -> None:
+    import pdf_factory
+
+    path = tmp_path / "last-train.txt"
+    path.write_text(pdf_factory.text_export(pdf_factory.screenplay_pages()), encoding="utf-8")
+    document = load(path)
+    assert document.format == "text" and document.is_screenplay
+    assert document.title == "The Last Train"
+    assert document.title_page["author"] == "Jane Doe"
+    assert document.scenes and document.scenes[0].heading == "INT. STATION PLATFORM - NIGHT"
+    assert document.page_source == "estimated"
+    # The same pages as a PDF give the same scenes and speakers.
+    pdf = tmp_path / "last-train.pdf"
+    pdf.write_bytes(pdf_factory.build_pdf(pdf_factory.screenplay_pages()))
+    from_pdf = load(pdf)
+    assert [s.heading for s in from_pdf.scenes] == [s.heading for s in document.scenes]
+    assert {c.name for c in from_pdf.characters} == {c.name for c in document.characters}
+
+
+def test_sung_lines_belong_to_the_speech_and_i_e_headings_split() -> None:
+    from logline.documents.elements import split_heading
+
+    assert split_heading("I./E. TRUCK - MOVING") == ("INT./EXT.", "TRUCK", "MOVING")
+    elements = [
+        Element(E.SCENE_HEADING, "INT. BAR - NIGHT"),
+        Element(E.CHARACTER, "ROSA"),
+        Element(E.LYRICS, "Blue moon, you saw me"),
+        Element(E.ACTION, "Applause."),
+    ]
+    assert render_elements(elements) == (
+        "INT. BAR - NIGHT\n\nROSA\nBlue moon, you saw me\n\nApplause."
+    )
+    from logline.documents.elements import build_scenes
+
+    [rosa] = build_characters(elements, build_scenes(elements))
+    assert rosa.words == 5

@@ -433,9 +433,7 @@ def test_final_draft_is_sniffed_by_content(tmp_path: Path) -> None:
         assert document.format == "fdx" and document.is_screenplay
         assert [scene.heading for scene in document.scenes] == ["INT. DINER - NIGHT"]
         assert document.scenes[0].scene_number_label == "7"
-        assert [(c.name, c.speeches, c.scenes) for c in document.characters] == [
-            ("MAVIS", 1, (1,))
-        ]
+        assert [(c.name, c.speeches, c.scenes) for c in document.characters] == [("MAVIS", 1, (1,))]
         assert "MAVIS (CONT'D)\nCoffee. Black." in document.text
 
 

@@ -296,3 +296,183 @@ def test_corpus_peer_type_sequences(stem: str) -> None:
         f"{agreement:.1%}; differences {differing}"
     )
     assert agreement >= 0.85, differing
+
+
+_SPT = "peer-tests/screenplay-tools/"
+_AW = "peer-tests/afterwriting/screenplays/fdx/"
+_ST = "peer-tests/scripttool/"
+
+
+def _peer_pair_paths() -> list[tuple[str, str]]:
+    """More FDX/Fountain pairs of the same content (corpus-relative paths)."""
+    return [
+        (f"{_SPT}TestFDX-FD.fdx", f"{_SPT}TestFDX-FD.fountain"),
+        (f"{_SPT}TestFDX-FI.fdx", f"{_SPT}TestFDX-FI.fountain"),
+        (f"{_ST}testplay-01b.fdx", "scripts/fountain/testplay-01.fountain"),
+        (
+            "scripts/fdx/writers-block-sample-06.finaldraft.fdx",
+            "scripts/fountain/writers-block-sample-06.fountain",
+        ),
+        (f"{_AW}header_note.fdx", f"{_AW}header_note.fountain"),
+        (f"{_AW}synopsis.fdx", f"{_AW}synopsis.fountain"),
+    ]
+
+
+@pytest.mark.parametrize(("fdx_rel", "fountain_rel"), _peer_pair_paths())
+def test_corpus_more_pairs_types_and_text(fdx_rel: str, fountain_rel: str) -> None:
+    fdx_path, fountain_path = CORPUS / fdx_rel, CORPUS / fountain_rel
+    _need(fdx_path, fountain_path)
+    _, fdx_elements = parse_fdx(fdx_path.read_bytes(), name=fdx_path.name)
+    _, fountain_elements = parse_fountain_elements(fountain_path.read_text(encoding="utf-8-sig"))
+
+    def items(elements: list[Element]) -> list[tuple[str, str]]:
+        return [
+            (e.type.value, " ".join(e.text.split())) for e in elements if e.type is not T.PAGE_BREAK
+        ]
+
+    fdx_items, fountain_items = items(fdx_elements), items(fountain_elements)
+    matcher = difflib.SequenceMatcher(None, fdx_items, fountain_items, autojunk=False)
+    differing = [
+        (fdx_items[i1:i2], fountain_items[j1:j2])
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        if tag != "equal"
+    ]
+    ratio = matcher.ratio()
+    print(f"\n[fdx] {fdx_path.name}: type+text agreement {ratio:.1%}; {len(differing)} diffs")
+    assert matcher.ratio() >= 0.85, differing
+
+
+# --- title page ----------------------------------------------------------------------------------
+
+
+def _title_xml(*paragraphs: tuple[str, str]) -> str:
+    body = "".join(
+        f'<Paragraph Alignment="{alignment}"><Text>{text}</Text></Paragraph>'
+        for alignment, text in paragraphs
+    )
+    return f"<TitlePage><Content>{body}</Content></TitlePage>"
+
+
+def test_title_page_corner_blocks_and_keys() -> None:
+    blank = ("Left", "")
+    title_page = _title_xml(
+        *[blank] * 16,
+        ("Center", "The Long Night"),
+        ("Center", "Part One"),
+        blank,
+        ("Center", "Screenplay by"),
+        blank,
+        ("Center", "A. Writer"),
+        ("Center", "&amp;"),
+        ("Center", "B. Writer"),
+        blank,
+        ("Center", "Based on the play by C. Author"),
+        *[blank] * 15,
+        ("Left", "Copyright (c) 2031"),
+        ("Right", "Blue Revision"),
+        ("Left", "Agency Name\tMay 3, 2031"),
+        ("Left", "555-0100"),
+    )
+    title, _ = parse_fdx(_fdx(_p("Action", "Text."), title_page))
+    assert title["title"] == "The Long Night\nPart One"
+    assert title["credit"] == "Screenplay by"
+    assert title["author"] == "A. Writer\n&\nB. Writer"
+    assert title["source"] == "Based on the play by C. Author"
+    assert title["copyright"] == "Copyright (c) 2031"
+    assert title["draft date"] == "Blue Revision\nMay 3, 2031"
+    assert title["contact"] == "Agency Name\n555-0100"
+    assert title["raw"].splitlines()[0] == "The Long Night"
+
+
+def test_title_page_without_credit_and_later_pages() -> None:
+    blank = ("Left", "")
+    title_page = _title_xml(
+        ("Left", "A left-aligned first line"),
+        ("Center", "Centered Title"),
+        ("Left", "Contact Person"),
+        *[blank] * 60,  # pushes what follows onto a second title page
+        ("Left", "CAST"),
+        ("Left", "ALAN\tA character description"),
+    )
+    title, _ = parse_fdx(_fdx(_p("Action", "Text."), title_page))
+    assert title["title"] == "Centered Title"
+    assert "credit" not in title and "author" not in title
+    assert title["contact"] == "A left-aligned first line\nContact Person"
+    assert "CAST" in title["raw"] and "CAST" not in title.get("contact", "")
+
+
+def test_title_page_no_centered_lines_uses_first_line() -> None:
+    title_page = _title_xml(("Left", "Only Line"))
+    title, _ = parse_fdx(_fdx(_p("Action", "Text."), title_page))
+    assert title["title"] == "Only Line"
+
+
+@pytest.mark.parametrize(
+    ("fdx_rel", "fountain_rel"),
+    [
+        ("scripts/fdx/troubled-sleep.finaldraft.fdx", "scripts/fountain/troubled-sleep.fountain"),
+        (
+            "scripts/fdx/writers-block-sample-06.finaldraft.fdx",
+            "scripts/fountain/writers-block-sample-06.fountain",
+        ),
+        (f"{_ST}sample-03.fdx", f"{_ST}sample-03.fountain"),
+        (f"{_ST}sample-04.fdx", f"{_ST}sample-04.fountain"),
+        (f"{_SPT}TestFDX-FI.fdx", f"{_SPT}TestFDX-FI.fountain"),
+    ],
+)
+def test_corpus_title_page_matches_fountain(fdx_rel: str, fountain_rel: str) -> None:
+    """Final Draft's positioned title page yields the keys the Fountain twin states."""
+    fdx_path, fountain_path = CORPUS / fdx_rel, CORPUS / fountain_rel
+    _need(fdx_path, fountain_path)
+    fdx_title, _ = parse_fdx(fdx_path.read_bytes(), name=fdx_path.name)
+    fountain_title, _ = parse_fountain_elements(fountain_path.read_text(encoding="utf-8-sig"))
+    keys = {"title", "author", "draft date", "copyright", "contact"} & set(fountain_title)
+    assert keys >= {"title", "author"}
+    for key in sorted(keys):
+        assert fdx_title.get(key, "").split() == fountain_title[key].split(), key
+
+
+def test_corpus_title_page_real_final_draft_layouts() -> None:
+    """Real Final Draft title pages: Big Fish (source line), Power Betas (right-aligned draft
+    block and a cast page), jumpcut's multi-page one (tab-separated contact/draft columns)."""
+    from defusedxml.ElementTree import fromstring
+
+    from logline.documents.fdx import _title_page
+
+    paths = [
+        CORPUS / "scripts" / "fdx" / "big-fish.finaldraft11.fdx",
+        CORPUS / "scripts" / "fdx" / "the-power-betas.pilot-excerpt.finaldraft.fdx",
+        CORPUS / "peer-tests" / "jumpcut" / "fdx-import" / "title-pages-multi.fdx",
+    ]
+    _need(*paths)
+    big_fish, betas, multi = (_title_page(fromstring(path.read_bytes())) for path in paths)
+    assert set(big_fish) == {"title", "credit", "author", "source", "raw"}
+    assert set(betas) == {"title", "credit", "author", "draft date", "raw"}
+    assert betas["title"].count("\n") == 1 and betas["draft date"].count("\n") == 1
+    assert set(multi) == {"title", "credit", "author", "source", "contact", "draft date", "raw"}
+    assert multi["contact"].count("\n") == 1 and multi["draft date"].count("\n") == 1
+    assert "\t" not in multi["contact"] + multi["draft date"]
+    # the cast page / writers' note (page 2) stays in raw only
+    for fields in (betas, multi):
+        pieces = [value for key, value in fields.items() if key != "raw"]
+        assert len(fields["raw"]) > sum(map(len, pieces)) + 100
+
+
+def test_script_notes_and_summaries() -> None:
+    note = '<ScriptNote ID="1"><Paragraph><Text>Check this.</Text></Paragraph></ScriptNote>'
+    summary = (
+        "<SceneProperties><Summary><Paragraph><Text>What happens.</Text></Paragraph></Summary>"
+        "</SceneProperties>"
+    )
+    body = (
+        f'<Paragraph Type="Scene Heading">{summary}<Text>INT. ROOM - DAY</Text></Paragraph>'
+        f'<Paragraph Type="Action">{note}<Text>She waits.</Text></Paragraph>'
+        f'<Paragraph Type="Character">{note}<Text>ANN</Text></Paragraph>'
+        + _p("Dialogue", "Hi.")
+        + _p("Action", "Done.")
+    )
+    _, elements = parse_fdx(_fdx(body))
+    assert _types(elements) == [
+        T.SCENE_HEADING, T.SYNOPSIS, T.ACTION, T.NOTE, T.CHARACTER, T.DIALOGUE, T.NOTE, T.ACTION,
+    ]  # fmt: skip
+    assert elements[1].text == "What happens." and elements[3].text == "Check this."

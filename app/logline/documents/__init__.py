@@ -19,8 +19,8 @@ from .pdf import DEFAULT_MAX_PAGES
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
-    "DEFAULT_MAX_TEXT_BYTES",
     "DEFAULT_MAX_PAGES",
+    "DEFAULT_MAX_TEXT_BYTES",
     "CorruptDocumentError",
     "Document",
     "DocumentError",

@@ -73,6 +73,8 @@ _INT_EXT = (
     ("EXT/INT.", "INT./EXT."),
     ("EXT./INT", "INT./EXT."),
     ("EXT/INT", "INT./EXT."),
+    ("I./E.", "INT./EXT."),
+    ("I./E", "INT./EXT."),
     ("I/E.", "INT./EXT."),
     ("I/E", "INT./EXT."),
     ("INT.", "INT."),

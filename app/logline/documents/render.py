@@ -25,7 +25,7 @@ from .elements import Element, ElementType
 _HIDDEN = frozenset(
     {ElementType.SECTION, ElementType.SYNOPSIS, ElementType.NOTE, ElementType.PAGE_BREAK}
 )
-_IN_SPEECH = frozenset({ElementType.PARENTHETICAL, ElementType.DIALOGUE})
+_IN_SPEECH = frozenset({ElementType.PARENTHETICAL, ElementType.DIALOGUE, ElementType.LYRICS})
 _SPACES = re.compile(r"[ \t]{2,}")
 
 

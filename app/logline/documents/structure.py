@@ -27,8 +27,8 @@ def character_key(name: str) -> str:
 def build_characters(elements: Sequence[Element], scenes: Sequence[Scene]) -> list[Character]:
     """Speaking characters, most speeches first (then by name).
 
-    A speech is one cue; its words are those of the dialogue (not the parentheticals) that
-    follows it. A scene counts for a character when the character has a cue in it.
+    A speech is one cue; its words are those of the dialogue and lyrics (not the
+    parentheticals) that follow it. A scene counts for a character when the character has a cue in it.
     """
     scene_of: dict[int, int] = {}
     for scene in scenes:
@@ -51,7 +51,7 @@ def build_characters(elements: Sequence[Element], scenes: Sequence[Scene]) -> li
             if scene is not None and (not seen or seen[-1] != scene):
                 seen.append(scene)
         elif element.type in _CUE_BODY and current is not None:
-            if element.type is ElementType.DIALOGUE:
+            if element.type is not ElementType.PARENTHETICAL:  # dialogue and sung lines
                 words[current] += len(element.text.split())
         else:
             current = None
