@@ -43,3 +43,14 @@ def log_dir() -> Path:
 def models_dir() -> Path:
     """Every model Logline can load lives below this folder, one folder per model."""
     return cache_dir() / "models"
+
+
+def hub_cache_dir() -> Path:
+    """Downloads from a Hugging Face-compatible hub: huggingface_hub's cache layout
+    (``models--org--name/blobs|snapshots|refs``), passed as ``cache_dir=``."""
+    return cache_dir() / "hub"
+
+
+def hf_home_dir() -> Path:
+    """``HF_HOME`` for huggingface_hub, so nothing is written below ``~/.cache/huggingface``."""
+    return cache_dir() / "hf-home"

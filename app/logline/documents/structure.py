@@ -28,7 +28,8 @@ def build_characters(elements: Sequence[Element], scenes: Sequence[Scene]) -> li
     """Speaking characters, most speeches first (then by name).
 
     A speech is one cue; its words are those of the dialogue and lyrics (not the
-    parentheticals) that follow it. A scene counts for a character when the character has a cue in it.
+    parentheticals) that follow it. A scene counts for a character when the character has a
+    cue in it.
     """
     scene_of: dict[int, int] = {}
     for scene in scenes:
