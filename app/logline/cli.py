@@ -71,8 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
     model_commands = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     listing = model_commands.add_parser("list", help="installed models")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
-    importing = model_commands.add_parser("import", help="import a GGUF file (llama family)")
-    importing.add_argument("file", type=Path)
+    importing = model_commands.add_parser(
+        "import", help="import a GGUF file (llama family) or a model folder (MLX safetensors)"
+    )
+    importing.add_argument("file", type=Path, help="a .gguf file or a model folder")
+    importing.add_argument(
+        "--reference",
+        action="store_true",
+        help="folders only: use the folder where it is instead of copying it into the cache",
+    )
     importing.add_argument("--id", dest="model_id", help="id for the model (default: file name)")
     importing.add_argument("--name", help="display name")
     importing.add_argument("--force", action="store_true", help="replace a model with this id")
@@ -159,6 +166,7 @@ def _model_json(model: Any) -> dict[str, Any]:
         **asdict(model.manifest),
         "path": str(model.path),
         "default": model.is_default,
+        "referenced": bool(model.manifest.location),
         "size_bytes": model.size_on_disk(),
     }
 
@@ -187,21 +195,36 @@ def _models_list(as_json: bool) -> int:
 
 def _models_import(args: argparse.Namespace) -> int:
     from logline import paths
-    from logline.models.gguf_import import import_gguf
+    from logline.models.gguf_import import default_model_id, import_gguf
     from logline.models.registry import installed_models
 
     def progress(stage: str, fraction: float) -> None:
         if not args.json:
             print(f"\r{stage}… {fraction:4.0%}   ", end="", file=sys.stderr, flush=True)
 
-    manifest = import_gguf(
-        args.file,
-        paths.models_dir(),
-        model_id=args.model_id,
-        display_name=args.name,
-        overwrite=args.force,
-        progress=progress,
-    )
+    if args.file.is_dir():
+        from logline.models.folder_import import import_model_folder
+
+        manifest = import_model_folder(
+            args.file,
+            paths.models_dir(),
+            model_id=args.model_id or default_model_id(args.file),
+            display_name=args.name,
+            reference=args.reference,
+            overwrite=args.force,
+            progress=lambda done, total: progress("Copying", done / total if total else 1.0),
+        )
+    else:
+        if args.reference:
+            return _fail("--reference applies to model folders, not GGUF files")
+        manifest = import_gguf(
+            args.file,
+            paths.models_dir(),
+            model_id=args.model_id,
+            display_name=args.name,
+            overwrite=args.force,
+            progress=progress,
+        )
     if not args.json:
         print(file=sys.stderr)
     model = next(m for m in installed_models() if m.model_id == manifest.model_id)

@@ -28,6 +28,8 @@ class ModelManifest:
     context_length: int = 0
     parameters: int = 0
     installed_at: str = field(default_factory=_now)
+    # A model referenced in place (a folder on a drive): its weights live here, not in the cache.
+    location: str = ""
     version: int = MANIFEST_VERSION
 
     def write(self, path: Path) -> None:

@@ -38,13 +38,29 @@ class InstalledModel:
         return sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
 
 
-def is_complete(folder: Path) -> bool:
+def has_weights(folder: Path) -> bool:
+    """``config.json``, safetensors weights and a tokenizer: what mlx-lm loads."""
     return (
-        (folder / MANIFEST_NAME).is_file()
-        and (folder / "config.json").is_file()
-        and any(folder.glob("model*.safetensors"))
+        (folder / "config.json").is_file()
+        and any(folder.glob("*.safetensors"))
         and any((folder / name).is_file() for name in TOKENIZER_FILES)
     )
+
+
+def is_complete(folder: Path) -> bool:
+    return (folder / MANIFEST_NAME).is_file() and has_weights(folder)
+
+
+def _referenced(folder: Path) -> tuple[ModelManifest, Path] | None:
+    """A model referenced in place: its manifest here and its weights at ``location``."""
+    manifest_path = folder / MANIFEST_NAME
+    if not manifest_path.is_file() or (folder / "config.json").exists():
+        return None
+    try:
+        manifest = ModelManifest.read(manifest_path)
+    except (OSError, ValueError, TypeError):
+        return None
+    return (manifest, Path(manifest.location)) if manifest.location else None
 
 
 def default_model_id() -> str:
@@ -58,7 +74,17 @@ def installed_models(root: Path | None = None) -> list[InstalledModel]:
     default_id = default_model_id()
     found = []
     for folder in sorted(root.iterdir()):
-        if folder.name.startswith(".") or not folder.is_dir() or not is_complete(folder):
+        if folder.name.startswith(".") or not folder.is_dir():
+            continue
+        referenced = _referenced(folder)
+        if referenced is not None:
+            manifest, location = referenced
+            if has_weights(location):  # the drive is connected
+                found.append(InstalledModel(manifest, location, manifest.model_id == default_id))
+            else:
+                log.info("Model %s is on a folder that is not reachable", manifest.model_id)
+            continue
+        if not is_complete(folder):
             continue
         try:
             manifest = ModelManifest.read(folder / MANIFEST_NAME)
@@ -76,6 +102,12 @@ def find_model(model_id: str | None = None, root: Path | None = None) -> Install
     for model in installed_models(root):
         if model.model_id == wanted:
             return model
+    referenced = _referenced((root or paths.models_dir()) / wanted)
+    if referenced is not None:
+        raise ModelNotFoundError(
+            f"The model {wanted!r} is stored in {referenced[1]}, which is not reachable now. "
+            "Connect the drive it is on, or import it again."
+        )
     if wanted == EMBEDDED_MODEL_ID:
         raise ModelNotFoundError(
             "The embedded default model is not installed yet. Run `make setup`, or "

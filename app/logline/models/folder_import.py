@@ -1,0 +1,255 @@
+"""Import a model folder from a drive: an MLX (or Hugging Face safetensors) model, validated.
+
+For air-gapped editing bays: a model arrives on a drive as a folder with ``config.json``,
+tokenizer files and safetensors weights. Logline checks it before it counts as installed:
+
+* ``config.json`` parses and names a ``model_type`` that the installed mlx-lm can build;
+* weights are safetensors only (pickle formats such as ``.bin``/``.pt`` are refused, never
+  loaded), every shard named by ``model.safetensors.index.json`` is present, and every
+  safetensors header is well-formed and fits inside its file (a truncated copy is caught here,
+  not halfway through loading);
+* a tokenizer is present (``tokenizer.json``, ``tokenizer.model`` or ``tiktoken.model``).
+
+Then the folder is either **copied** into the model cache (staged, then renamed into place: a
+failed or cancelled copy leaves nothing) or **referenced** in place (only ``logline.json`` is
+written to the cache; the weights stay on the drive, which must be connected to load it).
+Nothing here imports MLX.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import shutil
+import struct
+import tempfile
+import threading
+from collections.abc import Callable
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+from logline.models.errors import ModelImportError
+from logline.models.manifest import MANIFEST_NAME, ModelManifest
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int], None]  # (bytes copied, bytes total)
+
+# What mlx-lm reads from a model folder; everything else (READMEs, images, *.py) is not copied.
+COPIED_PATTERNS = (
+    "config.json",
+    "generation_config.json",
+    "model*.safetensors",
+    "model.safetensors.index.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "tokenizer.model",
+    "tiktoken.model",
+    "*.tiktoken",
+    "vocab.json",
+    "merges.txt",
+    "chat_template.json",
+    "chat_template.jinja",
+)
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tiktoken.model")
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
+_MAX_HEADER = 100 * 1024 * 1024
+
+
+def validate_model_folder(folder: Path) -> dict[str, Any]:
+    """Check ``folder`` as described in the module docstring; return its parsed config."""
+    name = folder.name
+    if not folder.is_dir():
+        raise ModelImportError(f'"{folder}" is not a folder.')
+    config_path = folder / "config.json"
+    if not config_path.is_file():
+        raise ModelImportError(f'"{name}" has no config.json, so it is not a model folder.')
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelImportError(f'The config.json of "{name}" cannot be read: {exc}.') from exc
+    if not isinstance(config, dict):
+        raise ModelImportError(f'The config.json of "{name}" is not a JSON object.')
+    model_type = str(config.get("model_type") or "")
+    if not model_type:
+        raise ModelImportError(f'The config.json of "{name}" does not say its model_type.')
+    if not mlx_lm_supports(model_type):
+        raise ModelImportError(
+            f'"{name}" is a {model_type!r} model, which the installed mlx-lm cannot run.'
+        )
+    weights = sorted(folder.glob("model*.safetensors")) or sorted(folder.glob("*.safetensors"))
+    if not weights:
+        pickled = [p.name for p in folder.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES]
+        if pickled:
+            raise ModelImportError(
+                f'"{name}" has only pickle weights ({pickled[0]}). Logline loads safetensors '
+                "only, because pickle files can run code: convert the model to safetensors."
+            )
+        raise ModelImportError(f'"{name}" has no safetensors weights.')
+    _check_shards(folder, weights)
+    for weight in weights:
+        check_safetensors(weight)
+    if not any((folder / tokenizer).is_file() for tokenizer in TOKENIZER_FILES):
+        raise ModelImportError(
+            f'"{name}" has no tokenizer (tokenizer.json, tokenizer.model or tiktoken.model).'
+        )
+    return config
+
+
+def mlx_lm_supports(model_type: str) -> bool:
+    """True when mlx-lm has an architecture for ``model_type`` (found without importing MLX)."""
+    spec = importlib.util.find_spec("mlx_lm")
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    models = Path(next(iter(spec.submodule_search_locations))) / "models"
+    if (models / f"{model_type}.py").is_file():
+        return True
+    try:  # a renamed architecture ("mistral" runs as "llama"); this import loads MLX
+        from mlx_lm.utils import MODEL_REMAPPING
+    except Exception:  # pragma: no cover - an mlx-lm without the table
+        return False
+    target = MODEL_REMAPPING.get(model_type)
+    return bool(target) and (models / f"{target}.py").is_file()
+
+
+def _check_shards(folder: Path, weights: list[Path]) -> None:
+    index = folder / "model.safetensors.index.json"
+    if not index.is_file():
+        return
+    try:
+        weight_map = json.loads(index.read_text(encoding="utf-8")).get("weight_map", {})
+    except (OSError, ValueError, AttributeError) as exc:
+        raise ModelImportError(f"{index.name} in {folder.name} cannot be read: {exc}.") from exc
+    present = {weight.name for weight in weights}
+    missing = sorted(set(weight_map.values()) - present)
+    if missing:
+        raise ModelImportError(
+            f'"{folder.name}" is incomplete: {len(missing)} weight file(s) are missing, '
+            f"such as {missing[0]}."
+        )
+
+
+def check_safetensors(path: Path) -> None:
+    """A safetensors file whose header parses and whose tensors lie inside the file."""
+    size = path.stat().st_size
+    try:
+        with path.open("rb") as stream:
+            (length,) = struct.unpack("<Q", stream.read(8))
+            if length > min(_MAX_HEADER, size - 8):
+                raise ValueError("header longer than the file")
+            header = json.loads(stream.read(length))
+    except (OSError, ValueError, struct.error) as exc:
+        raise ModelImportError(f'"{path.name}" is not a valid safetensors file ({exc}).') from exc
+    end = 0
+    for key, info in header.items():
+        if key == "__metadata__":
+            continue
+        offsets = info.get("data_offsets") if isinstance(info, dict) else None
+        if not (isinstance(offsets, list) and len(offsets) == 2):
+            raise ModelImportError(f'"{path.name}" has a malformed tensor entry ({key}).')
+        end = max(end, int(offsets[1]))
+    if 8 + length + end > size:
+        raise ModelImportError(
+            f'"{path.name}" is truncated: {size:,} bytes, its header needs {8 + length + end:,}.'
+        )
+
+
+def _files_to_copy(folder: Path) -> list[Path]:
+    return sorted(
+        path
+        for path in folder.iterdir()
+        if path.is_file() and any(fnmatch(path.name, pattern) for pattern in COPIED_PATTERNS)
+    )
+
+
+def _describe_quantization(config: dict[str, Any]) -> str:
+    quantization = config.get("quantization") or config.get("quantization_config")
+    if isinstance(quantization, dict) and quantization.get("bits"):
+        return f"{quantization['bits']}-bit"
+    dtype = str(config.get("torch_dtype") or config.get("dtype") or "")
+    return {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}.get(dtype, dtype)
+
+
+def import_model_folder(
+    folder: str | Path,
+    models_root: Path,
+    *,
+    model_id: str,
+    display_name: str | None = None,
+    reference: bool = False,
+    overwrite: bool = False,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> ModelManifest:
+    """Validate ``folder`` and install it as ``models_root/<model_id>`` (copied or referenced).
+
+    Raises :class:`ModelImportError` for an invalid folder, an id in use (unless
+    ``overwrite``), a failed copy or a cancel; nothing is left behind in those cases.
+    """
+    from logline.models.gguf_import import VALID_MODEL_ID, _replace_folder
+
+    folder = Path(folder).expanduser().resolve()
+    if not VALID_MODEL_ID.fullmatch(model_id):
+        raise ModelImportError(
+            f"Invalid model id {model_id!r}: use letters, digits, '.', '_' and '-' "
+            "(not starting with '.' or '-')."
+        )
+    config = validate_model_folder(folder)
+    destination = models_root / model_id
+    if destination.exists() and not overwrite:
+        raise ModelImportError(f"A model named {model_id!r} is already installed at {destination}.")
+    files = _files_to_copy(folder)
+    manifest = ModelManifest(
+        model_id=model_id,
+        display_name=display_name or folder.name,
+        source="reference" if reference else "import",
+        origin=str(folder),
+        format="mlx",
+        quantization=_describe_quantization(config),
+        context_length=int(config.get("max_position_embeddings") or 0),
+        location=str(folder) if reference else "",
+    )
+    models_root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{model_id}.importing-", dir=models_root))
+    try:
+        if not reference:
+            _copy_files(files, staging, progress, cancel)
+        manifest.write(staging / MANIFEST_NAME)
+        _replace_folder(staging, destination)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    log.info("Imported model folder as %s (%s)", model_id, manifest.source)
+    return manifest
+
+
+def _copy_files(
+    files: list[Path],
+    staging: Path,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+    chunk: int = 8 << 20,
+) -> None:
+    total = sum(path.stat().st_size for path in files)
+    free = shutil.disk_usage(staging).free
+    if total > free:
+        raise ModelImportError(
+            f"Not enough disk space to copy the model: it needs {total / 1e9:.1f} GB, "
+            f"{free / 1e9:.1f} GB are free. Reference it in place instead."
+        )
+    done = 0
+    report = progress or (lambda _done, _total: None)
+    report(0, total)
+    for path in files:
+        with path.open("rb") as source, (staging / path.name).open("wb") as target:
+            while block := source.read(chunk):
+                if cancel is not None and cancel.is_set():
+                    raise ModelImportError("The import was cancelled; nothing was installed.")
+                target.write(block)
+                done += len(block)
+                report(done, total)
+        shutil.copystat(path, staging / path.name)
