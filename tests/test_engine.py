@@ -177,3 +177,35 @@ def test_sampling_params_are_validated() -> None:
         SamplingParams(max_tokens=0)
     with pytest.raises(ValueError):
         SamplingParams(top_p=1.5)
+
+
+def test_switching_models_reports_load_progress_and_frees_the_previous(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    other = tmp_path / "other"
+    shutil.copytree(tiny_model_dir, other)
+    thread = EngineThread(Engine(prefill_step=64))
+    try:
+        reports: list[tuple[int, int]] = []
+
+        def load_both(engine: Engine) -> tuple[bool, str, int]:
+            import gc
+            import weakref
+
+            engine.load("a", tiny_model_dir, lambda d, t: reports.append((d, t)))
+            first = weakref.ref(engine.loaded.model)
+            engine.load("b", other)
+            gc.collect()
+            return first() is None, engine.loaded.model_id, len(reports)
+
+        freed, second, count = thread.call(load_both)
+        assert freed and second == "b"  # the first model's weights are gone, not kept around
+        total = reports[-1][1]
+        assert reports[0] == (0, total) and reports[-1] == (total, total) and count >= 3
+        assert [d for d, _ in reports] == sorted(d for d, _ in reports)
+        weights = sum(p.stat().st_size for p in tiny_model_dir.glob("*.safetensors"))
+        assert total >= weights * 0.5  # bytes of the arrays in memory, of the order of the file
+    finally:
+        thread.close()

@@ -243,6 +243,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     from logline.engine import (
         CancelToken,
         Finished,
+        LoadProgress,
         ModelLoaded,
         Notice,
         PromptProgress,
@@ -274,7 +275,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
 
     def job(engine: Any, token: CancelToken, emit: Any) -> None:
         model = resolve_model(args.model)
-        emit(engine.load(model.model_id, model.path))
+        emit(engine.load(model.model_id, model.path, lambda d, t: emit(LoadProgress(d, t))))
         run_summary(engine, document, token, emit, sampling)
 
     interactive = sys.stderr.isatty()
@@ -282,7 +283,9 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     wrote_text = False
     with _ctrl_c_cancels(cancel):
         for event in worker.stream(job, cancel):
-            if isinstance(event, ModelLoaded):
+            if isinstance(event, LoadProgress):
+                _print_load_progress(event, interactive)
+            elif isinstance(event, ModelLoaded):
                 log.info("Model %s loaded (%s)", event.model_id, event.precision)
             elif isinstance(event, Notice):
                 print(f"Note: {event.message}", file=sys.stderr)
@@ -331,6 +334,23 @@ def _ctrl_c_cancels(cancel: Any) -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _print_load_progress(event: Any, interactive: bool) -> None:
+    if event.total <= 0:
+        return
+    mib = event.total / 2**20
+    if interactive:
+        end = "\n" if event.done >= event.total else ""
+        fraction = event.done / event.total
+        print(
+            f"\rLoading the model: {fraction:.0%} of {mib:,.0f} MiB",
+            end=end,
+            file=sys.stderr,
+            flush=True,
+        )
+    elif event.done >= event.total:
+        print(f"Loaded the model ({mib:,.0f} MiB)", file=sys.stderr)
 
 
 def _print_progress(event: Any, interactive: bool) -> None:

@@ -17,6 +17,14 @@ class ModelLoaded:
 
 
 @dataclass(frozen=True)
+class LoadProgress:
+    """Model weights read into memory so far (bytes), while a model loads."""
+
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
 class Notice:
     """Something the user should know that is not an error (e.g. a document was shortened)."""
 
@@ -74,4 +82,6 @@ class Finished:
     error: BaseException | None = None
 
 
-EngineEvent = ModelLoaded | Notice | PromptProgress | TokenText | GenerationStats | Finished
+EngineEvent = (
+    ModelLoaded | LoadProgress | Notice | PromptProgress | TokenText | GenerationStats | Finished
+)

@@ -76,8 +76,17 @@ class Engine:
         return self._loaded
 
     # -- loading ----------------------------------------------------------------------------
-    def load(self, model_id: str, path: Path) -> ModelLoaded:
-        """Load the MLX model folder at ``path`` (safetensors only), replacing any loaded model."""
+    def load(
+        self,
+        model_id: str,
+        path: Path,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ModelLoaded:
+        """Load the MLX model folder at ``path`` (safetensors only), replacing any loaded model.
+
+        The previous model is released first (and MLX's buffer cache cleared), so two models are
+        never in memory together. ``progress(done, total)`` reports weight bytes read.
+        """
         self._check_thread()
         if self._loaded is not None and self._loaded.path == path:
             loaded = self._loaded
@@ -96,7 +105,7 @@ class Engine:
         precision = _describe_precision(config)
         if device_kind() == "cpu":
             precision = choose_cpu_precision(model, config) or precision
-        mx.eval(model.parameters())
+        _materialize(mx, model, progress)
         context = int(config.get("max_position_embeddings") or 4096)
         self._loaded = LoadedModel(model_id, path, model, tokenizer, context, precision)
         seconds = time.perf_counter() - started
@@ -293,3 +302,30 @@ def _reset_peak_memory(mx: Any) -> None:
     fn = getattr(mx, "reset_peak_memory", None) or getattr(mx.metal, "reset_peak_memory", None)
     if fn:
         fn()
+
+
+def _materialize(mx: Any, model: Any, progress: Callable[[int, int], None] | None) -> None:
+    """Evaluate the (lazily loaded) weights in about 50 batches, reporting bytes done."""
+    from mlx.utils import tree_flatten
+
+    arrays = [array for _, array in tree_flatten(model.parameters())]
+    total = sum(int(array.nbytes) for array in arrays)
+    if progress is None or total == 0:
+        mx.eval(arrays)
+        return
+    step = max(total // 50, 1)
+    done = 0
+    progress(0, total)
+    batch: list[Any] = []
+    batch_bytes = 0
+    for array in arrays:
+        batch.append(array)
+        batch_bytes += int(array.nbytes)
+        if batch_bytes >= step:
+            mx.eval(batch)
+            done += batch_bytes
+            progress(done, total)
+            batch, batch_bytes = [], 0
+    if batch:
+        mx.eval(batch)
+        progress(done + batch_bytes, total)

@@ -110,7 +110,16 @@ class EngineWorker(QObject):
         loaded = engine.loaded
         if loaded is None or loaded.path != path:
             self.status.emit(f"Loading {choice.label}…")
-        self._emit(engine.load(choice.model_id, path))
+        shown = -1
+
+        def progress(done: int, total: int) -> None:
+            nonlocal shown
+            percent = done * 100 // total if total else 100
+            if percent // 5 != shown // 5:  # a status update every 5 %
+                shown = percent
+                self.status.emit(f"Loading {choice.label}… {percent}%")
+
+        self._emit(engine.load(choice.model_id, path, progress))
 
     @Slot(object)
     def load_model(self, choice: ModelChoice) -> None:
