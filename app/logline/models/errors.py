@@ -11,3 +11,35 @@ class ModelImportError(ModelError):
 
 class ModelNotFoundError(ModelError):
     """The requested model is not installed."""
+
+
+class ModelNotDownloadedError(ModelNotFoundError):
+    """A hub model is not (completely) downloaded and cannot be fetched now (offline)."""
+
+
+class DownloadError(ModelError):
+    """Downloading a model from a hub failed (network, server or local disk)."""
+
+
+class DownloadCancelledError(DownloadError):
+    """The user cancelled a download; what was already on disk is kept for a later resume."""
+
+
+class DownloadTimeoutError(DownloadError):
+    """The hub stopped answering for longer than the per-request timeout."""
+
+
+class IntegrityError(DownloadError):
+    """A downloaded file does not match the checksum the hub published for it."""
+
+
+class InsufficientDiskSpaceError(DownloadError):
+    """Not enough free disk space for the rest of a download."""
+
+
+class CacheBudgetError(ModelError):
+    """A model cannot fit in the cache budget without deleting a pinned, in-use or default model."""
+
+
+class ModelInUseError(ModelError):
+    """A model cannot be deleted because it is loaded or pinned."""

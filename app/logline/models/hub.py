@@ -1,0 +1,100 @@
+"""Set up huggingface_hub for Logline: environment before its first import, forced timeouts.
+
+huggingface_hub reads ``HF_HOME``, ``HF_HUB_OFFLINE``, ``HF_ENDPOINT`` and the telemetry switch at
+import time, so :func:`configure_environment` must run before anything imports it; :func:`load_hub`
+does both in the right order and is the only way the rest of Logline reaches the library.
+
+huggingface_hub 2.x talks HTTP through one shared ``httpx2.Client`` built by a factory whose
+default has ``timeout=None``: a server that accepts a connection and never answers blocks forever.
+:func:`install_timeouts` replaces the factory with one whose transport forces a timeout on every
+request, including those made with an explicit ``timeout=None``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from types import ModuleType
+from typing import Any
+
+from logline import paths
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_S = 30.0
+
+_installed_timeout: float | None = None
+
+
+def configure_environment(*, endpoint: str | None = None, offline: bool = False) -> None:
+    """Write the ``HF_*`` settings huggingface_hub reads when it is first imported.
+
+    Idempotent. Only ``endpoint``/``offline`` given here override what the user already set.
+    """
+    os.environ["HF_HOME"] = str(paths.hf_home_dir())
+    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    os.environ["HF_HUB_ENABLE_HF_TRANSFER"] = "0"
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_IMPLICIT_TOKEN", "1")
+    if endpoint:
+        os.environ["HF_ENDPOINT"] = endpoint.rstrip("/")
+    if offline:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+
+
+def load_hub(*, endpoint: str | None = None, offline: bool = False) -> ModuleType:
+    """Import huggingface_hub (configured first) and return it.
+
+    When the library was already imported, the import-time constants are patched instead so a
+    later call with ``offline=True`` still blocks the network.
+    """
+    already = "huggingface_hub" in sys.modules
+    if not already:
+        configure_environment(endpoint=endpoint, offline=offline)
+    import huggingface_hub
+    from huggingface_hub import constants
+
+    constants.HF_HUB_DISABLE_TELEMETRY = True
+    if offline:
+        constants.HF_HUB_OFFLINE = True
+    install_timeouts(DEFAULT_TIMEOUT_S if _installed_timeout is None else _installed_timeout)
+    return huggingface_hub
+
+
+def install_timeouts(timeout_s: float) -> None:
+    """Force ``timeout_s`` (connect, read, write, pool) on every request huggingface_hub makes."""
+    global _installed_timeout
+    if _installed_timeout == timeout_s:
+        return
+    import httpx2
+    from huggingface_hub.utils import _http, close_session, set_client_factory
+
+    class _ForcedTimeoutTransport(httpx2.HTTPTransport):
+        def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+            request.extensions["timeout"] = _clamp(request.extensions.get("timeout"), timeout_s)
+            return super().handle_request(request)
+
+    def factory() -> httpx2.Client:
+        return httpx2.Client(
+            transport=_ForcedTimeoutTransport(),
+            event_hooks={"request": [_http.hf_request_event_hook]},
+            follow_redirects=True,
+            timeout=httpx2.Timeout(timeout_s),
+        )
+
+    set_client_factory(factory)  # also closes the previous shared client
+    close_session()
+    _installed_timeout = timeout_s
+    log.debug("huggingface_hub requests now time out after %.1f s", timeout_s)
+
+
+def _clamp(current: Any, limit: float) -> dict[str, float]:
+    """httpx stores a request's timeout as a dict of phase -> seconds or None; cap every phase."""
+    phases = ("connect", "read", "write", "pool")
+    values = current if isinstance(current, dict) else {}
+    out: dict[str, float] = {}
+    for phase in phases:
+        value = values.get(phase)
+        out[phase] = limit if value is None else min(float(value), limit)
+    return out
