@@ -84,6 +84,33 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("--name", help="display name")
     importing.add_argument("--force", action="store_true", help="replace a model with this id")
     importing.add_argument("--json", action="store_true", help="machine-readable output")
+    pull = model_commands.add_parser(
+        "pull", help="download a model (catalog id or hub repo id) into the model cache"
+    )
+    pull.add_argument("name", help="a catalog id (see `models catalog`) or an org/name repo id")
+    pull.add_argument("--revision", default="main")
+    pull.add_argument("--json", action="store_true", help="machine-readable output")
+    catalog_cmd = model_commands.add_parser("catalog", help="models Logline can download")
+    catalog_cmd.add_argument("--json", action="store_true", help="machine-readable output")
+    remove = model_commands.add_parser("rm", help="delete an installed model")
+    remove.add_argument("name")
+    remove.add_argument("--force", action="store_true", help="also when it is pinned")
+    remove.add_argument("--json", action="store_true", help="machine-readable output")
+    for verb, text in (("pin", "never evict this model"), ("unpin", "allow evicting it again")):
+        pinning = model_commands.add_parser(verb, help=text)
+        pinning.add_argument("name")
+        pinning.add_argument("--json", action="store_true", help="machine-readable output")
+    collect = model_commands.add_parser(
+        "gc", help="report (or with --apply, delete) stale partial downloads and LRU models"
+    )
+    group = collect.add_mutually_exclusive_group()
+    group.add_argument("--dry-run", action="store_true", help="only report (the default)")
+    group.add_argument("--apply", action="store_true", help="delete what the report lists")
+    collect.add_argument("--json", action="store_true", help="machine-readable output")
+    info = model_commands.add_parser("info", help="one model: size, use, memory fit")
+    info.add_argument("name")
+    info.add_argument("--context", type=int, default=8192, help="context length to check")
+    info.add_argument("--json", action="store_true", help="machine-readable output")
     model_commands.add_parser(
         "install-default", help="install the embedded default model (done by `make setup`)"
     )
@@ -148,6 +175,8 @@ def cmd_models(args: argparse.Namespace) -> int:
             return _models_list(args.json)
         if args.models_command == "import":
             return _models_import(args)
+        if args.models_command in _MODEL_COMMANDS:
+            return _MODEL_COMMANDS[args.models_command](args)
         if args.models_command == "install-default":
             from logline.models.registry import ensure_embedded_model
 
@@ -172,9 +201,13 @@ def _model_json(model: Any) -> dict[str, Any]:
 
 
 def _models_list(as_json: bool) -> int:
-    from logline.models.registry import installed_models
+    from logline.models.registry import find_download, installed_models
 
     models = installed_models()
+    from logline.models import hub_layout
+
+    downloads = [find_download(repo) for repo in hub_layout.verified_repos()]
+    models += [model for model in downloads if model is not None]
     if as_json:
         print(json.dumps([_model_json(m) for m in models], indent=2))
         return EXIT_OK
@@ -233,6 +266,156 @@ def _models_import(args: argparse.Namespace) -> int:
     else:
         print(f"Imported {args.file.name} as {manifest.model_id} ({model.path})")
     return EXIT_OK
+
+
+def _emit_json_or(args: argparse.Namespace, data: Any, text: str) -> int:
+    print(json.dumps(data, indent=2, default=str) if args.json else text)
+    return EXIT_OK
+
+
+def _models_pull(args: argparse.Namespace) -> int:
+    import threading
+
+    from logline.config import effective_settings, get_token
+    from logline.models import cache, catalog, download
+    from logline.models.download_events import DownloadProgress, DownloadRetrying
+
+    settings = effective_settings()
+    entry = catalog.find_entry(args.name)
+    repo_id = entry.repo_id if entry is not None else args.name
+    if "/" not in repo_id:
+        return _fail(f"{args.name!r} is neither a catalog id nor an org/name repo id")
+    if entry is not None:
+        cache.ensure_room(entry.download_bytes)
+    interactive = sys.stderr.isatty() and not args.json
+
+    def progress(event: object) -> None:
+        if isinstance(event, DownloadProgress) and interactive and event.bytes_total:
+            eta = f", {event.eta_s:.0f} s left" if event.eta_s is not None else ""
+            print(
+                f"\rDownloading {event.bytes_done / 2**20:,.0f}/{event.bytes_total / 2**20:,.0f}"
+                f" MiB ({event.speed_bps / 2**20:.1f} MiB/s{eta})   ",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
+        elif isinstance(event, DownloadRetrying):
+            print(f"\nRetrying ({event.reason})", file=sys.stderr)
+
+    cancel = threading.Event()
+    try:
+        result = download.pull(
+            repo_id,
+            revision=args.revision,
+            endpoint=settings.hub_endpoint,
+            token=get_token(),
+            progress=progress,
+            cancel=cancel,
+            offline=settings.offline,
+        )
+    except KeyboardInterrupt:
+        cancel.set()
+        print("\nCancelled; what was downloaded is kept for a later resume.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if interactive:
+        print(file=sys.stderr)
+    data = {
+        "repo_id": result.repo_id,
+        "commit": result.commit,
+        "path": str(result.snapshot_path),
+        "bytes_total": result.bytes_total,
+        "bytes_downloaded": result.bytes_downloaded,
+    }
+    return _emit_json_or(args, data, f"Ready: {result.repo_id} ({result.snapshot_path})")
+
+
+def _models_catalog(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from logline.models import catalog
+
+    entries = catalog.load_catalog()
+    lines = [
+        f"{e.id:28} {e.parameters / 1e9:5.1f}B {e.quantization:6} "
+        f"{e.download_bytes / 1e9:5.1f} GB  {e.display_name}"
+        for e in entries
+    ]
+    return _emit_json_or(args, [asdict(e) for e in entries], "\n".join(lines))
+
+
+def _models_rm(args: argparse.Namespace) -> int:
+    from logline.models import cache
+
+    removed = cache.remove_model(args.name, force=args.force)
+    data = {"removed": removed.key, "freed_bytes": removed.size_bytes}
+    return _emit_json_or(
+        args, data, f"Removed {removed.key} ({removed.size_bytes / 2**20:,.0f} MiB)"
+    )
+
+
+def _models_pin(args: argparse.Namespace) -> int:
+    from logline.models import cache, state
+
+    model = cache.cache_report().find(args.name)
+    if model is None:
+        return _fail(f"no installed model named {args.name!r} (see `logline models list`)")
+    pinned = args.models_command == "pin"
+    state.set_pinned(model.key, pinned)
+    word = "Pinned" if pinned else "Unpinned"
+    return _emit_json_or(args, {"model": model.key, "pinned": pinned}, f"{word} {model.key}")
+
+
+def _models_gc(args: argparse.Namespace) -> int:
+    from logline.models import cache
+
+    result = cache.gc(dry_run=not args.apply)
+    data = result.to_json()
+    verb = "Deleted" if args.apply else "Would delete (run with --apply)"
+    lines = [f"{verb}:"]
+    lines += [f"  partial download {path}" for path in data["orphans"]]
+    lines += [f"  model {key}" for key in data["plan"]["evict"]]
+    if len(lines) == 1:
+        lines = ["Nothing to clean up: the cache is within its budget."]
+    if not data["plan"]["fits"] and data["plan"]["message"]:
+        lines.append(data["plan"]["message"])
+    return _emit_json_or(args, data, "\n".join(lines))
+
+
+def _models_info(args: argparse.Namespace) -> int:
+    from logline.models import cache, fit
+    from logline.models.registry import find_model
+
+    model = find_model(args.name)
+    cached = cache.cache_report().find(model.model_id)
+    verdict = fit.advise_for_folder(model.path, args.context)
+    data = {
+        **_model_json(model),
+        "pinned": bool(cached and cached.pinned),
+        "last_used": cached.last_used if cached else None,
+        "fit": {
+            "level": verdict.level,
+            "needed_bytes": verdict.needed_bytes,
+            "available_bytes": verdict.available_bytes,
+            "message": verdict.message,
+        },
+    }
+    text = (
+        f"{model.manifest.display_name} ({model.model_id})\n  path: {model.path}\n"
+        f"  size: {data['size_bytes'] / 2**20:,.0f} MiB, pinned: {data['pinned']}\n"
+        f"  memory at {args.context:,} tokens: {verdict.message}"
+    )
+    return _emit_json_or(args, data, text)
+
+
+_MODEL_COMMANDS = {
+    "pull": _models_pull,
+    "catalog": _models_catalog,
+    "rm": _models_rm,
+    "pin": _models_pin,
+    "unpin": _models_pin,
+    "gc": _models_gc,
+    "info": _models_info,
+}
 
 
 # -- summarize ---------------------------------------------------------------------------------

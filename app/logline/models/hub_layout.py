@@ -43,6 +43,11 @@ def _read_verified() -> dict[str, Any]:
     return data
 
 
+def verified_repos() -> list[str]:
+    """Repo ids with at least one verified download (complete or not, check ``is_downloaded``)."""
+    return sorted(_read_verified()["models"])
+
+
 def update_verified(mutate: Callable[[dict[str, Any]], None]) -> None:
     path = _verified_path()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -102,6 +102,9 @@ def find_model(model_id: str | None = None, root: Path | None = None) -> Install
     for model in installed_models(root):
         if model.model_id == wanted:
             return model
+    downloaded = find_download(wanted)
+    if downloaded is not None:
+        return downloaded
     referenced = _referenced((root or paths.models_dir()) / wanted)
     if referenced is not None:
         raise ModelNotFoundError(
@@ -116,6 +119,30 @@ def find_model(model_id: str | None = None, root: Path | None = None) -> Install
     raise ModelNotFoundError(
         f"No installed model named {wanted!r}. `logline models list` shows the installed ones."
     )
+
+
+def find_download(name: str) -> InstalledModel | None:
+    """A verified hub download, by catalog id or repo id (``org/name``); None when absent."""
+    from logline.models import catalog, download
+
+    entry = catalog.find_entry(name)
+    repo_id = entry.repo_id if entry is not None else name
+    if "/" not in repo_id:
+        return None
+    snapshot = download.is_downloaded(repo_id)
+    if snapshot is None:
+        return None
+    manifest = ModelManifest(
+        model_id=repo_id,
+        display_name=entry.display_name if entry is not None else repo_id.split("/")[-1],
+        source="download",
+        origin=repo_id,
+        format="mlx",
+        quantization=entry.quantization if entry is not None else "",
+        context_length=entry.context_length if entry is not None else 0,
+        parameters=entry.parameters if entry is not None else 0,
+    )
+    return InstalledModel(manifest, snapshot, False)
 
 
 def resolve_model(model_id: str | None = None, root: Path | None = None) -> InstalledModel:
