@@ -37,7 +37,6 @@ from logline.models.download import (
 )
 from logline.models.errors import (
     DownloadCancelledError,
-    DownloadError,
     DownloadTimeoutError,
     InsufficientDiskSpaceError,
     IntegrityError,
@@ -181,7 +180,7 @@ def test_unreachable_hub_falls_back_to_the_verified_copy(hub: FakeHub) -> None:
     closed = f"http://127.0.0.1:{free_port()}"
     again = pull(REPO, endpoint=closed, timeout_s=2, retries=1, backoff_s=0.05)
     assert again.snapshot_path == snapshot and again.bytes_downloaded == 0
-    with pytest.raises(DownloadError, match="org/other"):
+    with pytest.raises(ModelNotDownloadedError, match=r"org/other is not downloaded.*offline"):
         pull("org/other", endpoint=closed, timeout_s=2, retries=0)
 
 

@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     summarize.add_argument("--temperature", type=float, default=None)
     summarize.add_argument("--seed", type=int, default=None)
     summarize.add_argument("--password", help="password of an encrypted PDF")
+    summarize.add_argument(
+        "--force-load",
+        action="store_true",
+        help="load the model even when the memory check says it does not fit",
+    )
 
     inspect = commands.add_parser(
         "inspect", help="show a document's structure: title, pages, scenes, characters"
@@ -434,6 +439,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     )
     from logline.engine.worker import EngineThread
     from logline.models.errors import ModelError
+    from logline.models.loading import load_model
     from logline.models.registry import resolve_model
     from logline.summarize import run_summary
     from logline.summarize.single_pass import SUMMARY_SAMPLING
@@ -458,7 +464,12 @@ def cmd_summarize(args: argparse.Namespace) -> int:
 
     def job(engine: Any, token: CancelToken, emit: Any) -> None:
         model = resolve_model(args.model)
-        emit(engine.load(model.model_id, model.path, lambda d, t: emit(LoadProgress(d, t))))
+        outcome = load_model(
+            engine, model, progress=lambda d, t: emit(LoadProgress(d, t)), force=args.force_load
+        )
+        emit(outcome.loaded)
+        if outcome.warning:
+            emit(Notice(outcome.warning))
         run_summary(engine, document, token, emit, sampling)
 
     interactive = sys.stderr.isatty()

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from logline import paths
+from logline.models import network
 from logline.models.download_events import (
     DownloadEvent,
     DownloadFinished,
@@ -113,6 +114,11 @@ def pull(
     cancel = cancel or threading.Event()
     if offline or _env_offline():
         return _resolve_offline(repo_id, revision)
+    reach = network.reachability(
+        endpoint or os.environ.get("HF_ENDPOINT"), timeout_s=min(timeout_s, network.PROBE_TIMEOUT_S)
+    )
+    if not reach.reachable:  # automatic offline mode: no retries against a missing network
+        return _resolve_offline(repo_id, revision, reach)
 
     from logline.models.hub import install_timeouts, load_hub
 
@@ -183,14 +189,23 @@ def _env_offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _resolve_offline(repo_id: str, revision: str) -> DownloadResult:
+def _resolve_offline(
+    repo_id: str, revision: str, reach: network.Reachability | None = None
+) -> DownloadResult:
     commit = resolve_commit(repo_id, revision)
     found = verified_snapshot(repo_id, commit) if commit else None
     if commit is None or found is None:
+        why = (
+            f"Logline cannot reach {reach.host} ({reach.reason}), so it is working offline"
+            if reach is not None
+            else "Logline is offline"
+        )
         raise ModelNotDownloadedError(
-            f"{repo_id} is not downloaded and Logline is offline. Connect to the internet "
+            f"{repo_id} is not downloaded and {why}. Connect to the internet "
             "and download it, or pick a model that is already on this computer."
         )
+    if reach is not None:
+        log.info("%s: %s; using the downloaded copy", repo_id, reach.message())
     snapshot, record = found
     names = tuple(sorted(record["files"]))
     total = sum(meta["size"] for meta in record["files"].values())

@@ -32,9 +32,12 @@ from logline.engine.events import (
 from logline.ui.engine_jobs import ModelChoice, SummaryJob, is_expected, user_message
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from logline.documents import Document
     from logline.engine.runtime import Engine
     from logline.engine.sampling import SamplingParams
+    from logline.models.manifest import ModelManifest
 
 __all__ = ["EngineHost", "EngineWorker", "ModelChoice", "SummaryJob", "running_engine_threads"]
 
@@ -93,7 +96,13 @@ class EngineWorker(QObject):
 
     def _load(self, choice: ModelChoice) -> None:
         from logline.models.errors import ModelNotFoundError
-        from logline.models.registry import default_model_id, installed_models, resolve_model
+        from logline.models.loading import load_model
+        from logline.models.registry import (
+            InstalledModel,
+            default_model_id,
+            installed_models,
+            resolve_model,
+        )
 
         path = choice.path
         if path is None:
@@ -110,6 +119,9 @@ class EngineWorker(QObject):
         loaded = engine.loaded
         if loaded is None or loaded.path != path:
             self.status.emit(f"Loading {choice.label}…")
+        model = InstalledModel(
+            _manifest_for(choice, path), path, choice.model_id == default_model_id()
+        )
         shown = -1
 
         def progress(done: int, total: int) -> None:
@@ -119,7 +131,10 @@ class EngineWorker(QObject):
                 shown = percent
                 self.status.emit(f"Loading {choice.label}… {percent}%")
 
-        self._emit(engine.load(choice.model_id, path, progress))
+        outcome = load_model(engine, model, progress=progress)
+        self._emit(outcome.loaded)
+        if outcome.warning:
+            self.notice.emit(outcome.warning)
 
     @Slot(object)
     def load_model(self, choice: ModelChoice) -> None:
@@ -262,3 +277,15 @@ class EngineHost(QObject):
                 self.shutdown()
         except RuntimeError:  # the C++ objects are already gone
             pass
+
+
+def _manifest_for(choice: ModelChoice, path: Path) -> ModelManifest:
+    """The model's manifest when its folder has one, else a minimal one for the usage record."""
+    from logline.models.manifest import MANIFEST_NAME, ModelManifest
+
+    try:
+        manifest = ModelManifest.read(path / MANIFEST_NAME)
+    except (OSError, ValueError, TypeError):
+        return ModelManifest(choice.model_id, choice.label, "path", str(path), "mlx")
+    manifest.model_id = choice.model_id  # the id the user chose this folder under
+    return manifest
