@@ -25,6 +25,8 @@ from logline.ui.banner import Banner
 from logline.ui.document_loader import DocumentLoader
 from logline.ui.document_view import DocumentView
 from logline.ui.engine_worker import EngineHost
+from logline.ui.model_picker import check_fit_before_load
+from logline.ui.models_dialog import ModelsDialog
 from logline.ui.pane import Pane
 from logline.ui.status_panel import StatusPanel
 from logline.ui.summary_view import SummaryView
@@ -92,6 +94,9 @@ class MainWindow(QMainWindow):
         self.open_action.triggered.connect(self.open_dialog)
         self.summarize_action.triggered.connect(self.summarize)
         self.stop_action.triggered.connect(self.stop)
+        self._models_dialog: ModelsDialog | None = None
+        self.toolbar.models_action.triggered.connect(lambda: self.open_models_dialog())
+        self.model_picker.downloadRequested.connect(self.open_models_dialog)
 
     def _build_central(self) -> None:
         central = QWidget(self)
@@ -223,6 +228,8 @@ class MainWindow(QMainWindow):
         choice = self.model_picker.choice()
         if self.document is None or self._generating or choice is None:
             return
+        if not check_fit_before_load(self, choice, tell=lambda _w, text: self.show_error(text)):
+            return
         self.banner.dismiss()
         self.summary_view.start(waiting="Reading the document…")
         self.status.set_stats("")
@@ -231,6 +238,21 @@ class MainWindow(QMainWindow):
         self._set_generating(True)
         self.status.message("Starting…")
         self.host.summarize(self.document, choice, self._sampling)
+
+    @Slot(str)
+    def open_models_dialog(self, select: str = "") -> ModelsDialog:
+        """Show the (one, non-modal) Models window, with ``select`` (a model or catalog id)."""
+        if self._models_dialog is None:
+            self._models_dialog = ModelsDialog(self)
+            self._models_dialog.modelsChanged.connect(self.model_picker.refresh)
+        dialog = self._models_dialog
+        dialog.refresh()
+        if select:
+            dialog.select_model(select)
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
 
     @Slot()
     def stop(self) -> None:
@@ -326,4 +348,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.host.shutdown()
         self.loader.shutdown()
+        if self._models_dialog is not None:
+            self._models_dialog.shutdown()
         super().closeEvent(event)

@@ -1,4 +1,4 @@
-"""The main toolbar: Open…, the model picker, Summarize and Stop."""
+"""The main toolbar: Open…, the model picker, Models…, Summarize and Stop."""
 
 from __future__ import annotations
 
@@ -32,6 +32,9 @@ class MainToolBar(QToolBar):
         self.addWidget(model_label)
         self.model_picker = ModelPicker(self)
         self.addWidget(self.model_picker)
+        self.models_action = QAction("Models…", self)
+        self.models_action.setToolTip("Download, delete and pin models")
+        self.addAction(self.models_action)
 
         spacer = QWidget(self)
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
