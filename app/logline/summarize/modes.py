@@ -1,0 +1,202 @@
+"""Summary modes (logline, synopsis, character arcs, scene breakdown, coverage, custom) and the
+chat messages each sends to the model.
+
+Every mode has prompt templates in ``resources/prompts/`` (the user may override them, see
+:mod:`logline.summarize.prompt_files`):
+
+- ``system.txt``: the analyst's standing orders, shared by every mode and role (constant fields
+  only: no variable part);
+- ``<mode>.single.txt``: the whole document in one prompt, answered directly;
+- ``map.txt`` (or ``<mode>.map.txt`` where a mode needs its own): notes on one chunk, cited;
+- ``merge.txt`` (or ``<mode>.merge.txt``): shorter notes from several notes, citations kept;
+- ``<mode>.reduce.txt``: the final answer from the notes.
+
+Templates are ``str.format`` text with the fields ``{title}``, ``{kind}``, ``{cite}`` (how to cite,
+e.g. ``(Sc. 12, p. 34)``), ``{marker}`` (how the text is marked, e.g. ``[Sc. 12, p. 34]``),
+``{instruction}`` (custom mode) and one variable part, ``{document}``, ``{chunk}`` or ``{notes}``,
+which comes LAST: every prompt of one batch then shares its prefix, which the engine's prompt cache
+computes once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from logline.engine.sampling import SamplingParams
+from logline.summarize.prompt_files import has_template, load_template
+
+Message = dict[str, str]
+Role = Literal["single", "map", "merge", "reduce"]
+Combine = Literal["reduce", "concat"]
+
+# The variable part of each role's user message (required, and last in the template).
+ROLE_FIELD: dict[Role, str] = {
+    "single": "document",
+    "map": "chunk",
+    "merge": "notes",
+    "reduce": "notes",
+}
+COMMON_FIELDS = frozenset({"title", "kind", "cite", "marker"})
+SCREENPLAY_KIND = "screenplay"
+
+
+def _sampling(max_tokens: int, repetition_penalty: float = 1.1) -> SamplingParams:
+    return SamplingParams(
+        temperature=0.0,
+        repetition_penalty=repetition_penalty,
+        repetition_context_size=64,
+        max_tokens=max_tokens,
+    )
+
+
+# Notes on one chunk or a merge of notes: bullets with citations, a few hundred tokens.
+NOTES_SAMPLING = _sampling(450, 1.05)
+
+
+@dataclass(frozen=True)
+class Mode:
+    """One kind of summary.
+
+    ``sampling`` drives the final answer (single or reduce); ``map_sampling`` the notes on each
+    chunk. ``combine`` says how a long document's chunk outputs become the answer: ``"reduce"``
+    (merge notes, then write the answer from them) or ``"concat"`` (the chunk outputs, in order,
+    ARE the answer, e.g. a scene-by-scene breakdown that would not fit one answer).
+    Repetition penalties stay modest (lists of citations repeat tokens by design).
+    """
+
+    id: str
+    title: str
+    description: str
+    sampling: SamplingParams
+    needs_citations: bool = True
+    needs_instruction: bool = False
+    combine: Combine = "reduce"
+    map_sampling: SamplingParams = field(default=NOTES_SAMPLING)
+
+
+MODES: dict[str, Mode] = {
+    mode.id: mode
+    for mode in (
+        Mode(
+            "logline",
+            "Logline",
+            "One sentence: protagonist, goal, obstacle, stakes.",
+            _sampling(80),
+            needs_citations=False,
+        ),
+        Mode(
+            "synopsis",
+            "Synopsis",
+            "A one-page synopsis of the whole story, ending included.",
+            _sampling(700),
+        ),
+        Mode(
+            "characters",
+            "Character arcs",
+            "Bullet points per major character: want, turning points, change.",
+            _sampling(700, 1.05),
+        ),
+        Mode(
+            "scenes",
+            "Scene-by-scene breakdown",
+            "One line per scene: place, what happens, why it matters.",
+            _sampling(1500, 1.05),
+            combine="concat",
+            map_sampling=_sampling(1500, 1.05),
+        ),
+        Mode(
+            "coverage",
+            "Coverage report",
+            "Studio coverage: logline, synopsis, characters, strengths, weaknesses, verdict.",
+            _sampling(1500, 1.05),
+        ),
+        Mode(
+            "custom",
+            "Custom instruction",
+            "Your own request about the document.",
+            _sampling(1000, 1.05),
+            needs_instruction=True,
+        ),
+    )
+}
+DEFAULT_MODE = "synopsis"
+
+
+def get_mode(mode_id: str) -> Mode:
+    """The mode called ``mode_id``; ``ValueError`` naming the known ones otherwise."""
+    try:
+        return MODES[mode_id]
+    except KeyError:
+        raise ValueError(
+            f"Unknown summary mode {mode_id!r}; choose one of: {', '.join(MODES)}"
+        ) from None
+
+
+def citation_style(kind: str) -> tuple[str, str]:
+    """``(cite, marker)`` examples for a document kind (see docs: shared formats)."""
+    if kind == SCREENPLAY_KIND:
+        return "(Sc. 12, p. 34)", "[Sc. 12, p. 34]"
+    return "(p. 7)", "[p. 7]"
+
+
+def template_name(mode: Mode, role: Role) -> str:
+    """The template file (without ``.txt``) for ``role`` in ``mode``."""
+    if role in ("single", "reduce"):
+        return f"{mode.id}.{role}"
+    own = f"{mode.id}.{role}"
+    return own if has_template(own) else role
+
+
+def _messages(
+    mode: Mode | str, role: Role, *, title: str, kind: str, value: str, instruction: str | None
+) -> list[Message]:
+    mode = get_mode(mode) if isinstance(mode, str) else mode
+    cite, marker = citation_style(kind)
+    fields = {"title": title, "kind": kind, "cite": cite, "marker": marker, ROLE_FIELD[role]: value}
+    required = {ROLE_FIELD[role]}
+    allowed = set(COMMON_FIELDS)
+    if mode.needs_instruction:
+        if instruction is None or not instruction.strip():
+            raise ValueError(f"The {mode.title.lower()} mode needs an instruction")
+        fields["instruction"] = instruction.strip()
+        allowed.add("instruction")
+        if role != "merge":
+            required.add("instruction")
+    system = load_template("system", allowed=COMMON_FIELDS)
+    user = load_template(template_name(mode, role), required=required, allowed=allowed)
+    common = {name: fields[name] for name in COMMON_FIELDS}
+    return [
+        {"role": "system", "content": system.format(**common)},
+        {"role": "user", "content": user.format(**fields)},
+    ]
+
+
+def single_messages(
+    mode: Mode | str, *, title: str, kind: str, document: str, instruction: str | None = None
+) -> list[Message]:
+    """The whole document (with scene/page markers) in one prompt, answered in ``mode``."""
+    return _messages(
+        mode, "single", title=title, kind=kind, value=document, instruction=instruction
+    )
+
+
+def map_messages(
+    mode: Mode | str, *, title: str, kind: str, chunk: str, instruction: str | None = None
+) -> list[Message]:
+    """Notes (with citations) on one chunk of the document."""
+    return _messages(mode, "map", title=title, kind=kind, value=chunk, instruction=instruction)
+
+
+def merge_messages(
+    mode: Mode | str, *, title: str, kind: str, notes: str, instruction: str | None = None
+) -> list[Message]:
+    """Shorter notes from several chunks' notes (an intermediate reduce), citations kept."""
+    return _messages(mode, "merge", title=title, kind=kind, value=notes, instruction=instruction)
+
+
+def reduce_messages(
+    mode: Mode | str, *, title: str, kind: str, notes: str, instruction: str | None = None
+) -> list[Message]:
+    """The final answer in ``mode`` from the notes on the whole document."""
+    return _messages(mode, "reduce", title=title, kind=kind, value=notes, instruction=instruction)
