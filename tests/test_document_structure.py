@@ -95,6 +95,8 @@ def test_forced_page_break_and_page_labels(tmp_path: Path) -> None:
     assert document.page_source == "estimated"
     assert [page.label for page in document.pages] == ["1", "2"]
     assert [s.page_start for s in document.scenes] == [1, 1, 2]
+    # The forced break closing scene 2 does not stretch that scene onto page 2.
+    assert [s.page_end for s in document.scenes] == [1, 1, 2]
     assert document.pages[1].text.startswith("INT. DINER - LATER")
     assert document.page_label(2) == "2" and document.page_label(3) is None
 

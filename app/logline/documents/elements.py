@@ -144,7 +144,12 @@ def build_scenes(elements: list[Element]) -> list[Scene]:
     scenes: list[Scene] = []
     for number, start in enumerate(starts, 1):
         end = starts[number] - 1 if number < len(starts) else len(elements) - 1
-        pages = [e.page for e in elements[start : end + 1] if e.page is not None]
+        # A page break closing a scene carries the next page's number: it adds no text there.
+        pages = [
+            e.page
+            for e in elements[start : end + 1]
+            if e.page is not None and e.type is not ElementType.PAGE_BREAK
+        ]
         heading = elements[start].text
         int_ext, location, time_of_day = split_heading(heading)
         scenes.append(
