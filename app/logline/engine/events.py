@@ -82,6 +82,31 @@ class Finished:
     error: BaseException | None = None
 
 
+@dataclass(frozen=True)
+class BatchTokenText:
+    """Text generated for request ``index`` of a batch (``Engine.generate_batch``)."""
+
+    index: int
+    text: str
+
+
+@dataclass(frozen=True)
+class BatchItemFinished:
+    """Request ``index`` of a batch ended (its partial text is kept when ``reason`` is stopped)."""
+
+    index: int
+    reason: FinishReason
+    tokens: int
+
+
 EngineEvent = (
-    ModelLoaded | LoadProgress | Notice | PromptProgress | TokenText | GenerationStats | Finished
+    ModelLoaded
+    | LoadProgress
+    | Notice
+    | PromptProgress
+    | TokenText
+    | GenerationStats
+    | Finished
+    | BatchTokenText
+    | BatchItemFinished
 )

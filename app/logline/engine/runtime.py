@@ -15,8 +15,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from logline.engine import memory
+from logline.engine.batch import (
+    BatchItemResult,
+    PrefixCache,
+    Row,
+    StopText,
+    aligned,
+    common_prefix_length,
+    decode_rows,
+    finish_row,
+    fork_cache,
+    forkable,
+    supports_row_batching,
+    take_token,
+)
 from logline.engine.cancel import CancelToken, GenerationCancelled
 from logline.engine.events import (
+    BatchItemFinished,
+    BatchTokenText,
     EngineEvent,
     Finished,
     GenerationStats,
@@ -53,6 +70,18 @@ class LoadedModel:
     precision: str
 
 
+class BatchResults(list[BatchItemResult]):
+    """``generate_batch``'s per-request results, in request order, plus the batch's totals."""
+
+    def __init__(self, items: Sequence[BatchItemResult], finished: Finished) -> None:
+        super().__init__(items)
+        self.finished = finished
+
+    @property
+    def stats(self) -> GenerationStats | None:
+        return self.finished.stats
+
+
 class Engine:
     """Loads one model at a time and generates with it. Not thread-safe by design: one owner."""
 
@@ -60,6 +89,12 @@ class Engine:
         self._owner: int | None = None
         self._loaded: LoadedModel | None = None
         self._prefill_step = prefill_step
+        # The KV cache of the last shared prompt prefix (system prompt + instructions), reused by
+        # the next batch or single generation whose prompt starts with the same tokens.
+        self._prefix: PrefixCache | None = None
+        # Prompt tokens actually run through the model by the last generate / generate_batch.
+        self.last_prefilled_tokens = 0
+        self._progress = (0, 0)
 
     # -- thread ownership -------------------------------------------------------------------
     def _check_thread(self) -> None:
@@ -106,6 +141,7 @@ class Engine:
         if device_kind() == "cpu":
             precision = choose_cpu_precision(model, config) or precision
         _materialize(mx, model, progress)
+        memory.configure_for_model(mx, model)
         context = int(config.get("max_position_embeddings") or 4096)
         self._loaded = LoadedModel(model_id, path, model, tokenizer, context, precision)
         seconds = time.perf_counter() - started
@@ -117,8 +153,13 @@ class Engine:
         if self._loaded is None:
             return
         self._loaded = None
-        mx = import_mlx()
-        mx.clear_cache()
+        self._prefix = None
+        memory.release_model(import_mlx())
+
+    def clear_prefix_cache(self) -> None:
+        """Forget the cached prompt prefix (frees its KV cache)."""
+        self._check_thread()
+        self._prefix = None
 
     # -- tokens -----------------------------------------------------------------------------
     def _require_model(self) -> LoadedModel:
@@ -155,19 +196,19 @@ class Engine:
         loaded = self._require_model()
         mx = import_mlx()
         prompt = list(request.prompt_tokens) or self.render_prompt(request.messages)
-        if not prompt:
-            raise ValueError("Empty prompt")
+        _check_prompt(loaded, prompt)
         params = request.sampling
         if params.seed is not None:
             mx.random.seed(params.seed)
-        _reset_peak_memory(mx)
+        memory.reset_peak_memory(mx)
         started = time.perf_counter()
         generated = 0
         decode_started = started
         reason = "done"
         error: BaseException | None = None
         try:
-            cache = self._prefill(loaded, prompt, cancel, emit)
+            cache = self._prefill(loaded, prompt, cancel, emit, self._prefix_for(prompt))
+            self._keep_prefix(prompt, cache)
             decode_started = time.perf_counter()
             generated, reason = self._decode(loaded, prompt[-1:], cache, params, cancel, emit)
         except GenerationCancelled:
@@ -181,14 +222,236 @@ class Engine:
             prompt_seconds=decode_started - started,
             generation_tokens=generated,
             generation_seconds=finished_at - decode_started,
-            peak_memory_bytes=_memory(mx, "get_peak_memory"),
-            active_memory_bytes=_memory(mx, "get_active_memory"),
-            cache_memory_bytes=_memory(mx, "get_cache_memory"),
+            peak_memory_bytes=memory.memory_stat(mx, "get_peak_memory"),
+            active_memory_bytes=memory.memory_stat(mx, "get_active_memory"),
+            cache_memory_bytes=memory.memory_stat(mx, "get_cache_memory"),
         )
         emit(stats)
         finished = Finished(reason, stats, error)  # type: ignore[arg-type]
         emit(finished)
         return finished
+
+    def generate_batch(
+        self,
+        requests: Sequence[GenerationRequest],
+        cancel: CancelToken,
+        emit: Emit,
+        *,
+        max_batch: int | None = None,
+    ) -> BatchResults:
+        """Generate for several requests at once; greedy results equal ``generate``'s, token for
+        token.
+
+        The prompts' common token prefix is prefilled once (or taken from the prefix cache kept
+        from the previous call) and kept for the next call; each prompt's remainder is prefilled
+        from a copy of it; then up to ``max_batch`` sequences decode together (``batch``).
+        Emits ``PromptProgress`` (tokens actually prefilled in this call), ``BatchTokenText`` and
+        ``BatchItemFinished`` per request, one ``GenerationStats`` for the whole batch and a final
+        ``Finished``. On cancel every unfinished request ends "stopped", its text so far kept.
+        Sampled (temperature > 0) requests draw from one random stream seeded by the first
+        request's seed, so they are reproducible but differ from one-at-a-time sampling.
+        """
+        self._check_thread()
+        loaded = self._require_model()
+        mx = import_mlx()
+        if not requests:
+            raise ValueError("No requests")
+        prompts = [list(r.prompt_tokens) or self.render_prompt(r.messages) for r in requests]
+        for prompt in prompts:
+            _check_prompt(loaded, prompt)
+        seed = next((r.sampling.seed for r in requests if r.sampling.seed is not None), None)
+        if seed is not None:
+            mx.random.seed(seed)
+        memory.reset_peak_memory(mx)
+        started = time.perf_counter()
+        texts = [""] * len(requests)
+        results: dict[int, BatchItemResult] = {}
+        generated = 0
+        prompt_seconds = 0.0
+        reason = "done"
+        error: BaseException | None = None
+
+        def on_text(row: Row, text: str) -> None:
+            texts[row.index] += text
+            emit(BatchTokenText(row.index, text))
+
+        def on_finish(row: Row) -> None:
+            results[row.index] = BatchItemResult(
+                row.index, texts[row.index], row.count, row.reason or "stopped"
+            )
+            emit(BatchItemFinished(row.index, row.reason or "stopped", row.count))
+
+        self.last_prefilled_tokens = 0
+        try:
+            prefix = self._shared_prefix(loaded, prompts, cancel, emit)
+            prompt_seconds = time.perf_counter() - started
+            size = max_batch or memory.default_max_batch(
+                mx,
+                loaded.model,
+                max(len(p) for p in prompts) + max(r.sampling.max_tokens for r in requests),
+            )
+            for first in range(0, len(requests), max(size, 1)):
+                indices = list(range(first, min(first + size, len(requests))))
+                group_started = time.perf_counter()
+                rows = [
+                    self._prefilled_row(loaded, i, prompts[i], requests[i], prefix, cancel, emit)
+                    for i in indices
+                ]
+                prompt_seconds += time.perf_counter() - group_started
+                generated += self._decode_group(loaded, rows, cancel, on_text, on_finish)
+                if cancel.cancelled:
+                    break
+            if cancel.cancelled:
+                reason = "stopped"
+        except GenerationCancelled:
+            reason = "stopped"
+        except Exception as exc:  # reported to the user as a Finished(error) event
+            log.exception("Batch generation failed")
+            reason, error = "error", exc
+        finished_at = time.perf_counter()
+        final_reason = "stopped" if reason == "done" and cancel.cancelled else reason
+        for index in range(len(requests)):
+            if index not in results:  # never decoded (cancelled or failed before its turn)
+                item_reason = "error" if final_reason == "error" else "stopped"
+                results[index] = BatchItemResult(index, texts[index], 0, item_reason)
+                emit(BatchItemFinished(index, item_reason, 0))
+        kv_bytes = memory.kv_bytes_per_token(loaded.model) * sum(len(p) for p in prompts)
+        stats = GenerationStats(
+            prompt_tokens=sum(len(p) for p in prompts),
+            prompt_seconds=prompt_seconds,
+            generation_tokens=generated,
+            generation_seconds=max(finished_at - started - prompt_seconds, 0.0),
+            peak_memory_bytes=memory.memory_stat(mx, "get_peak_memory"),
+            active_memory_bytes=memory.memory_stat(mx, "get_active_memory"),
+            cache_memory_bytes=memory.memory_stat(mx, "get_cache_memory"),
+        )
+        if kv_bytes > memory.LARGE_JOB_BYTES:
+            memory.clear_cache(mx)
+        emit(stats)
+        finished = Finished(final_reason, stats, error)  # type: ignore[arg-type]
+        emit(finished)
+        return BatchResults([results[i] for i in range(len(requests))], finished)
+
+    def _shared_prefix(
+        self,
+        loaded: LoadedModel,
+        prompts: Sequence[Sequence[int]],
+        cancel: CancelToken,
+        emit: Emit,
+    ) -> PrefixCache | None:
+        """The cache of the prompts' common prefix (cut to a chunk boundary), reusing the kept
+        one when it fits, extending it as needed; kept for the next call."""
+        from mlx_lm.models.cache import make_prompt_cache
+
+        step = self._prefill_step_size()
+        # Every prompt keeps at least its last token for decoding.
+        shared = min(common_prefix_length(prompts), min(len(p) for p in prompts) - 1)
+        length = aligned(shared, step)
+        if length and not forkable(make_prompt_cache(loaded.model)):
+            length = 0  # caches that cannot be forked (rotating, recurrent): no sharing
+        kept = self._prefix
+        reuse = kept if kept is not None and 0 < len(kept.tokens) <= length else None
+        if reuse is not None and tuple(prompts[0][: len(reuse.tokens)]) != reuse.tokens:
+            reuse = None
+        start = len(reuse.tokens) if reuse is not None else 0
+        total = (length - start) + sum(len(p) - 1 - length for p in prompts)
+        self._progress = (0, total)
+        emit(PromptProgress(0, total))
+        if length == 0:
+            return None
+        if reuse is not None and start == length:
+            return reuse
+        cache = reuse.fork() if reuse is not None else make_prompt_cache(loaded.model)
+
+        def progress(done: int) -> None:
+            self._progress = (done - start, total)
+            emit(PromptProgress(done - start, total))
+
+        self._run_prompt(loaded, prompts[0], start, length, cache, cancel, progress)
+        self._prefix = PrefixCache(tuple(prompts[0][:length]), cache)
+        return self._prefix
+
+    def _prefilled_row(
+        self,
+        loaded: LoadedModel,
+        index: int,
+        prompt: list[int],
+        request: GenerationRequest,
+        prefix: PrefixCache | None,
+        cancel: CancelToken,
+        emit: Emit,
+    ) -> Row:
+        from mlx_lm.models.cache import make_prompt_cache
+
+        if prefix is not None:
+            cache, start = prefix.fork(), len(prefix.tokens)
+        else:
+            cache, start = make_prompt_cache(loaded.model), 0
+        base, total = self._progress
+
+        def progress(done: int) -> None:
+            self._progress = (base + done - start, total)
+            emit(PromptProgress(base + done - start, total))
+
+        self._run_prompt(loaded, prompt, start, len(prompt) - 1, cache, cancel, progress)
+        sampler, processors = build_sampler(request.sampling)
+        tokenizer = loaded.tokenizer
+        return Row(
+            index=index,
+            cache=cache,
+            last_prompt_token=prompt[-1],
+            max_tokens=request.sampling.max_tokens,
+            sampler=sampler,
+            processors=processors,
+            eos=frozenset(tokenizer.eos_token_ids),
+            detokenizer=tokenizer.detokenizer,
+            stop=StopText(request.sampling.stop_strings),
+        )
+
+    def _decode_group(
+        self,
+        loaded: LoadedModel,
+        rows: list[Row],
+        cancel: CancelToken,
+        on_text: Callable[[Row, str], None],
+        on_finish: Callable[[Row], None],
+    ) -> int:
+        """Decode ``rows`` together, or one by one for models ``batch`` cannot batch exactly."""
+        model = loaded.model
+        if supports_row_batching(model, rows[0].cache):
+            return decode_rows(
+                model,
+                rows,
+                cancelled=lambda: cancel.cancelled,
+                on_text=on_text,
+                on_finish=on_finish,
+            )
+        total = 0
+        for row in rows:
+            total += decode_rows_one(model, row, cancel, on_text, on_finish)
+            if cancel.cancelled:
+                break
+        return total
+
+    def _keep_prefix(self, prompt: Sequence[int], cache: list[Any]) -> None:
+        """Keep this prompt's cache (cut to a chunk boundary) for a follow-up that extends it,
+        e.g. the next chat turn. The kept copy is never decoded into."""
+        length = aligned(len(prompt) - 1, self._prefill_step_size())
+        if length == 0 or not forkable(cache):
+            return
+        if memory.kv_bytes_per_token(self._require_model().model) * length > (
+            memory.MAX_PREFIX_BYTES
+        ):
+            self._prefix = None
+            return
+        kept = self._prefix
+        if kept is not None and len(kept.tokens) == length and self._prefix_for(prompt) is kept:
+            return
+        self._prefix = PrefixCache(tuple(prompt[:length]), fork_cache(cache, length))
+
+    def _prefix_for(self, prompt: Sequence[int]) -> PrefixCache | None:
+        prefix = self._prefix
+        return prefix if prefix is not None and prefix.matches(prompt) else None
 
     def _prefill_step_size(self) -> int:
         if self._prefill_step:
@@ -197,34 +460,66 @@ class Engine:
         return 256 if device_kind() == "cpu" else 1024
 
     def _prefill(
-        self, loaded: LoadedModel, prompt: list[int], cancel: CancelToken, emit: Emit
+        self,
+        loaded: LoadedModel,
+        prompt: Sequence[int],
+        cancel: CancelToken,
+        emit: Emit,
+        prefix: PrefixCache | None = None,
     ) -> list[Any]:
-        """Run all prompt tokens but the last through the model, filling a fresh KV cache.
+        """Run all prompt tokens but the last through the model, filling a KV cache.
 
-        Only the transformer body runs here: the vocabulary projection of every prompt position
-        is skipped (mlx-lm computes and discards it), which matters on CPU.
+        Starts from a copy of ``prefix``'s cache when given (its length is a chunk boundary, so
+        the result is the same as without it). Only the transformer body runs here: the
+        vocabulary projection of every prompt position is skipped (mlx-lm computes and discards
+        it), which matters on CPU.
         """
-        mx = import_mlx()
         from mlx_lm.models.cache import make_prompt_cache
 
+        if prefix is not None:
+            cache, start = prefix.fork(), len(prefix.tokens)
+        else:
+            cache, start = make_prompt_cache(loaded.model), 0
+        total = len(prompt)
+        emit(PromptProgress(start, total))
+        self.last_prefilled_tokens = 0
+
+        def progress(done: int) -> None:
+            emit(PromptProgress(done, total))
+
+        self._run_prompt(loaded, prompt, start, total - 1, cache, cancel, progress)
+        memory.clear_cache(import_mlx())
+        return cache
+
+    def _run_prompt(
+        self,
+        loaded: LoadedModel,
+        prompt: Sequence[int],
+        start: int,
+        end: int,
+        cache: list[Any],
+        cancel: CancelToken,
+        progress: Callable[[int], None],
+    ) -> None:
+        """Fill ``cache`` with ``prompt[start:end]`` in chunks that end on multiples of the step.
+
+        Chunk boundaries are absolute positions (``aligned``), so any split of a prompt into a
+        cached prefix and the rest computes every position with the same chunk as a fresh run.
+        """
+        mx = import_mlx()
         model = loaded.model
-        cache = make_prompt_cache(model)
         body = getattr(model, "model", None)
         forward = body if callable(body) else model
-        total = len(prompt)
         step = self._prefill_step_size()
-        emit(PromptProgress(0, total))
-        done = 0
-        while total - done > 1:
+        done = start
+        while done < end:
             cancel.raise_if_cancelled()
-            n = min(step, total - 1 - done)
-            chunk = mx.array(prompt[done : done + n])[None]
-            forward(chunk, cache=cache)
+            n = min(aligned(done, step) + step, end) - done
+            forward(mx.array(list(prompt[done : done + n]))[None], cache=cache)
             mx.eval([c.state for c in cache])
             done += n
-            emit(PromptProgress(done, total))
-        mx.clear_cache()
-        return cache
+            self.last_prefilled_tokens += n
+            progress(done)
 
     def _decode(
         self,
@@ -283,25 +578,50 @@ class Engine:
         return count, reason
 
 
+def decode_rows_one(
+    model: Any,
+    row: Row,
+    cancel: CancelToken,
+    on_text: Callable[[Row, str], None],
+    on_finish: Callable[[Row], None],
+) -> int:
+    """Sequential fallback for one row: mlx-lm's own single-stream decoding."""
+    mx = import_mlx()
+    from mlx_lm.generate import generate_step
+
+    for token, _ in generate_step(
+        mx.array([row.last_prompt_token]),
+        model,
+        max_tokens=row.max_tokens,
+        sampler=row.sampler,
+        logits_processors=row.processors or None,
+        prompt_cache=row.cache,
+    ):
+        if cancel.cancelled:
+            break
+        row.count += 1
+        if not take_token(row, int(token), on_text):
+            on_finish(row)
+            return row.count
+    finish_row(row, "stopped" if cancel.cancelled else "length", on_text)
+    on_finish(row)
+    return row.count
+
+
+def _check_prompt(loaded: LoadedModel, prompt: Sequence[int]) -> None:
+    """Refuse prompts MLX cannot embed (an out-of-range id crashes the process, not raises)."""
+    if not prompt:
+        raise ValueError("Empty prompt")
+    vocab = int(getattr(getattr(loaded.model, "args", None), "vocab_size", 0) or 0)
+    if vocab and (min(prompt) < 0 or max(prompt) >= vocab):
+        raise ValueError(f"Prompt token ids must be in the vocabulary (0..{vocab - 1})")
+
+
 def _describe_precision(config: dict[str, Any]) -> str:
     quant = config.get("quantization")
     if isinstance(quant, dict) and "bits" in quant:
         return f"{quant['bits']}-bit (group {quant.get('group_size', '?')})"
     return str(config.get("torch_dtype", "float16"))
-
-
-def _memory(mx: Any, name: str) -> int:
-    fn = getattr(mx, name, None) or getattr(getattr(mx, "metal", None), name, None)
-    try:
-        return int(fn()) if fn else 0
-    except Exception:  # memory stats are best effort on every backend
-        return 0
-
-
-def _reset_peak_memory(mx: Any) -> None:
-    fn = getattr(mx, "reset_peak_memory", None) or getattr(mx.metal, "reset_peak_memory", None)
-    if fn:
-        fn()
 
 
 def _materialize(mx: Any, model: Any, progress: Callable[[int, int], None] | None) -> None:

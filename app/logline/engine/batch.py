@@ -1,0 +1,418 @@
+"""Batched decoding of several prompts that share a prefix, with results equal to one-at-a-time.
+
+Why not mlx-lm's ``BatchGenerator``: it left-pads every sequence into one ``BatchKVCache``, and
+with padding the attention reductions (softmax sums, the probabilities-times-values product) run
+over shifted or longer rows, so batched logits differ from single-stream ones in the last bits
+and greedy outputs drift apart after a near tie. It is also absent from the mlx-lm 0.30 / mlx
+0.29 pair that macOS 13 needs. Here every sequence keeps its own plain ``KVCache``, exactly as a
+single-stream generation lays it out; one decode step runs the model once on all sequences, with
+each layer's attention block run per sequence (so attention sees exactly the keys it would see
+alone) and everything else (MLPs, norms, the vocabulary projection: most of the weights) batched.
+
+Row-exact matrix products are the other half: a batched product must give each row the bits the
+one-row product gives. OpenBLAS's AVX-512 (SkylakeX) kernels use a separate small-matrix kernel
+for small products, which is not; its Haswell/Zen kernels are. See ``mlx_runtime`` for how the
+BLAS core is chosen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from logline.engine.events import FinishReason
+
+
+@dataclass(frozen=True)
+class BatchItemResult:
+    """One request's outcome in a batch: its text, tokens generated, and why it ended."""
+
+    index: int
+    text: str
+    tokens: int
+    reason: FinishReason
+
+
+def common_prefix_length(prompts: Sequence[Sequence[int]]) -> int:
+    """Length of the longest token prefix every prompt starts with."""
+    if not prompts:
+        return 0
+    first = prompts[0]
+    n = min(len(p) for p in prompts)
+    for i in range(n):
+        token = first[i]
+        if any(p[i] != token for p in prompts):
+            return i
+    return n
+
+
+def aligned(length: int, step: int) -> int:
+    """``length`` rounded down to a prefill chunk boundary.
+
+    Prefill chunks always start at multiples of ``step`` (absolute positions), so a prompt's
+    cache is computed with the same chunks whether or not part of it came from a prefix cache:
+    the attention of a position depends on where its chunk ends, and that must not vary.
+    """
+    return (length // step) * step
+
+
+@dataclass
+class PrefixCache:
+    """The KV cache of a shared prompt prefix, kept between calls; only its copies are decoded."""
+
+    tokens: tuple[int, ...]
+    cache: list[Any]
+
+    def matches(self, prompt: Sequence[int]) -> bool:
+        n = len(self.tokens)
+        return 0 < n < len(prompt) and tuple(prompt[:n]) == self.tokens
+
+    def fork(self) -> list[Any]:
+        return fork_cache(self.cache)
+
+
+def fork_cache(cache: list[Any], length: int | None = None) -> list[Any]:
+    """Independent copies of plain ``KVCache`` layers, cut to ``length`` tokens if given.
+
+    MLX slice assignment replaces the array object's contents, so two caches must never hold the
+    same array object: a copy holds sliced arrays, and its first update allocates its own buffer.
+    """
+    from mlx_lm.models.cache import KVCache
+
+    copies = []
+    for layer in cache:
+        copy = KVCache()
+        if layer.keys is not None:
+            n = layer.offset if length is None else min(length, layer.offset)
+            copy.keys = layer.keys[..., :n, :]
+            copy.values = layer.values[..., :n, :]
+            copy.offset = n
+        copies.append(copy)
+    return copies
+
+
+def forkable(cache: list[Any]) -> bool:
+    """Only plain KV caches can be copied and cut at any length."""
+    from mlx_lm.models.cache import KVCache
+
+    return bool(cache) and all(type(c) is KVCache for c in cache)
+
+
+def supports_row_batching(model: Any, cache: list[Any]) -> bool:
+    """True for models this module can batch exactly: plain KV caches and ``self_attn`` layers."""
+    from mlx_lm.models.cache import KVCache
+
+    layers = getattr(model, "layers", None)
+    if not layers or len(layers) != len(cache):
+        return False
+    if not all(type(c) is KVCache for c in cache):
+        return False
+    return all(hasattr(layer, "self_attn") for layer in layers)
+
+
+def row_batching_kind(model: Any) -> str:
+    """How ``decode_rows`` batches this model: "projections" (llama-style attention) or "rows"."""
+    layers = getattr(model, "layers", None) or []
+    if layers and all(_is_llama_style(layer.self_attn) for layer in layers):
+        return "projections"
+    return "rows"
+
+
+class _RowCaches:
+    """One layer's caches for every sequence in the step (no ``make_mask``: no mask for N=1)."""
+
+    def __init__(self, rows: list[Any]) -> None:
+        self.rows = rows
+
+
+# Attention blocks whose ``__call__`` is mlx-lm's llama one (projections, RoPE at the cache
+# offset, cache update, SDPA, output projection), the same in mlx-lm 0.30 and 0.32. Their
+# projections can run batched, with only RoPE, the cache and SDPA per sequence.
+LLAMA_STYLE_ATTENTION = frozenset({"mlx_lm.models.llama", "mlx_lm.models.qwen2"})
+
+
+def _is_llama_style(attention: Any) -> bool:
+    return type(attention).__name__ == "Attention" and (
+        type(attention).__module__ in LLAMA_STYLE_ATTENTION
+    )
+
+
+def _wrapper_classes() -> tuple[type, type]:
+    import mlx.core as mx
+    import mlx.nn as nn
+    from mlx_lm.models.base import scaled_dot_product_attention
+
+    class PerRowAttention(nn.Module):
+        """Runs the wrapped attention block once per sequence, each with its own KV cache."""
+
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def __call__(self, x: Any, mask: Any = None, cache: Any = None, **kwargs: Any) -> Any:
+            _check_step(x, mask, cache)
+            outputs = [
+                self.inner(x[i : i + 1], None, row, **kwargs) for i, row in enumerate(cache.rows)
+            ]
+            return mx.concatenate(outputs, axis=0)
+
+    class BatchedProjectionAttention(nn.Module):
+        """mlx-lm's llama attention with the four projections batched over the sequences."""
+
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def __call__(self, x: Any, mask: Any = None, cache: Any = None) -> Any:
+            _check_step(x, mask, cache)
+            inner = self.inner
+            batch, length, _ = x.shape
+            queries = inner.q_proj(x).reshape(batch, length, inner.n_heads, -1)
+            keys = inner.k_proj(x).reshape(batch, length, inner.n_kv_heads, -1)
+            values = inner.v_proj(x).reshape(batch, length, inner.n_kv_heads, -1)
+            queries = queries.transpose(0, 2, 1, 3)
+            keys = keys.transpose(0, 2, 1, 3)
+            values = values.transpose(0, 2, 1, 3)
+            outputs = []
+            for i, row in enumerate(cache.rows):
+                q = inner.rope(queries[i : i + 1], offset=row.offset)
+                k = inner.rope(keys[i : i + 1], offset=row.offset)
+                k, v = row.update_and_fetch(k, values[i : i + 1])
+                outputs.append(
+                    scaled_dot_product_attention(q, k, v, cache=row, scale=inner.scale, mask=None)
+                )
+            output = mx.concatenate(outputs, axis=0)
+            output = output.transpose(0, 2, 1, 3).reshape(batch, length, -1)
+            return inner.o_proj(output)
+
+    return PerRowAttention, BatchedProjectionAttention
+
+
+def _check_step(x: Any, mask: Any, cache: Any) -> None:
+    if mask is not None or not isinstance(cache, _RowCaches) or x.shape[1] != 1:
+        raise RuntimeError("batched attention expects one-token steps with per-row caches")
+
+
+@contextlib.contextmanager
+def per_row_attention(model: Any) -> Iterator[None]:
+    """Temporarily wrap every layer's ``self_attn`` so attention runs per sequence."""
+    per_row, batched = _wrapper_classes()
+    layers = model.layers
+    originals = [layer.self_attn for layer in layers]
+    try:
+        for layer, inner in zip(layers, originals, strict=True):
+            layer.self_attn = batched(inner) if _is_llama_style(inner) else per_row(inner)
+        yield
+    finally:
+        for layer, inner in zip(layers, originals, strict=True):
+            layer.self_attn = inner
+
+
+# OpenBLAS cores whose small-matrix kernels make a one-row product differ (last bits) from the
+# same row inside a larger product. Measured with OpenBLAS 0.3.21 on an AVX-512 AMD EPYC.
+NOT_ROW_EXACT_CORES = frozenset({"skylakex", "cooperlake", "sapphirerapids"})
+
+
+def blas_core() -> str | None:
+    """The kernel family OpenBLAS chose (``openblas_get_corename``), or None without OpenBLAS."""
+    import ctypes
+
+    from logline.engine.mlx_runtime import blas_library
+
+    path = blas_library()
+    if path is None:
+        return None
+    try:
+        get = ctypes.CDLL(path).openblas_get_corename
+    except (OSError, AttributeError):
+        return None
+    get.restype = ctypes.c_char_p
+    return (get() or b"").decode().strip().lower() or None
+
+
+def products_row_exact() -> bool:
+    """Whether batched decoding reproduces single-stream logits bit for bit on this machine.
+
+    True on the CPU with OpenBLAS kernels that compute each row of a product the same way
+    whatever the number of rows (Haswell, Zen, ...; ``OPENBLAS_CORETYPE=Haswell`` selects them
+    on AVX-512 CPUs). Elsewhere (AVX-512 kernels, Metal, CUDA, which use different kernels for
+    one row and for several) logits can differ in the last bits: greedy outputs still agree
+    unless two tokens are within ~1e-5 of each other.
+    """
+    from logline.engine.mlx_runtime import device_kind
+
+    if device_kind() != "cpu":
+        return False
+    core = blas_core()
+    return core is not None and core not in NOT_ROW_EXACT_CORES
+
+
+class StopText:
+    """Streams one sequence's text, holding back what could be the start of a stop string."""
+
+    def __init__(self, stops: Sequence[str]) -> None:
+        self.stops = tuple(s for s in stops if s)
+        self.hold_back = max((len(s) for s in self.stops), default=0)
+        self.text = ""
+        self.sent = 0
+        self.stopped = False
+
+    def add(self, piece: str) -> str:
+        """Add decoded text; return the part that is safe to show now."""
+        if not piece or self.stopped:
+            return ""
+        self.text += piece
+        if not self.stops:
+            self.sent = len(self.text)
+            return piece
+        cut = min((i for i in (self.text.find(s) for s in self.stops) if i >= 0), default=-1)
+        if cut >= 0:
+            self.stopped = True
+            out = self.text[self.sent : cut] if cut > self.sent else ""
+            self.text = self.text[:cut]
+            self.sent = len(self.text)
+            return out
+        safe = len(self.text) - self.hold_back
+        if safe > self.sent:
+            out = self.text[self.sent : safe]
+            self.sent = safe
+            return out
+        return ""
+
+    def flush(self) -> str:
+        out = self.text[self.sent :]
+        self.sent = len(self.text)
+        return out
+
+
+@dataclass
+class Row:
+    """Decode state of one sequence."""
+
+    index: int
+    cache: list[Any]
+    last_prompt_token: int
+    max_tokens: int
+    sampler: Any
+    processors: list[Any]
+    eos: frozenset[int]
+    detokenizer: Any
+    stop: StopText
+    context: Any = None  # token ids the logits processors see (mx.array)
+    count: int = 0
+    reason: FinishReason | None = None
+
+
+def decode_rows(
+    model: Any,
+    rows: list[Row],
+    *,
+    cancelled: Callable[[], bool],
+    on_text: Callable[[Row, str], None],
+    on_finish: Callable[[Row], None],
+) -> int:
+    """Decode all ``rows`` together until each ends; returns the tokens generated in all.
+
+    Mirrors ``mlx_lm.generate_step`` per row (processors see the last prompt token and the tokens
+    fed so far; log-probabilities are ``logits - logsumexp``), so a greedy row produces exactly
+    the tokens a single-stream ``stream_generate`` would. Steps are pipelined like mlx-lm's: the
+    next step is queued before the current tokens are read.
+    """
+    import mlx.core as mx
+
+    def step(active: list[Row], inputs: Any) -> Any:
+        groups = [_RowCaches([row.cache[i] for row in active]) for i in range(len(model.layers))]
+        logits = model(inputs[:, None], cache=groups)[:, -1, :]
+        if any(row.processors for row in active):
+            parts = []
+            for i, row in enumerate(active):
+                piece = logits[i : i + 1]
+                if row.processors:
+                    token = inputs[i : i + 1]
+                    row.context = (
+                        token if row.context is None else mx.concatenate([row.context, token])
+                    )
+                    for processor in row.processors:
+                        piece = processor(row.context, piece)
+                parts.append(piece)
+            logits = mx.concatenate(parts, axis=0)
+        if len(active) == 1:
+            logprobs = logits - mx.logsumexp(logits, keepdims=True)
+        else:
+            logprobs = logits - mx.logsumexp(logits, axis=-1, keepdims=True)
+        first = active[0].sampler
+        if all(row.sampler is first for row in active):
+            return first(logprobs)
+        return mx.concatenate([row.sampler(logprobs[i : i + 1]) for i, row in enumerate(active)])
+
+    generated = 0
+    active = list(rows)
+    if not active:
+        return 0
+    with per_row_attention(model):
+        y = step(active, mx.array([row.last_prompt_token for row in active]))
+        mx.async_eval(y)
+        while active:
+            if cancelled():
+                break
+            more = any(row.count + 1 < row.max_tokens for row in active)
+            next_y = step(active, y) if more else None
+            if next_y is not None:
+                mx.async_eval(next_y)
+            tokens = y.tolist()
+            keep: list[int] = []
+            for i, (row, token) in enumerate(zip(active, tokens, strict=True)):
+                row.count += 1
+                generated += 1
+                if take_token(row, int(token), on_text):
+                    keep.append(i)
+                else:
+                    on_finish(row)
+            if generated and generated % (256 * max(len(rows), 1)) == 0:
+                mx.clear_cache()
+            if not keep or next_y is None:
+                active = [active[i] for i in keep]
+                break
+            if len(keep) < len(active):
+                active = [active[i] for i in keep]
+                next_y = next_y[mx.array(keep)]
+            y = next_y
+    for row in active:  # cancelled (or ran out of steps while continuing)
+        if row.reason is None:
+            finish_row(row, "stopped", on_text)
+            on_finish(row)
+    return generated
+
+
+def take_token(row: Row, token: int, on_text: Callable[[Row, str], None]) -> bool:
+    """Take one sampled token; return False when the row has finished."""
+    if token in row.eos:
+        finish_row(row, "done", on_text)
+        return False
+    row.detokenizer.add_token(token)
+    if row.count >= row.max_tokens:
+        finish_row(row, "length", on_text)
+        return False
+    shown = row.stop.add(row.detokenizer.last_segment)
+    if shown:
+        on_text(row, shown)
+    if row.stop.stopped:
+        row.reason = "done"
+        return False
+    return True
+
+
+def finish_row(row: Row, reason: FinishReason, on_text: Callable[[Row, str], None]) -> None:
+    row.detokenizer.finalize()
+    shown = row.stop.add(row.detokenizer.last_segment)
+    if shown:
+        on_text(row, shown)
+    if row.stop.stopped:
+        reason = "done"
+    else:
+        rest = row.stop.flush()
+        if rest:
+            on_text(row, rest)
+    row.reason = reason

@@ -1,0 +1,145 @@
+"""MLX memory hygiene: buffer-cache limit, wired limit on Metal, clearing, and memory stats.
+
+Every function takes the ``mlx.core`` module and tolerates backends and MLX versions that lack a
+call (CPU, CUDA, mlx 0.29 where some of these live under ``mx.metal``): memory management is
+best effort and must never fail a generation.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# MLX keeps freed buffers for reuse; bound that cache so a long job does not hold on to memory
+# the rest of the machine needs. A quarter of the model size, at least 512 MiB, at most 4 GiB.
+MIN_CACHE_LIMIT = 512 * 2**20
+MAX_CACHE_LIMIT = 4 * 2**30
+# Jobs that produced more than this many KV-cache bytes clear MLX's buffer cache when they end.
+LARGE_JOB_BYTES = 512 * 2**20
+DEFAULT_MAX_BATCH = 8
+# A prompt prefix's KV cache is kept between calls only while it is at most this large.
+MAX_PREFIX_BYTES = 1 * 2**30
+
+
+def _fn(mx: Any, name: str) -> Any:
+    return getattr(mx, name, None) or getattr(getattr(mx, "metal", None), name, None)
+
+
+def memory_stat(mx: Any, name: str) -> int:
+    """``get_peak_memory`` / ``get_active_memory`` / ``get_cache_memory`` in bytes, 0 if absent."""
+    fn = _fn(mx, name)
+    try:
+        return int(fn()) if fn else 0
+    except Exception:  # memory stats are best effort on every backend
+        return 0
+
+
+def reset_peak_memory(mx: Any) -> None:
+    fn = _fn(mx, "reset_peak_memory")
+    if fn:
+        try:
+            fn()
+        except Exception:  # best effort
+            log.debug("reset_peak_memory failed", exc_info=True)
+
+
+def clear_cache(mx: Any) -> None:
+    """Return MLX's cached (freed) buffers to the system."""
+    fn = _fn(mx, "clear_cache")
+    if fn:
+        fn()
+
+
+def metal_available(mx: Any) -> bool:
+    metal = getattr(mx, "metal", None)
+    try:
+        return bool(metal and metal.is_available())
+    except Exception:
+        return False
+
+
+def model_bytes(model: Any) -> int:
+    from mlx.utils import tree_flatten
+
+    return sum(int(array.nbytes) for _, array in tree_flatten(model.parameters()))
+
+
+def cache_limit_for(weights: int) -> int:
+    return max(MIN_CACHE_LIMIT, min(MAX_CACHE_LIMIT, weights // 4))
+
+
+def configure_for_model(mx: Any, model: Any) -> None:
+    """Set the buffer-cache limit for ``model`` and, on Metal, the wired limit as mlx-lm does.
+
+    mlx-lm raises the wired limit to the device's recommended working set so a large model's
+    weights stay resident (its ``wired_limit`` context manager); Logline keeps one model loaded
+    for a long time, so it sets the limit once at load when the weights are a large part of it.
+    """
+    weights = model_bytes(model)
+    set_cache_limit = _fn(mx, "set_cache_limit")
+    if set_cache_limit:
+        try:
+            set_cache_limit(cache_limit_for(weights))
+        except Exception:
+            log.debug("set_cache_limit failed", exc_info=True)
+    if not metal_available(mx):
+        return
+    set_wired = _fn(mx, "set_wired_limit")
+    try:
+        recommended = int(mx.metal.device_info()["max_recommended_working_set_size"])
+    except Exception:
+        return
+    if set_wired and weights > recommended // 4:
+        try:
+            set_wired(recommended)
+            log.info("Wired limit set to %.1f GiB", recommended / 2**30)
+        except Exception:
+            log.debug("set_wired_limit failed", exc_info=True)
+
+
+def release_model(mx: Any) -> None:
+    """After a model is dropped: clear cached buffers and give the wired memory back."""
+    clear_cache(mx)
+    if metal_available(mx):
+        set_wired = _fn(mx, "set_wired_limit")
+        if set_wired:
+            try:
+                set_wired(0)
+            except Exception:
+                log.debug("set_wired_limit(0) failed", exc_info=True)
+
+
+def kv_bytes_per_token(model: Any, dtype_bytes: int = 4) -> int:
+    """KV-cache bytes one token takes in ``model`` (keys and values, every layer)."""
+    args = getattr(model, "args", None)
+    layers = len(getattr(model, "layers", ()) or ()) or int(getattr(args, "num_hidden_layers", 0))
+    hidden = int(getattr(args, "hidden_size", 0) or 0)
+    heads = int(getattr(args, "num_attention_heads", 0) or 0)
+    kv_heads = int(getattr(args, "num_key_value_heads", 0) or heads)
+    head_dim = int(getattr(args, "head_dim", 0) or (hidden // heads if heads else 0))
+    return 2 * layers * kv_heads * head_dim * dtype_bytes
+
+
+def available_bytes(mx: Any) -> int:
+    """Memory this process may still use for KV caches (device working set or physical RAM)."""
+    active = memory_stat(mx, "get_active_memory")
+    if metal_available(mx):
+        try:
+            return int(mx.metal.device_info()["max_recommended_working_set_size"]) - active
+        except Exception:
+            pass
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        physical = 8 * 2**30
+    return int(physical) - active
+
+
+def default_max_batch(mx: Any, model: Any, tokens_per_item: int) -> int:
+    """How many sequences to decode together: half the free memory over one item's KV cache."""
+    per_item = max(kv_bytes_per_token(model) * max(tokens_per_item, 1), 1)
+    fits = (available_bytes(mx) // 2) // per_item
+    return int(max(1, min(DEFAULT_MAX_BATCH, fits)))
