@@ -130,3 +130,29 @@ def test_missing_keyring_package_and_env_token(monkeypatch: pytest.MonkeyPatch) 
     assert config.get_token() is None
     monkeypatch.setenv("HF_TOKEN", "hf_session")
     assert config.get_token() == "hf_session"
+
+
+def test_cli_token_set_status_delete(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    from logline.cli import main
+
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    fake = FakeKeyring()
+    fake.install(monkeypatch)
+    secret = "hf_FROMSTDIN"
+    monkeypatch.setattr("sys.stdin", io.StringIO(secret + "\n"))
+    assert main(["models", "token", "set"]) == 0
+    assert list(fake.store.values()) == [secret]
+    assert main(["models", "token", "status"]) == 0
+    assert main(["models", "token", "delete"]) == 0
+    assert main(["models", "token", "status"]) == 0
+    out = capsys.readouterr()
+    assert secret not in out.out + out.err
+    assert "stored in the keychain" in out.out and "No token is stored." in out.out
+    FakeKeyring(working=False).install(monkeypatch)
+    monkeypatch.setattr("sys.stdin", io.StringIO(secret + "\n"))
+    assert main(["models", "token", "set"]) == 1
+    assert "set HF_TOKEN" in capsys.readouterr().err

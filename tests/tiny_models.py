@@ -316,3 +316,116 @@ def make_tiny_mlx_model(
     models_root = folder / "models"
     manifest = import_gguf(gguf_path, models_root, model_id=f"tiny-{tensor_type.lower()}")
     return models_root / manifest.model_id
+
+
+def write_tiny_tokenizer_files(folder: str | Path, *, context_length: int = 8192) -> None:
+    """``tokenizer.json`` (+ its config files) for the tiny byte-level BPE vocabulary, as a
+    Hugging Face model folder carries them (ChatML template, SmolLM-style digit split)."""
+    import json
+
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers
+
+    tokens, _types, merges = tiny_vocab()
+    pairs = [tuple(merge.split(" ", 1)) for merge in merges]
+    tokenizer = Tokenizer(
+        models.BPE(vocab={t: i for i, t in enumerate(tokens)}, merges=pairs, fuse_unk=False)
+    )
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(r"\p{N}"), behavior="isolated", invert=False),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
+        ]
+    )
+    tokenizer.decoder = decoders.ByteLevel()
+    tokenizer.add_special_tokens([AddedToken(t, special=True) for t in SPECIAL_TOKENS])
+    folder = Path(folder)
+    tokenizer.save(str(folder / "tokenizer.json"))
+    special = {
+        "bos_token": SPECIAL_TOKENS[BOS_ID],
+        "eos_token": SPECIAL_TOKENS[EOS_ID],
+        "unk_token": SPECIAL_TOKENS[ENDOFTEXT_ID],
+        "pad_token": SPECIAL_TOKENS[EOS_ID],
+    }
+    config = {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "add_bos_token": False,
+        "clean_up_tokenization_spaces": False,
+        "model_max_length": context_length,
+        "chat_template": CHATML_TEMPLATE,
+        **special,
+    }
+    (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2), "utf-8")
+    (folder / "special_tokens_map.json").write_text(json.dumps(special, indent=2), "utf-8")
+
+
+def write_tiny_hf_llama(
+    folder: str | Path,
+    *,
+    dtype: str = "float16",
+    n_layers: int = 2,
+    hidden: int = 64,
+    heads: int = 4,
+    kv_heads: int = 2,
+    ff: int = 128,
+    seed: int = 0,
+    tied: bool = False,
+    context_length: int = 8192,
+) -> Path:
+    """A tiny random llama as a Hugging Face checkpoint folder: ``config.json`` (model_type
+    llama), float ``model.safetensors`` with HF tensor names (``model.layers.0.self_attn.q_proj
+    .weight``…, written with ``"format": "pt"`` metadata as transformers writes them), tokenizer
+    files and a ``generation_config.json``. ``dtype`` is ``float16``, ``bfloat16`` or ``float32``.
+
+    The weights are those of ``tiny_llama_weights`` (HF and MLX share the llama layout); the model
+    uses the standard (non-traditional) RoPE as HF llama checkpoints do.
+    """
+    import json
+
+    from logline.engine.mlx_runtime import import_mlx
+    from logline.models.gguf_import import mlx_module_name
+
+    mx = import_mlx()
+
+    tokens, _types, _merges = tiny_vocab()
+    weights = tiny_llama_weights(
+        vocab_size=len(tokens),
+        n_layers=n_layers,
+        hidden=hidden,
+        heads=heads,
+        kv_heads=kv_heads,
+        ff=ff,
+        seed=seed,
+        tied=tied,
+    )
+    target = getattr(mx, dtype)
+    tensors = {
+        f"{mlx_module_name(name.removesuffix('.weight'))}.weight": mx.array(array).astype(target)
+        for name, array in weights.items()
+    }
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    mx.save_safetensors(str(folder / "model.safetensors"), tensors, metadata={"format": "pt"})
+    config = {
+        "architectures": ["LlamaForCausalLM"],
+        "model_type": "llama",
+        "hidden_size": hidden,
+        "intermediate_size": ff,
+        "num_attention_heads": heads,
+        "num_hidden_layers": n_layers,
+        "num_key_value_heads": kv_heads,
+        "max_position_embeddings": context_length,
+        "rms_norm_eps": 1e-5,
+        "rope_theta": 10000.0,
+        "vocab_size": len(tokens),
+        "tie_word_embeddings": tied,
+        "bos_token_id": BOS_ID,
+        "eos_token_id": EOS_ID,
+        "torch_dtype": dtype,
+        "attention_bias": False,
+        "mlp_bias": False,
+    }
+    (folder / "config.json").write_text(json.dumps(config, indent=2), "utf-8")
+    generation = {"bos_token_id": BOS_ID, "eos_token_id": EOS_ID}
+    (folder / "generation_config.json").write_text(json.dumps(generation, indent=2), "utf-8")
+    write_tiny_tokenizer_files(folder, context_length=context_length)
+    return folder

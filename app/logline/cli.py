@@ -45,18 +45,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    summarize = commands.add_parser("summarize", help="stream a summary of a document to stdout")
-    summarize.add_argument("file", type=Path, help="PDF, Fountain, Final Draft or text file")
-    summarize.add_argument("--model", help="installed model id (default: the embedded model)")
-    summarize.add_argument("--max-tokens", type=int, default=None, help="longest summary (tokens)")
-    summarize.add_argument("--temperature", type=float, default=None)
-    summarize.add_argument("--seed", type=int, default=None)
-    summarize.add_argument("--password", help="password of an encrypted PDF")
-    summarize.add_argument(
-        "--force-load",
-        action="store_true",
-        help="load the model even when the memory check says it does not fit",
+    from logline.cli_summarize import add_parser as add_summarize_parser
+
+    add_summarize_parser(commands)
+
+    prompts = commands.add_parser("prompts", help="the prompt templates of the summary modes")
+    prompt_commands = prompts.add_subparsers(
+        dest="prompts_command", metavar="ACTION", required=True
     )
+    export = prompt_commands.add_parser(
+        "export", help="copy the prompt templates where you can edit them (used from then on)"
+    )
+    export.add_argument("--force", action="store_true", help="overwrite copies already there")
 
     inspect = commands.add_parser(
         "inspect", help="show a document's structure: title, pages, scenes, characters"
@@ -77,13 +77,22 @@ def build_parser() -> argparse.ArgumentParser:
     listing = model_commands.add_parser("list", help="installed models")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     importing = model_commands.add_parser(
-        "import", help="import a GGUF file (llama family) or a model folder (MLX safetensors)"
+        "import",
+        help="import a GGUF file (llama family) or a model folder (MLX, or Hugging Face "
+        "safetensors, converted to MLX)",
     )
     importing.add_argument("file", type=Path, help="a .gguf file or a model folder")
     importing.add_argument(
         "--reference",
         action="store_true",
-        help="folders only: use the folder where it is instead of copying it into the cache",
+        help="MLX folders only: use the folder where it is instead of copying it into the cache",
+    )
+    importing.add_argument(
+        "--quantize",
+        choices=("4", "8", "none"),
+        default=None,
+        help="float (Hugging Face) folders: quantize to 4 bits (the default) or 8 bits while "
+        "converting to MLX, or keep float16 (none)",
     )
     importing.add_argument("--id", dest="model_id", help="id for the model (default: file name)")
     importing.add_argument("--name", help="display name")
@@ -119,6 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
     model_commands.add_parser(
         "install-default", help="install the embedded default model (done by `make setup`)"
     )
+    token = model_commands.add_parser(
+        "token", help="the hub token for private repos, kept in the OS keychain"
+    )
+    token.add_argument(
+        "action",
+        choices=("set", "delete", "status"),
+        help="set (read from the terminal or stdin, never from the command line), delete, status",
+    )
     return parser
 
 
@@ -139,6 +156,8 @@ def main(
             return cmd_models(args)
         if args.command == "inspect":
             return cmd_inspect(args)
+        if args.command == "prompts":
+            return cmd_prompts(args)
         if args.command in (None, "gui"):
             if launch_gui is None:
                 return _fail("this entry point has no window; run `logline` or `python -m logline`")
@@ -242,19 +261,45 @@ def _models_import(args: argparse.Namespace) -> int:
 
     if args.file.is_dir():
         from logline.models.folder_import import import_model_folder
+        from logline.models.hf_convert import convert_model_folder, needs_conversion
 
-        manifest = import_model_folder(
-            args.file,
-            paths.models_dir(),
-            model_id=args.model_id or default_model_id(args.file),
-            display_name=args.name,
-            reference=args.reference,
-            overwrite=args.force,
-            progress=lambda done, total: progress("Copying", done / total if total else 1.0),
-        )
+        if needs_conversion(args.file):
+            if args.reference:
+                return _fail(
+                    f"{args.file.name} holds float weights that must be converted to MLX, so it "
+                    "cannot be referenced in place: import it without --reference."
+                )
+            quantize = args.quantize or "4"
+            # Uses MLX: the CLI's main thread is its only MLX thread.
+            manifest = convert_model_folder(
+                args.file,
+                paths.models_dir(),
+                model_id=args.model_id or default_model_id(args.file),
+                display_name=args.name,
+                bits=None if quantize == "none" else int(quantize),
+                overwrite=args.force,
+                progress=lambda stage, done, total: progress(stage, done / total if total else 1.0),
+            )
+        elif args.quantize is not None:
+            return _fail(
+                f"--quantize applies to float (Hugging Face) model folders; {args.file.name} "
+                "is already in MLX format."
+            )
+        else:
+            manifest = import_model_folder(
+                args.file,
+                paths.models_dir(),
+                model_id=args.model_id or default_model_id(args.file),
+                display_name=args.name,
+                reference=args.reference,
+                overwrite=args.force,
+                progress=lambda done, total: progress("Copying", done / total if total else 1.0),
+            )
     else:
         if args.reference:
             return _fail("--reference applies to model folders, not GGUF files")
+        if args.quantize is not None:
+            return _fail("--quantize applies to float (Hugging Face) model folders, not GGUF files")
         manifest = import_gguf(
             args.file,
             paths.models_dir(),
@@ -412,7 +457,38 @@ def _models_info(args: argparse.Namespace) -> int:
     return _emit_json_or(args, data, text)
 
 
+def _models_token(args: argparse.Namespace) -> int:
+    from logline import config
+
+    if args.action == "status":
+        if os.environ.get("HF_TOKEN", "").strip():
+            print("A token is set for this session through HF_TOKEN.")
+        elif not config.secure_storage_available():
+            print(f"No keychain is available: {config.NO_SECURE_STORAGE}")
+        else:
+            stored = config.get_token() is not None
+            print("A token is stored in the keychain." if stored else "No token is stored.")
+        return EXIT_OK
+    try:
+        if args.action == "delete":
+            removed = config.delete_token()
+            print("The token was removed from the keychain." if removed else "No token was stored.")
+            return EXIT_OK
+        if sys.stdin.isatty():
+            import getpass
+
+            value = getpass.getpass("Hub token (not shown): ")
+        else:
+            value = sys.stdin.readline()
+        config.set_token(value.strip())
+    except (config.SecureStorageUnavailableError, ValueError) as exc:
+        return _fail(str(exc))
+    print("The token is stored in the keychain; downloads use it from now on.")
+    return EXIT_OK
+
+
 _MODEL_COMMANDS = {
+    "token": _models_token,
     "pull": _models_pull,
     "catalog": _models_catalog,
     "rm": _models_rm,
@@ -425,85 +501,18 @@ _MODEL_COMMANDS = {
 
 # -- summarize ---------------------------------------------------------------------------------
 def cmd_summarize(args: argparse.Namespace) -> int:
-    from dataclasses import replace
+    from logline.cli_summarize import run
 
-    from logline.documents import DocumentError, load
-    from logline.engine import (
-        CancelToken,
-        Finished,
-        LoadProgress,
-        ModelLoaded,
-        Notice,
-        PromptProgress,
-        TokenText,
-    )
-    from logline.engine.worker import EngineThread
-    from logline.models.errors import ModelError
-    from logline.models.loading import load_model
-    from logline.models.registry import resolve_model
-    from logline.summarize import run_summary
-    from logline.summarize.single_pass import SUMMARY_SAMPLING
+    return run(args)
 
-    try:
-        document = load(args.file, password=args.password)
-    except DocumentError as exc:
-        return _fail(str(exc))
-    sampling = SUMMARY_SAMPLING
-    overrides = {
-        "max_tokens": args.max_tokens,
-        "temperature": args.temperature,
-        "seed": args.seed,
-    }
-    try:
-        sampling = replace(sampling, **{k: v for k, v in overrides.items() if v is not None})
-    except ValueError as exc:
-        return _fail(str(exc))
 
-    worker = EngineThread()
-    cancel = CancelToken()
+# -- prompts -----------------------------------------------------------------------------------
+def cmd_prompts(args: argparse.Namespace) -> int:
+    from logline.summarize.prompt_files import export_prompts
 
-    def job(engine: Any, token: CancelToken, emit: Any) -> None:
-        model = resolve_model(args.model)
-        outcome = load_model(
-            engine, model, progress=lambda d, t: emit(LoadProgress(d, t)), force=args.force_load
-        )
-        emit(outcome.loaded)
-        if outcome.warning:
-            emit(Notice(outcome.warning))
-        run_summary(engine, document, token, emit, sampling)
-
-    interactive = sys.stderr.isatty()
-    finished: Finished | None = None
-    wrote_text = False
-    with _ctrl_c_cancels(cancel):
-        for event in worker.stream(job, cancel):
-            if isinstance(event, LoadProgress):
-                _print_load_progress(event, interactive)
-            elif isinstance(event, ModelLoaded):
-                log.info("Model %s loaded (%s)", event.model_id, event.precision)
-            elif isinstance(event, Notice):
-                print(f"Note: {event.message}", file=sys.stderr)
-            elif isinstance(event, PromptProgress):
-                _print_progress(event, interactive)
-            elif isinstance(event, TokenText):
-                sys.stdout.write(event.text)
-                sys.stdout.flush()
-                wrote_text = True
-            elif isinstance(event, Finished):
-                finished = event
-    worker.close()
-    if wrote_text:
-        sys.stdout.write("\n")
-        sys.stdout.flush()
-    if finished is None:
-        return _fail("the engine stopped without a result")
-    if finished.error is not None:
-        if isinstance(finished.error, (ModelError, DocumentError, ValueError)):
-            return _fail(str(finished.error))
-        return _fail(f"generation failed: {finished.error}")
-    if finished.stats is not None:
-        print(f"[{finished.reason}] {finished.stats.one_line()}", file=sys.stderr)
-    return EXIT_INTERRUPTED if finished.reason == "stopped" else EXIT_OK
+    folder = export_prompts(overwrite=args.force)
+    print(f"The prompt templates are in {folder}; edit them there (delete a file to go back).")
+    return EXIT_OK
 
 
 @contextmanager

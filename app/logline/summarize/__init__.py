@@ -1,5 +1,19 @@
-"""Qt-free summarization: turn a Document into prompts and run them on the engine thread."""
+"""Qt-free summarization: plan a document into prompts and run them on the engine thread.
 
-from logline.summarize.single_pass import SummaryPlan, plan_summary, run_summary
+:func:`~logline.summarize.runner.summarize` is the entry point (single pass or map-reduce, any
+length); :mod:`~logline.summarize.modes` holds the kinds of summary and their prompts,
+:mod:`~logline.summarize.planner` the chunking, :mod:`~logline.summarize.citations` the checks.
+"""
 
-__all__ = ["SummaryPlan", "plan_summary", "run_summary"]
+from logline.summarize.planner import PlanError, SummaryPlan, plan_reduce, plan_summary
+from logline.summarize.runner import SummaryOptions, SummaryResult, summarize
+
+__all__ = [
+    "PlanError",
+    "SummaryOptions",
+    "SummaryPlan",
+    "SummaryResult",
+    "plan_reduce",
+    "plan_summary",
+    "summarize",
+]

@@ -1,0 +1,352 @@
+"""``logline summarize FILE… [--mode M] [--out DIR]``: one document streamed, or a whole batch.
+
+* One file and no ``--out``: the summary streams to stdout (citations checked as they stream),
+  progress and statistics go to stderr.
+* ``--out DIR`` (or several inputs, or a folder): each document gets ``<name>.<mode>.md`` and a
+  JSON sidecar in DIR; finished ones are skipped on the next run, so an interrupted batch resumes.
+
+The model is loaded once, on the CLI's engine thread; documents are parsed on the main thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(commands: Any) -> None:
+    from logline.summarize.modes import DEFAULT_MODE, MODES
+
+    summarize = commands.add_parser(
+        "summarize",
+        help="summarize documents: stream one to stdout, or write many to --out",
+        description="Summarize documents with the local model. One file streams to stdout; "
+        "with --out each file gets <name>.<mode>.md and a <name>.<mode>.json sidecar, and "
+        "files already done are skipped, so a batch can be resumed.",
+    )
+    summarize.add_argument(
+        "files", nargs="+", type=Path, help="PDF, Fountain, Final Draft or text files, or folders"
+    )
+    summarize.add_argument(
+        "--mode",
+        choices=sorted(MODES),
+        default=DEFAULT_MODE,
+        help=f"kind of summary (default: {DEFAULT_MODE})",
+    )
+    summarize.add_argument("--instruction", help="what to ask for, with --mode custom")
+    summarize.add_argument("--model", help="installed model id (default: the embedded model)")
+    summarize.add_argument("--out", type=Path, help="folder for <name>.<mode>.md and .json")
+    summarize.add_argument("--redo", action="store_true", help="with --out: redo finished files")
+    summarize.add_argument("--max-tokens", type=int, default=None, help="longest summary (tokens)")
+    summarize.add_argument("--temperature", type=float, default=None)
+    summarize.add_argument("--seed", type=int, default=None)
+    summarize.add_argument(
+        "--context", type=int, default=None, help="read at most N tokens at once"
+    )
+    summarize.add_argument(
+        "--batch", type=int, default=None, help="chunks decoded together (1: one after another)"
+    )
+    summarize.add_argument(
+        "--citations",
+        choices=("flag", "remove"),
+        default="flag",
+        help="what to do with citations that do not match the document (default: flag)",
+    )
+    summarize.add_argument("--password", help="password of an encrypted PDF")
+    summarize.add_argument(
+        "--force-load",
+        action="store_true",
+        help="load the model even when the memory check says it does not fit",
+    )
+    summarize.add_argument("--json", action="store_true", help="with --out: print a JSON report")
+
+
+@dataclass(frozen=True)
+class _Done:
+    """The engine job's last event: the summary itself."""
+
+    result: Any
+
+
+def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from logline.cli import EXIT_INTERRUPTED, EXIT_OK, _ctrl_c_cancels, _fail
+    from logline.engine import CancelToken
+    from logline.engine.worker import EngineThread
+    from logline.summarize.batch import collect_inputs
+    from logline.summarize.modes import get_mode
+    from logline.summarize.runner import SummaryOptions
+
+    mode = get_mode(args.mode)
+    if mode.needs_instruction and not (args.instruction or "").strip():
+        return _fail(f'--mode {mode.id} needs --instruction "what you want to know"')
+    try:
+        items = collect_inputs(args.files)
+    except FileNotFoundError as exc:
+        return _fail(str(exc))
+    if not items:
+        return _fail("no documents found in the folders given")
+    sampling = mode.sampling
+    overrides = {"max_tokens": args.max_tokens, "temperature": args.temperature, "seed": args.seed}
+    try:
+        sampling = replace(sampling, **{k: v for k, v in overrides.items() if v is not None})
+    except ValueError as exc:
+        return _fail(str(exc))
+    options = SummaryOptions(
+        mode=mode.id,
+        instruction=args.instruction,
+        sampling=sampling,
+        max_context=args.context,
+        max_batch=args.batch if args.batch is not None else SummaryOptions.max_batch,
+        citation_policy=args.citations,
+    )
+    streaming = args.out is None and len(items) == 1
+    if args.out is None and not streaming:
+        return _fail("several documents need --out DIR for their summaries")
+    worker = EngineThread()
+    cancel = CancelToken()
+    session = _Batch(args, options, worker, cancel)
+    try:
+        with _ctrl_c_cancels(cancel):
+            code = session.stream_one(items[0]) if streaming else session.write_all(items)
+    finally:
+        worker.close()
+    return EXIT_INTERRUPTED if cancel.cancelled else code if code is not None else EXIT_OK
+
+
+class _Batch:
+    def __init__(self, args: argparse.Namespace, options: Any, worker: Any, cancel: Any) -> None:
+        self.args = args
+        self.options = options
+        self.worker = worker
+        self.cancel = cancel
+        self.model_id: str | None = None
+        self.interactive = sys.stderr.isatty()
+
+    # -- engine jobs --------------------------------------------------------------------------
+    def _load_model(self, engine: Any, emit: Any) -> None:
+        from logline.engine import LoadProgress, Notice
+        from logline.models.loading import load_model
+        from logline.models.registry import resolve_model
+
+        if self.model_id is not None:
+            return
+        model = resolve_model(self.args.model)
+        outcome = load_model(
+            engine,
+            model,
+            progress=lambda d, t: emit(LoadProgress(d, t)),
+            force=self.args.force_load,
+        )
+        emit(outcome.loaded)
+        if outcome.warning:
+            emit(Notice(outcome.warning))
+        self.model_id = model.model_id
+
+    def _summarize(self, document: Any, sink: Any) -> Any:
+        """Run one summary on the engine thread, handing each event to ``sink``; the result."""
+        from logline.engine import Finished
+        from logline.summarize.runner import summarize
+
+        def job(engine: Any, token: Any, emit: Any) -> None:
+            self._load_model(engine, emit)
+            emit(_Done(summarize(engine, document, token, emit, self.options)))
+
+        result = None
+        error: BaseException | None = None
+        for event in self.worker.stream(job, self.cancel):
+            if isinstance(event, _Done):
+                result = event.result
+            elif isinstance(event, Finished):
+                error = event.error or error
+            else:
+                sink(event)
+        if result is None and error is not None:
+            raise error  # the job failed before the summary started (e.g. no such model)
+        return result
+
+    # -- one document to stdout ---------------------------------------------------------------
+    def stream_one(self, item: Any) -> int | None:
+        from logline.cli import EXIT_OK, _fail
+        from logline.documents import DocumentError, load
+        from logline.engine import TokenText
+        from logline.summarize.citation_stream import CitationFilter
+
+        try:
+            document = load(item.source, password=self.args.password)
+        except DocumentError as exc:
+            return _fail(str(exc))
+        checker = CitationFilter(document, self.options.citation_policy)
+        wrote = False
+
+        def sink(event: Any) -> None:
+            nonlocal wrote
+            if isinstance(event, TokenText):
+                shown = checker.feed(event.text)
+                if shown:
+                    sys.stdout.write(shown)
+                    sys.stdout.flush()
+                    wrote = True
+            else:
+                self._progress(event)
+
+        try:
+            result = self._summarize(document, sink)
+        except Exception as exc:  # shown as one sentence, like every CLI error
+            log.debug("Summary failed", exc_info=True)
+            return _fail(_describe_error(exc))
+        tail = checker.flush()
+        if tail or wrote:
+            sys.stdout.write(tail + "\n")
+            sys.stdout.flush()
+        if result is None:
+            return _fail("the engine stopped without a result")
+        if result.error is not None:
+            return _fail(_describe_error(result.error))
+        if checker.invalid:
+            print(
+                f"Note: {checker.invalid} of {checker.checked} citation(s) do not match the "
+                "document and are marked.",
+                file=sys.stderr,
+            )
+        print(f"[{result.reason}] {_stats_line(result)}", file=sys.stderr)
+        return EXIT_OK
+
+    # -- many documents to files --------------------------------------------------------------
+    def write_all(self, items: list[Any]) -> int | None:
+        from logline.cli import EXIT_ERROR, EXIT_OK
+        from logline.documents import load
+        from logline.models.errors import ModelError
+        from logline.summarize.batch import file_sha256, is_done, job_key, write_outputs
+
+        out: Path = self.args.out
+        report: list[dict[str, Any]] = []
+        failures = 0
+        for number, item in enumerate(items, 1):
+            if self.cancel.cancelled:
+                break
+            prefix = f"[{number}/{len(items)}] {item.source.name}"
+            entry: dict[str, Any] = {"source": str(item.source)}
+            report.append(entry)
+            try:
+                sha = file_sha256(item.source)
+                model_key = self.model_id or self._model_key()
+                key = job_key(sha, self.options.mode, self.options.instruction, model_key)
+                if not self.args.redo and is_done(item, out, key):
+                    print(f"{prefix}: already done, skipped", file=sys.stderr)
+                    entry["status"] = "skipped"
+                    continue
+                document = load(item.source, password=self.args.password)
+                print(f"{prefix}: summarizing ({self.options.mode})", file=sys.stderr)
+                result = self._summarize(document, self._progress)
+            except Exception as exc:  # one file failing must not stop the batch
+                log.debug("Summary of %s failed", item.source, exc_info=True)
+                failures += 1
+                entry.update(status="failed", error=_describe_error(exc))
+                print(f"{prefix}: failed: {_describe_error(exc)}", file=sys.stderr)
+                if isinstance(exc, ModelError):
+                    break  # no model: every other file would fail the same way
+                continue
+            if result is None or result.reason == "stopped" or self.cancel.cancelled:
+                entry["status"] = "interrupted"
+                print(f"{prefix}: interrupted; nothing written for it", file=sys.stderr)
+                break
+            if result.error is not None:
+                failures += 1
+                entry.update(status="failed", error=_describe_error(result.error))
+                print(f"{prefix}: failed: {entry['error']}", file=sys.stderr)
+                continue
+            key["model"] = self.model_id or key["model"]
+            summary_path, sidecar_path = write_outputs(
+                item, out, key, result.text, _details(result)
+            )
+            entry.update(status="done", summary=str(summary_path), sidecar=str(sidecar_path))
+            print(f"{prefix}: wrote {summary_path} ({_stats_line(result)})", file=sys.stderr)
+        if self.args.json:
+            print(json.dumps({"out": str(out), "files": report}, indent=2))
+        return EXIT_ERROR if failures else EXIT_OK
+
+    def _model_key(self) -> str:
+        from logline.models.registry import default_model_id
+
+        return self.args.model or default_model_id()
+
+    # -- progress -----------------------------------------------------------------------------
+    def _progress(self, event: Any) -> None:
+        from logline.cli import _print_load_progress, _print_progress
+        from logline.engine import LoadProgress, ModelLoaded, Notice, PromptProgress
+        from logline.summarize.events import ChunkDone, PhaseStarted, PlanChosen
+
+        if isinstance(event, LoadProgress):
+            _print_load_progress(event, self.interactive)
+        elif isinstance(event, ModelLoaded):
+            log.info("Model %s loaded (%s)", event.model_id, event.precision)
+        elif isinstance(event, Notice):
+            print(f"Note: {event.message}", file=sys.stderr)
+        elif isinstance(event, PlanChosen):
+            print(f"Plan: {event.description}", file=sys.stderr)
+        elif isinstance(event, PhaseStarted) and event.phase in ("map", "merge"):
+            what = "Taking notes on" if event.phase == "map" else "Merging notes in"
+            unit = "chunks" if event.phase == "map" else "groups"
+            print(f"{what} {event.items} {unit}…", file=sys.stderr)
+        elif isinstance(event, ChunkDone):
+            unit = "chunk" if event.phase == "map" else "group"
+            line = f"{unit} {event.done} of {event.total} done"
+            if self.interactive:
+                end = "\n" if event.done == event.total else ""
+                print(f"\r{line}   ", end=end, file=sys.stderr, flush=True)
+            elif event.done == event.total:
+                print(line, file=sys.stderr)
+        elif isinstance(event, PromptProgress):
+            _print_progress(event, self.interactive)
+
+
+def _describe_error(exc: BaseException) -> str:
+    from logline.documents import DocumentError
+    from logline.models.errors import ModelError
+
+    if isinstance(exc, (ModelError, DocumentError, ValueError, OSError)):
+        return str(exc)
+    return f"generation failed: {exc}"
+
+
+def _stats_line(result: Any) -> str:
+    generated = sum(p.generated_tokens for p in result.phases)
+    prompt = sum(p.prompt_tokens for p in result.phases)
+    plan = result.plan.describe() if result.plan is not None else "no plan"
+    rate = generated / result.seconds if result.seconds > 0 else 0.0
+    return (
+        f"{plan}; {prompt:,} prompt tokens, {generated:,} generated ({rate:.1f} tok/s overall) "
+        f"in {result.seconds:.1f} s, peak memory {result.peak_memory_bytes / 2**20:,.0f} MiB"
+    )
+
+
+def _details(result: Any) -> dict[str, Any]:
+    """The sidecar's account of one summary."""
+    plan = result.plan
+    citations = result.citations
+    return {
+        "reason": result.reason,
+        "plan": None
+        if plan is None
+        else {
+            "strategy": plan.strategy,
+            "chunks": len(plan.chunks),
+            "document_tokens": plan.document_tokens,
+            "usable_context": plan.usable_context,
+            "chunk_budget": plan.chunk_budget,
+            "description": plan.describe(),
+        },
+        "seconds": round(result.seconds, 3),
+        "peak_memory_bytes": result.peak_memory_bytes,
+        "phases": [p.to_json() for p in result.phases],
+        "citations": None if citations is None else citations.to_json(),
+    }

@@ -1,0 +1,360 @@
+"""Summarize a whole document of any length: plan, map (batched), merge, reduce (streamed), check.
+
+One call, :func:`summarize`, on the engine thread:
+
+1. **Plan** (:mod:`~logline.summarize.planner`) against the model's *usable* context: the smaller
+   of its trained limit and what memory allows (:func:`logline.models.fit.usable_context`).
+2. **Single pass** when the whole document fits: the answer streams as ``TokenText``.
+3. Otherwise **map**: notes on every chunk, generated as one batch (the engine shares the prompt
+   prefix — system prompt and instructions — through a prompt cache and decodes the chunks
+   together). The batch is sized so the tokens in flight never exceed one context window (the KV
+   cache of one full-size chunk): memory stays flat however long the document is.
+4. **Merge** notes in groups while they do not fit one prompt, then **reduce**: the final answer
+   streams as ``TokenText``. Modes whose answer is the notes themselves (the scene breakdown)
+   concatenate instead.
+5. **Citations** in the answer are checked against the document; invalid ones are flagged (or
+   removed), never passed off as fact.
+
+Cancel is honoured everywhere the engine checks it; a cancelled summary returns what it has with
+``reason == "stopped"``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from logline.documents import Document
+from logline.engine.cancel import CancelToken
+from logline.engine.events import Finished, GenerationStats, Notice, TokenText
+from logline.engine.runtime import Emit, Engine, GenerationRequest, Message
+from logline.engine.sampling import SamplingParams
+from logline.summarize import modes
+from logline.summarize.citations import CitationReport, apply, validate
+from logline.summarize.events import ChunkDone, ChunkText, PhaseStarted, PlanChosen
+from logline.summarize.planner import SummaryPlan, plan_reduce, plan_summary
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_MARGIN = 32  # chat-template tokens not counted in the rendered frames
+DEFAULT_CHUNK_TOKENS = 1536  # map chunks: small models take notes best on a few pages at a time
+DEFAULT_MAX_BATCH = 8
+NOTES_SEPARATOR = "\n\n"
+
+
+@dataclass(frozen=True)
+class SummaryOptions:
+    mode: str = modes.DEFAULT_MODE
+    instruction: str | None = None
+    sampling: SamplingParams | None = None  # the final answer; None: the mode's defaults
+    map_sampling: SamplingParams | None = None  # notes; None: the mode's defaults
+    max_context: int | None = None  # read at most this many tokens at once (None: all usable)
+    chunk_tokens: int = DEFAULT_CHUNK_TOKENS
+    max_batch: int = DEFAULT_MAX_BATCH  # 1: the map phase runs one chunk after another
+    citation_policy: Literal["flag", "remove"] = "flag"
+
+
+@dataclass
+class PhaseStats:
+    phase: str
+    items: int
+    seconds: float
+    prompt_tokens: int = 0
+    generated_tokens: int = 0
+    peak_memory_bytes: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "phase": self.phase,
+            "items": self.items,
+            "seconds": round(self.seconds, 3),
+            "prompt_tokens": self.prompt_tokens,
+            "generated_tokens": self.generated_tokens,
+            "peak_memory_bytes": self.peak_memory_bytes,
+        }
+
+
+@dataclass
+class SummaryResult:
+    text: str  # the answer with citations checked (invalid ones flagged or removed)
+    raw_text: str  # what the model wrote
+    reason: str  # done / stopped / length / error
+    mode: str
+    plan: SummaryPlan | None
+    notes: list[str] = field(default_factory=list)  # map outputs (long documents)
+    citations: CitationReport | None = None
+    phases: list[PhaseStats] = field(default_factory=list)
+    seconds: float = 0.0
+    error: BaseException | None = None
+
+    @property
+    def peak_memory_bytes(self) -> int:
+        return max((p.peak_memory_bytes for p in self.phases), default=0)
+
+
+def usable_context(engine: Engine, cap: int | None = None) -> int:
+    """The most tokens one prompt plus its answer may use with the loaded model on this machine."""
+    import json
+
+    from logline.models import fit
+
+    loaded = engine.loaded
+    if loaded is None:
+        raise RuntimeError("No model is loaded")
+    limit = min(loaded.context_length, cap) if cap else loaded.context_length
+    try:
+        config = json.loads((loaded.path / "config.json").read_text(encoding="utf-8"))
+        weights = fit.weights_bytes(loaded.path)
+        usable = fit.usable_context(config, None, limit, weights=weights)
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("No memory-based context limit (%s); using the model's own", exc)
+        return limit
+    return max(usable, 0) or limit
+
+
+class _Session:
+    """The state of one summary while it runs (keeps :func:`summarize` readable)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        document: Document,
+        options: SummaryOptions,
+        cancel: CancelToken,
+        emit: Emit,
+    ) -> None:
+        self.engine = engine
+        self.document = document
+        self.options = options
+        self.cancel = cancel
+        self.emit = emit
+        self.mode = modes.get_mode(options.mode)
+        self.title = document.title or document.path.stem
+        self.kind = "screenplay" if document.is_screenplay else "document"
+        self.sampling = options.sampling or self.mode.sampling
+        self.map_sampling = options.map_sampling or self.mode.map_sampling
+        self.phases: list[PhaseStats] = []
+
+    # -- prompts ----------------------------------------------------------------------------
+    def messages(self, role: str, value: str) -> list[Message]:
+        builder: Callable[..., list[Message]] = {
+            "single": modes.single_messages,
+            "map": modes.map_messages,
+            "merge": modes.merge_messages,
+            "reduce": modes.reduce_messages,
+        }[role]
+        key = {"single": "document", "map": "chunk"}.get(role, "notes")
+        return builder(
+            self.mode,
+            title=self.title,
+            kind=self.kind,
+            instruction=self.options.instruction,
+            **{key: value},
+        )
+
+    def frame_tokens(self, role: str) -> int:
+        return len(self.engine.render_prompt(self.messages(role, ""))) + TEMPLATE_MARGIN
+
+    # -- generation -------------------------------------------------------------------------
+    def stream(self, phase: str, messages: Sequence[Message], sampling: SamplingParams) -> tuple:
+        """Generate one answer, passing its tokens on; (text, Finished)."""
+        parts: list[str] = []
+
+        def relay(event: object) -> None:
+            if isinstance(event, TokenText):
+                parts.append(event.text)
+            if not isinstance(event, Finished):  # the summary emits its own Finished
+                self.emit(event)  # type: ignore[arg-type]
+
+        started = time.perf_counter()
+        finished = self.engine.generate(
+            GenerationRequest(messages=messages, sampling=sampling), self.cancel, relay
+        )
+        self.record(phase, 1, started, finished.stats)
+        return "".join(parts), finished
+
+    def batch(
+        self, phase: str, prompts: list[list[Message]], sampling: SamplingParams, level: int = 0
+    ) -> tuple[list[str], str]:
+        """Notes for every prompt (map or merge), batched; (texts, worst finish reason)."""
+        self.emit(PhaseStarted(phase, len(prompts), level))  # type: ignore[arg-type]
+        requests = [GenerationRequest(messages=m, sampling=sampling) for m in prompts]
+        texts = [""] * len(prompts)
+        done = 0
+
+        def relay(event: object) -> None:
+            nonlocal done
+            name = type(event).__name__
+            if name == "BatchTokenText":
+                texts[event.index] += event.text  # type: ignore[attr-defined]
+                self.emit(ChunkText(phase, event.index, event.text))  # type: ignore[arg-type, attr-defined]
+            elif name == "BatchItemFinished":
+                done += 1
+                self.emit(ChunkDone(phase, event.index, done, len(prompts), event.reason))  # type: ignore[arg-type, attr-defined]
+            elif not isinstance(event, (Finished, GenerationStats, TokenText)):
+                self.emit(event)  # type: ignore[arg-type]
+
+        started = time.perf_counter()
+        results = self.engine.generate_batch(
+            requests, self.cancel, relay, max_batch=self.batch_size(prompts)
+        )
+        stats = getattr(results, "stats", None)
+        items = list(results)
+        texts = [item.text for item in items]
+        self.record(phase, len(prompts), started, stats)
+        reasons = [item.reason for item in items]
+        reason = "stopped" if self.cancel.cancelled or "stopped" in reasons else "done"
+        if "error" in reasons:
+            reason = "error"
+        return texts, reason
+
+    def batch_size(self, prompts: list[list[Message]]) -> int:
+        """As many sequences as fit one context window's worth of KV cache (at least one)."""
+        if self.options.max_batch <= 1:
+            return 1
+        return max(1, min(self.options.max_batch, len(prompts), self.in_flight_sequences))
+
+    in_flight_sequences = DEFAULT_MAX_BATCH
+
+    def record(self, phase: str, items: int, started: float, stats: Any) -> None:
+        self.phases.append(
+            PhaseStats(
+                phase,
+                items,
+                time.perf_counter() - started,
+                getattr(stats, "prompt_tokens", 0),
+                getattr(stats, "generation_tokens", 0),
+                getattr(stats, "peak_memory_bytes", 0),
+            )
+        )
+
+
+def summarize(
+    engine: Engine,
+    document: Document,
+    cancel: CancelToken,
+    emit: Emit,
+    options: SummaryOptions | None = None,
+) -> SummaryResult:
+    """Summarize ``document`` in ``options.mode`` with the loaded model (engine thread only)."""
+    options = options or SummaryOptions()
+    started = time.perf_counter()
+    session = _Session(engine, document, options, cancel, emit)
+    result = SummaryResult("", "", "done", session.mode.id, None)
+    try:
+        _run(session, result)
+    except Exception as exc:
+        log.exception("Summary failed")
+        result.reason, result.error = "error", exc
+    result.phases = session.phases
+    result.seconds = time.perf_counter() - started
+    if result.raw_text:  # also modes that ask for none: an invented one is still caught
+        result.citations = validate(result.raw_text, document)
+        result.text = apply(result.raw_text, result.citations, options.citation_policy)
+        if result.citations.invalid:
+            emit(
+                Notice(
+                    f"{len(result.citations.invalid)} citation(s) in the summary do not match "
+                    "the document and are marked."
+                )
+            )
+    else:
+        result.text = result.raw_text
+    emit(Finished(result.reason, None, result.error))  # type: ignore[arg-type]
+    return result
+
+
+def _run(session: _Session, result: SummaryResult) -> None:
+    engine, options = session.engine, session.options
+    context = usable_context(engine, options.max_context)
+    plan = plan_summary(
+        session.document,
+        count_tokens=engine.count_tokens,
+        usable_context=context,
+        frame_tokens=session.frame_tokens("single"),
+        answer_tokens=session.sampling.max_tokens,
+        map_frame_tokens=session.frame_tokens("map"),
+        map_answer_tokens=session.map_sampling.max_tokens,
+        max_chunk_tokens=options.chunk_tokens,
+    )
+    result.plan = plan
+    labels = tuple(c.label for c in plan.chunks) if plan.strategy == "map_reduce" else ()
+    session.emit(PlanChosen(plan.strategy, len(plan.chunks), plan.describe(), labels))
+    log.info("Summary plan: %s", plan.describe())
+    if plan.strategy == "single":
+        session.emit(PhaseStarted("single", 1))
+        messages = session.messages("single", plan.chunks[0].text)
+        text, finished = session.stream("single", messages, session.sampling)
+        result.raw_text, result.reason = text, finished.reason
+        if finished.error is not None:
+            result.error = finished.error
+        return
+
+    # The batch holds at most one context window's worth of tokens: the KV cache of the whole
+    # map phase is never bigger than that of one full-size chunk, whatever the document's length.
+    per_sequence = max(c.tokens for c in plan.chunks) + session.frame_tokens("map")
+    per_sequence += session.map_sampling.max_tokens
+    session.in_flight_sequences = max(1, context // per_sequence)
+
+    prompts = [session.messages("map", c.text) for c in plan.chunks]
+    notes, reason = session.batch("map", prompts, session.map_sampling)
+    result.notes = notes
+    if reason != "done":
+        result.reason = reason
+        result.raw_text = _concat(notes)
+        return
+
+    if session.mode.combine == "concat":
+        result.raw_text = _concat(notes)
+        session.emit(TokenText(result.raw_text))
+        return
+
+    notes = _merge_until_it_fits(session, notes, context)
+    if session.cancel.cancelled:
+        result.reason, result.raw_text = "stopped", _concat(notes)
+        return
+    session.emit(PhaseStarted("reduce", 1))
+    text, finished = session.stream(
+        "reduce", session.messages("reduce", _concat(notes)), session.sampling
+    )
+    result.raw_text, result.reason = text, finished.reason
+    if finished.error is not None:
+        result.error = finished.error
+
+
+def _merge_until_it_fits(session: _Session, notes: list[str], context: int) -> list[str]:
+    """Merge notes in consecutive groups until all of them fit one reduce prompt."""
+    engine = session.engine
+    reduce_budget = context - session.frame_tokens("reduce") - session.sampling.max_tokens
+    merge_budget = context - session.frame_tokens("merge") - session.map_sampling.max_tokens
+    level = 0
+    while True:
+        sizes = [engine.count_tokens(n) + 2 for n in notes]
+        if sum(sizes) <= reduce_budget or len(notes) == 1:
+            return notes
+        level += 1
+        groups = plan_reduce(sizes, budget=merge_budget)
+        if len(groups) >= len(notes):  # no progress possible: keep the most that fits
+            raise ValueError(
+                "The notes on this document do not shrink when merged; use a model with a "
+                "longer context or a shorter summary mode."
+            )
+        prompts = [session.messages("merge", _concat([notes[i] for i in g])) for g in groups]
+        merged, reason = session.batch("merge", prompts, session.map_sampling, level)
+        if reason != "done":
+            return merged
+        notes = merged
+
+
+def _concat(notes: Sequence[str]) -> str:
+    return NOTES_SEPARATOR.join(n.strip() for n in notes if n.strip())
+
+
+def summary_options(mode: str, **overrides: Any) -> SummaryOptions:
+    """Options for ``mode`` with fields overridden (``None`` values ignored)."""
+    return replace(
+        SummaryOptions(mode=mode), **{k: v for k, v in overrides.items() if v is not None}
+    )

@@ -1,0 +1,133 @@
+"""Whole-document summaries with a tiny random model: plans, batched maps, cancel, memory."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from logline.documents import load
+from logline.engine.cancel import CancelToken
+from logline.engine.events import TokenText
+from logline.engine.runtime import Engine
+from logline.resources_access import resource
+from logline.summarize import modes
+from logline.summarize.events import ChunkDone, ChunkText, PhaseStarted, PlanChosen
+from logline.summarize.runner import SummaryOptions, summarize
+
+FAST = replace(modes.get_mode("synopsis").sampling, max_tokens=8)
+FAST_NOTES = replace(modes.get_mode("synopsis").map_sampling, max_tokens=8)
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_model_dir: Path) -> Engine:
+    engine = Engine(prefill_step=64)
+    engine.load("tiny", tiny_model_dir)
+    return engine
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory):
+    return load(Path(str(resource("sample.fountain"))))
+
+
+def _options(**changes: object) -> SummaryOptions:
+    base = SummaryOptions(mode="synopsis", sampling=FAST, map_sampling=FAST_NOTES)
+    return replace(base, **changes)
+
+
+def _run(engine: Engine, document, options: SummaryOptions, cancel: CancelToken | None = None):
+    events: list[object] = []
+    result = summarize(engine, document, cancel or CancelToken(), events.append, options)
+    return result, events
+
+
+def test_a_short_script_is_summarized_in_one_pass(engine: Engine, sample) -> None:
+    result, events = _run(engine, sample, _options())
+    assert result.error is None and result.reason in ("done", "length")
+    assert result.plan is not None and result.plan.strategy == "single"
+    assert isinstance(events[0], PlanChosen) and events[0].strategy == "single"
+    streamed = "".join(e.text for e in events if isinstance(e, TokenText))
+    assert streamed == result.raw_text and result.raw_text
+
+
+def test_a_script_longer_than_the_context_goes_through_map_reduce(engine: Engine, sample) -> None:
+    result, events = _run(engine, sample, _options(max_context=1400, chunk_tokens=400))
+    assert result.error is None, result.error
+    plan = result.plan
+    assert plan is not None and plan.strategy == "map_reduce" and len(plan.chunks) > 1
+    started = [e for e in events if isinstance(e, PhaseStarted)]
+    assert started[0].phase == "map" and started[0].items == len(plan.chunks)
+    assert started[-1].phase == "reduce"
+    done = [e for e in events if isinstance(e, ChunkDone) and e.phase == "map"]
+    assert sorted(e.index for e in done) == list(range(len(plan.chunks)))
+    assert [e.done for e in done] == list(range(1, len(plan.chunks) + 1))
+    assert len(result.notes) == len(plan.chunks) and all(result.notes)
+    partial = {e.index for e in events if isinstance(e, ChunkText)}
+    assert partial == set(range(len(plan.chunks)))  # every chunk's notes were shown live
+    assert result.raw_text == "".join(e.text for e in events if isinstance(e, TokenText))
+    assert {p.phase for p in result.phases} >= {"map", "reduce"}
+
+
+def test_batched_and_sequential_map_phases_write_the_same_notes(engine: Engine, sample) -> None:
+    options = _options(max_context=1400, chunk_tokens=300)
+    batched, _ = _run(engine, sample, replace(options, max_batch=8))
+    sequential, _ = _run(engine, sample, replace(options, max_batch=1))
+    assert len(batched.notes) > 2
+    assert batched.notes == sequential.notes
+    assert batched.raw_text == sequential.raw_text
+
+
+def test_cancel_during_the_map_phase_returns_fast_with_partial_notes(
+    engine: Engine, sample
+) -> None:
+    cancel = CancelToken()
+    options = _options(
+        max_context=1400, chunk_tokens=300, map_sampling=replace(FAST_NOTES, max_tokens=400)
+    )
+    cancelled_at: list[float] = []
+
+    def emit(event: object) -> None:
+        if isinstance(event, ChunkText) and not cancelled_at:
+            cancel.cancel()
+            cancelled_at.append(time.perf_counter())
+
+    result = summarize(engine, sample, cancel, emit, options)
+    assert cancelled_at and time.perf_counter() - cancelled_at[0] < 0.5
+    assert result.reason == "stopped"
+    assert any(result.notes), "the notes written before Stop are kept"
+
+
+def test_cancel_from_another_thread_during_prefill(engine: Engine, sample) -> None:
+    cancel = CancelToken()
+    timer = threading.Timer(0.05, cancel.cancel)
+    timer.start()
+    started = time.perf_counter()
+    result, _ = _run(engine, sample, _options(), cancel)
+    timer.join()
+    assert result.reason == "stopped"
+    assert time.perf_counter() - started < 0.05 + 0.5
+
+
+def test_peak_memory_does_not_grow_with_the_document(engine: Engine, tmp_path: Path) -> None:
+    text = Path(str(resource("sample.fountain"))).read_text(encoding="utf-8")
+    body = text.split("\n\n", 1)[1]
+    short = tmp_path / "short.fountain"
+    long = tmp_path / "long.fountain"
+    short.write_text(text, encoding="utf-8")
+    long.write_text(text + ("\n\n" + body) * 3, encoding="utf-8")
+    options = _options(max_context=1400, chunk_tokens=300)
+    short_result, _ = _run(engine, load(short), options)
+    long_result, _ = _run(engine, load(long), options)
+    assert len(long_result.plan.chunks) >= 3 * len(short_result.plan.chunks)
+    assert long_result.peak_memory_bytes <= short_result.peak_memory_bytes * 1.15
+
+
+def test_unknown_mode_and_missing_instruction_are_clear(engine: Engine, sample) -> None:
+    with pytest.raises(ValueError, match="Unknown summary mode"):
+        _run(engine, sample, _options(mode="haiku"))
+    result, _ = _run(engine, sample, _options(mode="custom"))
+    assert result.reason == "error" and "instruction" in str(result.error)
