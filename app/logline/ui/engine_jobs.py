@@ -11,6 +11,7 @@ from logline.engine.cancel import CancelToken
 if TYPE_CHECKING:
     from logline.documents import Document
     from logline.engine.sampling import SamplingParams
+    from logline.summarize.runner import SummaryOptions
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,23 @@ class ModelChoice:
 
 @dataclass(frozen=True)
 class SummaryJob:
+    """One summary to run. ``options`` (mode, instruction, context cap…) default to the
+    synopsis; ``sampling``, when given, replaces the final answer's sampling parameters."""
+
     document: Document
     model: ModelChoice
     sampling: SamplingParams | None = None
+    options: SummaryOptions | None = None
     cancel: CancelToken = field(default_factory=CancelToken)
+
+    def summary_options(self) -> SummaryOptions:
+        """The options handed to :func:`logline.summarize.runner.summarize`."""
+        from dataclasses import replace
+
+        from logline.summarize.runner import SummaryOptions
+
+        options = self.options or SummaryOptions()
+        return replace(options, sampling=self.sampling) if self.sampling else options
 
 
 def is_expected(exc: BaseException) -> bool:

@@ -15,10 +15,11 @@ receiver (a lambda or ``qtbot.waitSignal`` included).
 from __future__ import annotations
 
 import logging
+import threading
 import weakref
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, SignalInstance, Slot
 
 from logline.engine.cancel import CancelToken
 from logline.engine.events import (
@@ -29,15 +30,19 @@ from logline.engine.events import (
     PromptProgress,
     TokenText,
 )
+from logline.summarize.events import ChunkDone, ChunkText, PhaseStarted, PlanChosen
 from logline.ui.engine_jobs import ModelChoice, SummaryJob, is_expected, user_message
+from logline.ui.import_task import ImportJob, import_error_message, run_engine_import
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from logline.documents import Document
     from logline.engine.runtime import Engine
     from logline.engine.sampling import SamplingParams
     from logline.models.manifest import ModelManifest
+    from logline.summarize.runner import SummaryOptions, SummaryResult
 
 __all__ = ["EngineHost", "EngineWorker", "ModelChoice", "SummaryJob", "running_engine_threads"]
 
@@ -65,6 +70,16 @@ class EngineWorker(QObject):
     tokens = Signal(str)
     finished = Signal(object)  # Finished
     failed = Signal(str)
+    # Whole-document summaries (logline.summarize.events), then the result before ``finished``.
+    planChosen = Signal(object)  # PlanChosen
+    phaseStarted = Signal(str, int, int)  # phase, items, level
+    chunkText = Signal(str, int, str)  # phase, index, text
+    chunkDone = Signal(object)  # ChunkDone
+    summaryResult = Signal(object)  # SummaryResult
+    # Model imports that use MLX, each tagged with its ImportJob: progress, then one outcome.
+    importProgress = Signal(object, str, int, int)  # job, stage, done, total
+    importFinished = Signal(object, str)  # job, model id
+    importFailed = Signal(object, str)  # job, message (the cancelled message after a cancel)
 
     def __init__(self) -> None:
         super().__init__()
@@ -85,6 +100,14 @@ class EngineWorker(QObject):
             self.promptProgress.emit(event.done, event.total)
         elif isinstance(event, Notice):
             self.notice.emit(event.message)
+        elif isinstance(event, ChunkText):
+            self.chunkText.emit(event.phase, event.index, event.text)
+        elif isinstance(event, ChunkDone):
+            self.chunkDone.emit(event)
+        elif isinstance(event, PhaseStarted):
+            self.phaseStarted.emit(event.phase, event.items, event.level)
+        elif isinstance(event, PlanChosen):
+            self.planChosen.emit(event)
         elif isinstance(event, ModelLoaded):
             self.modelLoaded.emit(event)
         elif isinstance(event, Finished):
@@ -146,7 +169,9 @@ class EngineWorker(QObject):
 
     @Slot(object)
     def summarize(self, job: SummaryJob) -> None:
-        from logline.summarize.single_pass import SUMMARY_SAMPLING, run_summary
+        """Run :func:`logline.summarize.runner.summarize`; ``summaryResult`` precedes the one
+        ``finished`` (which carries the final answer's generation stats)."""
+        from logline.summarize.runner import summarize
 
         try:
             if not job.cancel.cancelled:
@@ -155,14 +180,35 @@ class EngineWorker(QObject):
                 self._emit(Finished("stopped"))
                 return
             self.status.emit("Reading the document…")
-            sampling = job.sampling or SUMMARY_SAMPLING
-            run_summary(self._get_engine(), job.document, job.cancel, self._emit, sampling)
+            relay = _SummaryRelay(self._emit)
+            result = summarize(
+                self._get_engine(), job.document, job.cancel, relay, job.summary_options()
+            )
+            self.summaryResult.emit(result)
+            self._emit(relay.finished(result))
         except Exception as exc:
             if is_expected(exc):
                 log.warning("Summary failed: %s", type(exc).__name__)
             else:
                 log.exception("Summary job failed")
             self._emit(Finished("error", None, exc))
+
+    @Slot(object)
+    def import_model(self, job: ImportJob) -> None:
+        """Import a GGUF file or convert a float folder (both use MLX, so they run here)."""
+        from logline.models.errors import ModelError
+
+        def progress(stage: str, done: int, total: int) -> None:
+            self.importProgress.emit(job, stage, done, total)
+
+        try:
+            model_id = run_engine_import(job, progress)
+        except Exception as exc:
+            expected = isinstance(exc, ModelError)
+            log.warning("Model import failed: %s", type(exc).__name__, exc_info=not expected)
+            self.importFailed.emit(job, import_error_message(exc))
+        else:
+            self.importFinished.emit(job, model_id)
 
     @Slot()
     def release(self) -> None:
@@ -185,15 +231,26 @@ class EngineHost(QObject):
     tokens = Signal(str)
     finished = Signal(object)
     failed = Signal(str)
+    planChosen = Signal(object)
+    phaseStarted = Signal(str, int, int)
+    chunkText = Signal(str, int, str)
+    chunkDone = Signal(object)
+    summaryResult = Signal(object)
     busyChanged = Signal(bool)
+    importProgress = Signal(str, int, int)
+    importFinished = Signal(str)
+    importFailed = Signal(str)
 
     _loadRequested = Signal(object)
     _summaryRequested = Signal(object)
+    _importRequested = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._cancel: CancelToken | None = None
         self._pending = 0
+        self._imports: list[ImportJob] = []  # queued or running on the engine thread
+        self.signalled_import: ImportJob | None = None  # the job of the import signal being sent
         self._thread = QThread()
         self._thread.setObjectName(THREAD_NAME)
         self._worker = EngineWorker()
@@ -202,6 +259,7 @@ class EngineHost(QObject):
         self._thread.finished.connect(self._worker.release, Qt.ConnectionType.DirectConnection)
         self._loadRequested.connect(self._worker.load_model)
         self._summaryRequested.connect(self._worker.summarize)
+        self._importRequested.connect(self._worker.import_model)
         # Signal-to-signal connections to an object on this thread: queued, re-emitted here.
         w = self._worker
         w.modelLoaded.connect(self.modelLoaded)
@@ -210,13 +268,26 @@ class EngineHost(QObject):
         w.promptProgress.connect(self.promptProgress)
         w.tokens.connect(self.tokens)
         w.failed.connect(self.failed)
+        w.planChosen.connect(self.planChosen)
+        w.phaseStarted.connect(self.phaseStarted)
+        w.chunkText.connect(self.chunkText)
+        w.chunkDone.connect(self.chunkDone)
+        w.summaryResult.connect(self.summaryResult)
         w.finished.connect(self._on_finished)
+        w.importProgress.connect(self._on_import_progress)
+        w.importFinished.connect(self._on_import_finished)
+        w.importFailed.connect(self._on_import_failed)
         _threads.add(self._thread)
         self._thread.start()
 
     @property
     def busy(self) -> bool:
         return self._pending > 0
+
+    @property
+    def importing(self) -> bool:
+        """True while a model import is queued or running on the engine thread."""
+        return bool(self._imports)
 
     @property
     def thread_handle(self) -> QThread:
@@ -236,15 +307,52 @@ class EngineHost(QObject):
         document: Document,
         model: ModelChoice,
         sampling: SamplingParams | None = None,
+        options: SummaryOptions | None = None,
     ) -> CancelToken:
-        """Queue a summary; its events arrive as signals, ending with exactly one ``finished``."""
-        job = SummaryJob(document, model, sampling)
+        """Queue a summary; its events arrive as signals, ending with exactly one ``finished``
+        (preceded by ``summaryResult`` unless the job failed before summarizing)."""
+        job = SummaryJob(document, model, sampling, options)
         self._cancel = job.cancel
         self._pending += 1
         if self._pending == 1:
             self.busyChanged.emit(True)
         self._summaryRequested.emit(job)
         return job.cancel
+
+    def import_model(self, job: ImportJob) -> threading.Event:
+        """Queue a GGUF import or a float-folder conversion (MLX work) behind any running job.
+        ``importProgress`` follows, then exactly one ``importFinished(model_id)`` or
+        ``importFailed(message)``. Set the returned event (``job.cancel``) to stop it. While
+        those signals are emitted, :attr:`signalled_import` is the job they belong to."""
+        self._imports.append(job)
+        self._importRequested.emit(job)
+        return job.cancel
+
+    @Slot(object, str, int, int)
+    def _on_import_progress(self, job: ImportJob, stage: str, done: int, total: int) -> None:
+        self.signalled_import = job
+        try:
+            self.importProgress.emit(stage, done, total)
+        finally:
+            self.signalled_import = None
+
+    @Slot(object, str)
+    def _on_import_finished(self, job: ImportJob, model_id: str) -> None:
+        self._end_import(job, self.importFinished, model_id)
+
+    @Slot(object, str)
+    def _on_import_failed(self, job: ImportJob, message: str) -> None:
+        self._end_import(job, self.importFailed, message)
+
+    def _end_import(self, job: ImportJob, signal: SignalInstance, text: str) -> None:
+        """Re-emit an import's outcome; receivers tell jobs apart by :attr:`signalled_import`."""
+        if job in self._imports:
+            self._imports.remove(job)
+        self.signalled_import = job
+        try:
+            signal.emit(text)
+        finally:
+            self.signalled_import = None
 
     def cancel(self) -> None:
         """Ask the running summary to stop; it ends with ``finished(reason="stopped")``."""
@@ -264,6 +372,8 @@ class EngineHost(QObject):
         if not self._thread.isRunning():
             return True
         self.cancel()
+        for job in self._imports:
+            job.cancel.set()
         self._thread.quit()
         ended = self._thread.wait(timeout_ms)
         if not ended:
@@ -277,6 +387,28 @@ class EngineHost(QObject):
                 self.shutdown()
         except RuntimeError:  # the C++ objects are already gone
             pass
+
+
+class _SummaryRelay:
+    """The runner's ``emit``: passes events on, but holds its ``Finished`` back (the result is
+    sent first) and remembers the final answer's stats, which the runner does not attach."""
+
+    def __init__(self, emit: Callable[[object], None]) -> None:
+        self._emit = emit
+        self._finished: Finished | None = None
+        self._stats: GenerationStats | None = None
+
+    def __call__(self, event: object) -> None:
+        if isinstance(event, Finished):
+            self._finished = event
+        elif isinstance(event, GenerationStats):
+            self._stats = event
+        else:
+            self._emit(event)
+
+    def finished(self, result: SummaryResult) -> Finished:
+        event = self._finished or Finished(result.reason, None, result.error)  # type: ignore[arg-type]
+        return Finished(event.reason, event.stats or self._stats, event.error)
 
 
 def _manifest_for(choice: ModelChoice, path: Path) -> ModelManifest:

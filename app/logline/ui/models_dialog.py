@@ -4,7 +4,9 @@ Non-modal. Every question it asks (fit warning, eviction, delete) is a dialog op
 ``open()`` whose answer continues the flow, so the GUI thread never waits and tests answer
 through :attr:`ModelsDialog.question` / :attr:`ModelsDialog.eviction_dialog`. The download runs
 in a :class:`~logline.ui.download_task.DownloadTask` (worker thread); closing the window cancels
-and joins it.
+and joins it. "Import…" brings in a GGUF file or a model folder from a drive through a
+:class:`~logline.ui.import_task.ModelImporter` (folder copies on a worker thread, GGUF imports and
+float-folder conversions on the engine thread of ``host``); closing the window cancels it too.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -19,9 +22,11 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -34,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from logline.ui.download_task import DownloadTask, describe_progress
 from logline.ui.eviction_dialog import EvictionDialog, format_last_used, format_size
+from logline.ui.import_task import ModelImporter, SourceKind, classify_source
 from logline.ui.model_picker import FIT_CONTEXT
 
 if TYPE_CHECKING:
@@ -41,6 +47,7 @@ if TYPE_CHECKING:
     from logline.models.catalog import CatalogEntry
     from logline.models.download_events import DownloadProgress, DownloadResult, DownloadStarted
     from logline.models.fit import FitVerdict
+    from logline.ui.engine_worker import EngineHost
 
 log = logging.getLogger(__name__)
 
@@ -94,13 +101,15 @@ def model_rows() -> tuple[list[ModelRow], int, int]:
 
 class ModelsDialog(QDialog):
     """``ram_bytes``/``usable_bytes`` are what-if memory figures for the fit advisor and
-    ``pull_options`` extra keyword arguments for ``download.pull`` (both for tests)."""
+    ``pull_options`` extra keyword arguments for ``download.pull`` (both for tests).
+    ``host`` runs the imports that use MLX; by default the parent's ``host`` (the main window's)."""
 
     modelsChanged = Signal()  # a model was downloaded, deleted or evicted: refresh pickers
     downloadFinished = Signal(object)  # DownloadResult
     downloadEnded = Signal(str)  # "done", "failed" or "cancelled"
+    importEnded = Signal(str)  # "done", "failed" or "cancelled"
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, host: EngineHost | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("modelsDialog")
         self.setWindowTitle("Models")
@@ -111,6 +120,12 @@ class ModelsDialog(QDialog):
         self.task: DownloadTask | None = None
         self.question: QMessageBox | None = None
         self.eviction_dialog: EvictionDialog | None = None
+        self.file_dialog: QFileDialog | None = None
+        self.importer = ModelImporter(host or _parent_host(parent), self)
+        self.importer.progress.connect(self._on_import_progress)
+        self.importer.finished.connect(self._on_import_finished)
+        self.importer.failed.connect(self._on_import_failed)
+        self.importer.cancelled.connect(self._on_import_cancelled)
         self.rows: list[ModelRow] = []
         self._offline = False
         self._download_name = ""
@@ -154,6 +169,19 @@ class ModelsDialog(QDialog):
         row.addWidget(self.progress_bar, 1)
         row.addWidget(self.progress_label)
         layout.addLayout(row)
+        self.import_bar = QProgressBar(self)
+        self.import_bar.setObjectName("importBar")
+        self.import_bar.setRange(0, 1000)
+        self.import_bar.setTextVisible(False)
+        self.import_label = QLabel(self)
+        self.import_label.setObjectName("importLabel")
+        self.import_cancel_button = QPushButton("Cancel Import", self)
+        self.import_cancel_button.clicked.connect(self.cancel_import)
+        row = QHBoxLayout()
+        row.addWidget(self.import_bar, 1)
+        row.addWidget(self.import_label)
+        row.addWidget(self.import_cancel_button)
+        layout.addLayout(row)
         self.message = QLabel(self)
         self.message.setObjectName("modelsMessage")
         self.message.setWordWrap(True)
@@ -165,6 +193,12 @@ class ModelsDialog(QDialog):
         self.cancel_button = QPushButton("Cancel Download", self)
         self.delete_button = QPushButton("Delete…", self)
         self.pin_button = QPushButton("Pin", self)
+        self.import_button = QPushButton("Import…", self)
+        self.import_button.setToolTip("Add a model from a drive: a GGUF file or a model folder")
+        menu = QMenu(self.import_button)
+        menu.addAction("GGUF File…", self.choose_import_file)
+        menu.addAction("Model Folder…", self.choose_import_folder)
+        self.import_button.setMenu(menu)
         self.close_button = QPushButton("Close", self)
         self.download_button.clicked.connect(self.download_selected)
         self.cancel_button.clicked.connect(self.cancel_download)
@@ -174,10 +208,12 @@ class ModelsDialog(QDialog):
         for button in (self.download_button, self.cancel_button, self.delete_button):
             buttons.addWidget(button)
         buttons.addWidget(self.pin_button)
+        buttons.addWidget(self.import_button)
         buttons.addStretch(1)
         buttons.addWidget(self.close_button)
         layout.addLayout(buttons)
         self._show_progress(False)
+        self._show_import_progress(False)
 
     # -- table -----------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -300,6 +336,9 @@ class ModelsDialog(QDialog):
         self.delete_button.setToolTip("Unpin it first." if pinned else "Delete it from disk")
         self.pin_button.setEnabled(usable)
         self.pin_button.setText("Unpin" if pinned else "Pin")
+        importing = self.importer.running
+        self.import_button.setEnabled(not importing)
+        self.import_cancel_button.setEnabled(importing and not self.importer.cancel_requested)
 
     # -- messages --------------------------------------------------------------------------
     def show_error(self, text: str) -> None:
@@ -525,11 +564,173 @@ class ModelsDialog(QDialog):
         state.set_pinned(row.key, not row.cached.pinned)
         self.refresh()
 
+    # -- import from a drive ---------------------------------------------------------------
+    @Slot()
+    def choose_import_file(self) -> None:
+        """Ask for a GGUF file (non-blocking; the answer continues in :meth:`ask_import`)."""
+        self._open_chooser("Import a GGUF File", QFileDialog.FileMode.ExistingFile)
+
+    @Slot()
+    def choose_import_folder(self) -> None:
+        """Ask for a model folder (MLX, or Hugging Face safetensors to convert)."""
+        self._open_chooser("Import a Model Folder", QFileDialog.FileMode.Directory)
+
+    def _open_chooser(self, title: str, mode: QFileDialog.FileMode) -> None:
+        chooser = QFileDialog(self, title)
+        chooser.setFileMode(mode)
+        if mode == QFileDialog.FileMode.Directory:
+            chooser.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        else:
+            chooser.setNameFilters(["GGUF models (*.gguf)", "All files (*)"])
+        chooser.fileSelected.connect(lambda path: self.ask_import(Path(path)))
+        chooser.finished.connect(lambda _result: setattr(self, "file_dialog", None))
+        self.file_dialog = chooser
+        chooser.open()
+
+    def ask_import(self, path: Path) -> None:
+        """Check ``path``, ask how to import it where there is a choice, then import it."""
+        from logline.models.errors import ModelError
+
+        if self.importer.running:
+            self.show_error("Another import is running; wait for it or cancel it first.")
+            return
+        try:
+            kind = classify_source(path)
+        except (ModelError, OSError) as exc:
+            self.show_error(f"{path.name} cannot be imported. {exc}")
+            return
+        if kind == "gguf":
+            self.import_path(path)
+        elif kind == "mlx":
+            self._ask_choice(
+                "Import this model folder?",
+                f"“{path.name}” is ready to use. Copy it into Logline's model folder, or use it "
+                "where it is (the drive must then be connected whenever you use the model)?",
+                [
+                    ("Copy Into Logline", lambda: self.import_path(path)),
+                    ("Use It Where It Is", lambda: self.import_path(path, reference=True)),
+                ],
+            )
+        else:
+            self._ask_choice(
+                "Convert this model?",
+                f"“{path.name}” holds full-precision weights. Logline will convert it to a 4-bit "
+                "MLX model (smaller and faster; 8-bit is closer to the original). Converting "
+                "takes a while: minutes for a large model, and as much memory as the model.",
+                [
+                    ("Convert to 4-bit", lambda: self.import_path(path, quantize=4)),
+                    ("Convert to 8-bit", lambda: self.import_path(path, quantize=8)),
+                    ("Keep float16", lambda: self.import_path(path, quantize=None)),
+                ],
+            )
+
+    def _ask_choice(
+        self, title: str, text: str, choices: list[tuple[str, Callable[[], None]]]
+    ) -> None:
+        """A window-modal question with several answers and Cancel, opened without blocking."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
+        actions = {
+            box.addButton(label, QMessageBox.ButtonRole.AcceptRole): action
+            for label, action in choices
+        }
+        box.setDefaultButton(next(iter(actions)))
+        box.addButton(QMessageBox.StandardButton.Cancel)
+
+        def answered(_result: int) -> None:
+            self.question = None
+            action = actions.get(box.clickedButton())  # type: ignore[call-overload]
+            if action is not None:
+                action()
+
+        box.finished.connect(answered)
+        self.question = box
+        box.open()
+
+    def import_path(
+        self, path: str | Path, *, reference: bool = False, quantize: int | None = 4
+    ) -> bool:
+        """Import ``path`` without asking: a GGUF file, an MLX folder (copied, or referenced in
+        place when ``reference``) or a float folder (converted to ``quantize`` bits, 4 or 8, or
+        None for float16). False when refused at once (the reason is shown)."""
+        from logline.models.errors import ModelError
+        from logline.models.gguf_import import default_model_id
+
+        path = Path(path).expanduser()
+        if self.importer.running:
+            self.show_error("Another import is running; wait for it or cancel it first.")
+            return False
+        try:
+            kind: SourceKind = classify_source(path)
+        except (ModelError, OSError) as exc:
+            self.show_error(f"{path.name} cannot be imported. {exc}")
+            return False
+        self.show_info(_import_message(path.name, kind, reference, quantize))
+        self.import_bar.setRange(0, 0)  # busy until the first measurable progress
+        self.import_label.setText("")
+        self._show_import_progress(True)
+        self.importer.start(
+            path,
+            kind,
+            model_id=default_model_id(path),
+            display_name=None if kind == "gguf" else path.name,
+            reference=reference,
+            bits=quantize,
+        )
+        self._update_buttons()
+        return self.importer.running  # False: refused at once (no engine), already shown
+
+    @Slot()
+    def cancel_import(self) -> None:
+        if self.importer.running:
+            self.importer.cancel()
+            self.import_label.setText("Cancelling…")
+            self._update_buttons()
+
+    def _show_import_progress(self, visible: bool) -> None:
+        for widget in (self.import_bar, self.import_label, self.import_cancel_button):
+            widget.setVisible(visible)
+
+    @Slot(str, int)
+    def _on_import_progress(self, text: str, per_mille: int) -> None:
+        if per_mille < 0:
+            self.import_bar.setRange(0, 0)
+        else:
+            self.import_bar.setRange(0, 1000)
+            self.import_bar.setValue(per_mille)
+        self.import_label.setText(text)
+
+    @Slot(str)
+    def _on_import_finished(self, model_id: str) -> None:
+        self._show_import_progress(False)
+        self.refresh()
+        row = self.row_for(model_id)
+        self.select_model(model_id)
+        name = row.display_name if row is not None else model_id
+        self.show_info(f"{name} is imported and ready to use.")
+        self.modelsChanged.emit()
+        self.importEnded.emit("done")
+
+    @Slot(str)
+    def _on_import_failed(self, message: str) -> None:
+        self._show_import_progress(False)
+        self.show_error(message)
+        self._update_buttons()
+        self.importEnded.emit("failed")
+
+    @Slot(str)
+    def _on_import_cancelled(self, message: str) -> None:
+        self._show_import_progress(False)
+        self.show_info(message)
+        self._update_buttons()
+        self.importEnded.emit("cancelled")
+
     # -- closing ---------------------------------------------------------------------------
     def shutdown(self, timeout_s: float = 10.0) -> bool:
-        """Cancel a running download and wait for its thread; True when none is left."""
+        """Cancel a running download or import and wait for their threads; True when none is
+        left (an import on the engine thread stops there at its next check)."""
         task = self.task
-        return task.shutdown(timeout_s) if task is not None else True
+        imported = self.importer.shutdown(timeout_s)
+        return (task.shutdown(timeout_s) if task is not None else True) and imported
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
@@ -538,3 +739,23 @@ class ModelsDialog(QDialog):
     def reject(self) -> None:  # Esc
         self.shutdown()
         super().reject()
+
+
+def _parent_host(parent: QWidget | None) -> EngineHost | None:
+    """The engine host of the window that opened the dialog (the main window has one)."""
+    from logline.ui.engine_worker import EngineHost
+
+    host = getattr(parent, "host", None)
+    return host if isinstance(host, EngineHost) else None
+
+
+def _import_message(name: str, kind: SourceKind, reference: bool, bits: int | None) -> str:
+    """What the dialog says while an import runs."""
+    if kind == "gguf":
+        return f"Importing {name}…"
+    if kind == "mlx":
+        if reference:
+            return f"Adding {name}; its files stay where they are…"
+        return f"Copying {name} into Logline's model folder…"
+    target = f"{bits}-bit MLX" if bits else "float16 MLX"
+    return f"Converting {name} to {target}. This takes a while…"

@@ -1,8 +1,35 @@
-"""The status bar's parts: prompt-reading progress on the left, the last run's stats at right."""
+"""The status bar's parts: progress on the left (reading a prompt, tokens; or the steps of a
+long summary, chunks), the last run's stats at right.
+
+A temporary status message hides the progress bar (Qt hides normal status widgets behind it), so
+the bar carries its own text: "Taking notes: chunk 3 of 14"."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QStatusBar, QWidget
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that shrinks to the room it gets, eliding its text (``text()`` and the
+    tooltip keep all of it): a long stats line must not push itself off the window's edge."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(40, super().minimumSizeHint().height())
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        align = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(rect, int(align), text)
+        painter.end()
 
 
 class StatusPanel:
@@ -15,23 +42,34 @@ class StatusPanel:
         self.progress.setObjectName("promptProgress")
         self.progress.setTextVisible(True)
         self.progress.hide()
-        self.stats = QLabel(bar)
+        self.stats = ElidedLabel(bar)
         self.stats.setObjectName("statsLabel")
         bar.addWidget(self.progress)
-        bar.addPermanentWidget(self.stats)
+        bar.addPermanentWidget(self.stats, 1)
 
     def message(self, text: str, timeout_ms: int = 0) -> None:
         self.bar.showMessage(text, timeout_ms)
 
-    def show_progress(self, done: int, total: int) -> None:
+    def show_progress(self, done: int, total: int, label: str = "Reading the document…") -> None:
         """Show "Reading the document… 512/1,027 tokens" with a bar."""
         if total <= 0:
             return
+        self.show_steps(f"{label} {done:,}/{total:,} tokens", done, total)
+
+    def show_steps(self, text: str, done: int, total: int) -> None:
+        """Show ``text`` on a bar filled ``done`` of ``total`` (e.g. chunks of a long summary)."""
         self.bar.clearMessage()
-        self.progress.setRange(0, total)
-        self.progress.setValue(done)
-        self.progress.setFormat(f"Reading the document… {done:,}/{total:,} tokens")
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(min(done, max(total, 1)))
+        self.progress.setFormat(text.replace("%", "%%"))
         self.progress.show()
+
+    @property
+    def text(self) -> str:
+        """What the left of the status bar says now (the progress bar's text, or the message)."""
+        if self.reading:
+            return self.progress.format().replace("%%", "%")
+        return self.bar.currentMessage()
 
     def hide_progress(self) -> None:
         self.progress.hide()

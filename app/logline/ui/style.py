@@ -23,7 +23,8 @@ QToolBar#mainToolBar QToolButton#summarizeButton:hover {{ background: #2860c4; }
 QToolBar#mainToolBar QToolButton#summarizeButton:disabled {{
     background: #b9c9ea; border-color: #b9c9ea; color: #f4f6fb;
 }}
-QLabel#modelLabel {{ color: #5b616b; padding-left: 8px; }}
+QLabel#modelLabel, QLabel#modeLabel {{ color: #5b616b; padding-left: 8px; }}
+QComboBox#modeCombo {{ padding: 4px 8px; }}
 QComboBox#modelPicker {{ padding: 4px 8px; min-width: 220px; }}
 QWidget#pane {{
     background: #ffffff; border: 1px solid #dcdfe4; border-radius: 6px;
@@ -32,7 +33,7 @@ QLabel#paneTitle {{
     color: #5b616b; font-weight: 600; letter-spacing: 0.5px; padding: 8px 12px 2px 12px;
 }}
 QLabel#paneDetail {{ color: #8a9099; padding: 0 12px 6px 12px; }}
-QPlainTextEdit#documentView, QTextBrowser#summaryView {{
+QPlainTextEdit#documentView, QTextBrowser#summaryView, QTextBrowser#notesView {{
     border: none; border-top: 1px solid #eceef1; background: #ffffff;
     padding: 8px 10px; selection-background-color: #cfe0fb; selection-color: #111;
 }}

@@ -1,13 +1,33 @@
-"""The summary pane: streamed tokens as plain text, batched; Markdown once the summary is done."""
+"""The summary pane: streamed tokens rendered as Markdown as they arrive, batched.
+
+Tokens are buffered and the whole text re-rendered at most every ``FLUSH_INTERVAL_MS`` (longer
+when a render gets slow, so a long answer cannot flood the event loop).
+
+While a summary streams, its text passes through a :class:`CitationFilter` (when the view knows
+the document), so a citation that does not match the document is shown flagged, never as fact.
+Flagged citations (``(⚠ Sc. 99 — not in this script)``) are styled in a warning colour.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Slot
-from PySide6.QtGui import QTextBlockFormat, QTextCursor
+import time
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QRegularExpression, QTimer, Slot
+from PySide6.QtGui import QBrush, QColor, QTextBlockFormat, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from logline.summarize.citation_stream import CitationFilter
+from logline.summarize.citations import FLAGGED_RE
+
+if TYPE_CHECKING:
+    from logline.documents import Document
+
 FLUSH_INTERVAL_MS = 30
+MAX_FLUSH_INTERVAL_MS = 500
 IDLE_HINT = "Open a document and press Summarize: the summary appears here."
+FLAG_FOREGROUND = "#b42318"
+FLAG_BACKGROUND = "#fdecec"
 
 
 class SummaryView(QTextBrowser):
@@ -24,8 +44,9 @@ class SummaryView(QTextBrowser):
         font.setPointSizeF(font.pointSizeF() + 1)
         self.setFont(font)
         self.setPlaceholderText(IDLE_HINT)
-        self._text: list[str] = []  # everything received for the current summary
+        self._text: list[str] = []  # everything received for the current summary (filtered)
         self._pending: list[str] = []  # received but not shown yet
+        self._filter: CitationFilter | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(FLUSH_INTERVAL_MS)
@@ -33,20 +54,27 @@ class SummaryView(QTextBrowser):
 
     @property
     def text(self) -> str:
-        """The raw text received so far (including what is not painted yet)."""
+        """The text received so far, citations checked (including what is not painted yet)."""
         return "".join(self._text)
 
-    def start(self, waiting: str = "") -> None:
+    def start(self, waiting: str = "", document: Document | None = None) -> None:
         """Begin a new summary: clear the view and any buffered text; ``waiting`` is shown
-        until the first text arrives (the idle hint when empty)."""
+        until the first text arrives (the idle hint when empty). With ``document``, citations
+        in the streamed text are checked against it as they arrive."""
         self._timer.stop()
         self._text.clear()
         self._pending.clear()
+        self._filter = CitationFilter(document) if document is not None else None
         self.clear()
         self.setPlaceholderText(waiting or IDLE_HINT)
 
     @Slot(str)
     def append_tokens(self, text: str) -> None:
+        if self._filter is not None:
+            text = self._filter.feed(text)
+        self._buffer(text)
+
+    def _buffer(self, text: str) -> None:
         if not text:
             return
         self._text.append(text)
@@ -56,33 +84,70 @@ class SummaryView(QTextBrowser):
 
     @Slot()
     def flush(self) -> None:
-        """Show buffered text now, keeping the view pinned to the end if it was there."""
+        """Show buffered text now (the whole text, as Markdown)."""
         self._timer.stop()
         if not self._pending:
             return
-        chunk = "".join(self._pending)
         self._pending.clear()
+        started = time.perf_counter()
+        self._render()
+        spent_ms = (time.perf_counter() - started) * 1000
+        # A render that takes long (a long answer) is done less often: at most ~25 % busy.
+        interval = min(MAX_FLUSH_INTERVAL_MS, max(FLUSH_INTERVAL_MS, int(spent_ms * 4)))
+        self._timer.setInterval(interval)
+
+    def finish(self, final_text: str | None = None) -> None:
+        """Show everything now: ``final_text`` (the summary with its citations checked) when
+        given, else everything received."""
+        if self._filter is not None:
+            self._buffer(self._filter.flush())
+        self._timer.stop()
+        self._pending.clear()
+        if final_text is not None:
+            self._text = [final_text]
+        self._render()
+        self._timer.setInterval(FLUSH_INTERVAL_MS)
+
+    def _render(self) -> None:
+        """Render the text as Markdown, keeping the view pinned to the end if it was there."""
         bar = self.verticalScrollBar()
         at_end = bar.value() >= bar.maximum() - 4
-        cursor = QTextCursor(self.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.mergeBlockFormat(_block_spacing())  # new blocks inherit it: no jump at the end
-        cursor.insertText(chunk)
-        if at_end:
-            bar.setValue(bar.maximum())
-
-    def finish(self) -> None:
-        """Flush and re-render everything received as Markdown."""
-        self.flush()
+        value = bar.value()
         text = self.text.strip()
-        if text:
-            self.setMarkdown(text)
-            self._space_blocks()
+        if not text:
+            self.clear()
+            return
+        self.setMarkdown(text)
+        self._space_blocks()
+        # The filter passes a flagged citation on whole, so one is never shown half-styled.
+        self._style_flags()
+        bar.setValue(bar.maximum() if at_end else value)
+
+    def flagged_citations(self) -> list[str]:
+        """The flagged citations shown in the view, in order."""
+        return [m.group() for m in FLAGGED_RE.finditer(self.toPlainText())]
+
+    def _style_flags(self) -> None:
+        pattern = QRegularExpression(FLAGGED_RE.pattern)
+        document = self.document()
+        cursor = document.find(pattern, 0)
+        while not cursor.isNull():
+            cursor.mergeCharFormat(flag_format())
+            cursor = document.find(pattern, cursor)
 
     def _space_blocks(self) -> None:
         cursor = QTextCursor(self.document())
         cursor.select(QTextCursor.SelectionType.Document)
         cursor.mergeBlockFormat(_block_spacing())
+
+
+def flag_format() -> QTextCharFormat:
+    """How a flagged citation looks: a warning colour on a light red ground."""
+    fmt = QTextCharFormat()
+    fmt.setForeground(QBrush(QColor(FLAG_FOREGROUND)))
+    fmt.setBackground(QBrush(QColor(FLAG_BACKGROUND)))
+    fmt.setToolTip("This citation does not match the document")
+    return fmt
 
 
 def _block_spacing() -> QTextBlockFormat:

@@ -1,4 +1,4 @@
-"""The main toolbar: Open…, the model picker, Models…, Summarize and Stop."""
+"""The main toolbar: Open…, the model picker, Models…, the summary mode, Summarize and Stop."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStyle, QToolBar, QWidget
 
+from logline.ui.mode_picker import ModePicker
 from logline.ui.model_picker import ModelPicker
 
 
@@ -35,6 +36,13 @@ class MainToolBar(QToolBar):
         self.models_action = QAction("Models…", self)
         self.models_action.setToolTip("Download, delete and pin models")
         self.addAction(self.models_action)
+
+        self.addSeparator()
+        mode_label = QLabel("Summary")
+        mode_label.setObjectName("modeLabel")
+        self.addWidget(mode_label)
+        self.mode_picker = ModePicker(self)
+        self.addWidget(self.mode_picker)
 
         spacer = QWidget(self)
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
