@@ -1,0 +1,356 @@
+"""Whole-script summaries: Logline's planner against a naive sequential map-reduce, in one run.
+
+Usage::
+
+    .venv/bin/python bench/bench_summarize.py          # big-fish.fountain, the embedded model
+    .venv/bin/python bench/bench_summarize.py --scenes 40 --map-tokens 96   # a shorter run
+    .venv/bin/python bench/bench_summarize.py --model-path DIR --out results.json
+
+Both paths get the same document, model object, chunks and prompts, in the same process:
+
+  Logline   ``summarize()``: the map phase batched (``Engine.generate_batch``: the shared prompt
+            prefix computed once through a prompt cache, chunks decoded together), merges batched,
+            the final reduce streamed.
+  naive     every map prompt, then every merge prompt, then the reduce prompt, one after another
+            through raw ``mlx_lm.stream_generate`` (its own full prefill of every prompt).
+
+Then Logline's streaming decode against raw ``mlx_lm.stream_generate`` on the same prompt
+(alternating, medians), and peak memory for every run against weights + KV cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "app"))
+sys.path.insert(0, str(ROOT / "bench"))
+BIG_FISH = ROOT.parent / "shared" / "corpus" / "scripts" / "fountain" / "big-fish.fountain"
+
+log = logging.getLogger("bench_summarize")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--file", type=Path, default=BIG_FISH, help="the script (Fountain)")
+    parser.add_argument("--model-path", type=Path, help="an MLX model folder (default: embedded)")
+    parser.add_argument("--mode", default="synopsis")
+    parser.add_argument("--scenes", type=int, help="only the first N scenes of the script")
+    parser.add_argument("--context", type=int, help="cap the usable context (tokens)")
+    parser.add_argument("--chunk-tokens", type=int, help="map chunk size target (tokens)")
+    parser.add_argument("--map-tokens", type=int, help="notes per chunk, at most (tokens)")
+    parser.add_argument("--answer-tokens", type=int, help="final answer, at most (tokens)")
+    parser.add_argument("--batch", type=int, help="most chunks decoded together")
+    parser.add_argument("--decode-runs", type=int, default=3)
+    parser.add_argument("--decode-tokens", type=int, default=128)
+    parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--out", type=Path, help="write the figures as JSON here")
+    return parser.parse_args(argv)
+
+
+def first_scenes(path: Path, count: int) -> Path:
+    """A copy of the Fountain script cut before its scene ``count + 1`` (for shorter runs)."""
+    from logline.documents import load
+
+    document = load(path)
+    text = path.read_text(encoding="utf-8")
+    if count >= len(document.scenes):
+        return path
+    heading = document.scenes[count].heading
+    position = 0
+    for scene in document.scenes[:count]:
+        position = text.find(scene.heading, position) + len(scene.heading)
+    cut = text.find(heading, position)
+    target = Path(tempfile.mkdtemp()) / f"{path.stem}-first-{count}{path.suffix}"
+    target.write_text(text[: cut if cut > 0 else len(text)], encoding="utf-8")
+    return target
+
+
+def kv_bytes_per_token(config: dict[str, Any], dtype_bytes: int) -> int:
+    from logline.models.fit import kv_shape
+
+    shape = kv_shape(config)
+    return shape.num_hidden_layers * shape.num_key_value_heads * shape.head_dim * 2 * dtype_bytes
+
+
+def run_logline(engine: Any, document: Any, options: Any) -> dict[str, Any]:
+    import mlx.core as mx
+
+    from logline.engine.cancel import CancelToken
+    from logline.summarize.runner import summarize
+
+    mx.reset_peak_memory()
+    started = time.perf_counter()
+    result = summarize(engine, document, CancelToken(), lambda event: None, options)
+    seconds = time.perf_counter() - started
+    if result.error is not None:
+        raise RuntimeError(f"Logline's summary failed: {result.error}") from result.error
+    return {
+        "seconds": seconds,
+        "reason": result.reason,
+        "plan": result.plan.describe() if result.plan else "",
+        "chunks": len(result.plan.chunks) if result.plan else 0,
+        "phases": [p.to_json() for p in result.phases],
+        "generated_tokens": sum(p.generated_tokens for p in result.phases),
+        "peak_memory_bytes": int(mx.get_peak_memory()),
+        "answer_chars": len(result.raw_text),
+        "result": result,
+    }
+
+
+def run_naive(engine: Any, document: Any, options: Any, plan: Any) -> dict[str, Any]:
+    """The same chunks and prompts, one prompt after another through raw mlx-lm."""
+    import mlx.core as mx
+    from mlx_lm import stream_generate
+
+    from logline.engine.sampling import build_sampler
+    from logline.summarize import modes
+    from logline.summarize.planner import plan_reduce
+    from logline.summarize.runner import NOTES_SEPARATOR, TEMPLATE_MARGIN
+
+    loaded = engine.loaded
+    model, tokenizer = loaded.model, loaded.tokenizer
+    mode = modes.get_mode(options.mode)
+    title = document.title or document.path.stem
+    kind = "screenplay" if document.is_screenplay else "document"
+    answer = options.sampling or mode.sampling
+    notes_sampling = options.map_sampling or mode.map_sampling
+    generated = 0
+
+    def generate(messages: list[dict[str, str]], sampling: Any) -> str:
+        nonlocal generated
+        text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        prompt = tokenizer.encode(text, add_special_tokens=False)
+        sampler, processors = build_sampler(sampling)
+        parts = []
+        for response in stream_generate(
+            model,
+            tokenizer,
+            mx.array(prompt),
+            max_tokens=sampling.max_tokens,
+            sampler=sampler,
+            logits_processors=processors or None,
+        ):
+            parts.append(response.text)
+            generated = generated + 1
+        return "".join(parts)
+
+    def frame(role: str) -> int:
+        builder = getattr(modes, f"{role}_messages")
+        key = "notes"
+        messages = builder(mode, title=title, kind=kind, **{key: ""})
+        return len(engine.render_prompt(messages)) + TEMPLATE_MARGIN
+
+    mx.reset_peak_memory()
+    started = time.perf_counter()
+    notes = [
+        generate(modes.map_messages(mode, title=title, kind=kind, chunk=c.text), notes_sampling)
+        for c in plan.chunks
+    ]
+    context = plan.usable_context
+    reduce_budget = context - frame("reduce") - answer.max_tokens
+    merge_budget = context - frame("merge") - notes_sampling.max_tokens
+    while True:
+        sizes = [engine.count_tokens(n) + 2 for n in notes]
+        if sum(sizes) <= reduce_budget or len(notes) == 1:
+            break
+        groups = plan_reduce(sizes, budget=merge_budget)
+        notes = [
+            generate(
+                modes.merge_messages(
+                    mode,
+                    title=title,
+                    kind=kind,
+                    notes=NOTES_SEPARATOR.join(notes[i].strip() for i in g),
+                ),
+                notes_sampling,
+            )
+            for g in groups
+        ]
+    joined = NOTES_SEPARATOR.join(n.strip() for n in notes if n.strip())
+    generate(modes.reduce_messages(mode, title=title, kind=kind, notes=joined), answer)
+    return {
+        "seconds": time.perf_counter() - started,
+        "generated_tokens": generated,
+        "peak_memory_bytes": int(mx.get_peak_memory()),
+    }
+
+
+def decode_ratio(
+    engine: Any, prompt_messages: list[dict[str, str]], runs: int, tokens: int
+) -> dict:
+    """Logline's streaming decode against raw ``stream_generate`` on the same prompt, both timed
+    from outside the same way as ``bench_engine.py`` does (first token, then the rest)."""
+    import mlx.core as mx
+    from mlx_lm import stream_generate
+
+    from bench_engine import Timing, time_stream
+    from logline.engine.cancel import CancelToken
+    from logline.engine.events import TokenText
+    from logline.engine.runtime import GenerationRequest
+    from logline.engine.sampling import SamplingParams
+
+    loaded = engine.loaded
+    prompt = engine.render_prompt(prompt_messages)
+    sampling = SamplingParams(temperature=0.0, max_tokens=tokens)
+
+    def ours() -> Timing:
+        marks: list[float] = []
+
+        def emit(event: object) -> None:
+            if isinstance(event, TokenText) and not marks:
+                marks.append(time.perf_counter())
+
+        started = time.perf_counter()
+        finished = engine.generate(
+            GenerationRequest(prompt_tokens=prompt, sampling=sampling), CancelToken(), emit
+        )
+        ended = time.perf_counter()
+        count = finished.stats.generation_tokens
+        return Timing(len(prompt), marks[0] - started, count - 1, ended - marks[0])
+
+    def raw() -> Timing:
+        stream = stream_generate(
+            loaded.model, loaded.tokenizer, mx.array(prompt), max_tokens=tokens
+        )
+        return time_stream(len(prompt), stream)
+
+    timings: dict[str, list[Timing]] = {"logline": [], "raw": []}
+    for run in range(runs):  # interleaved, alternating which goes first
+        for name in ("logline", "raw") if run % 2 == 0 else ("raw", "logline"):
+            timings[name].append(ours() if name == "logline" else raw())
+    ratios = [
+        o.decode_tps / r.decode_tps for o, r in zip(timings["logline"], timings["raw"], strict=True)
+    ]
+    return {
+        "prompt_tokens": len(prompt),
+        "logline_decode_tps": statistics.median(t.decode_tps for t in timings["logline"]),
+        "raw_decode_tps": statistics.median(t.decode_tps for t in timings["raw"]),
+        "logline_prompt_tps": statistics.median(t.prompt_tps for t in timings["logline"]),
+        "raw_prompt_tps": statistics.median(t.prompt_tps for t in timings["raw"]),
+        "ratio": statistics.median(ratios),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    if not args.file.is_file():
+        print(f"The script {args.file} is not here (../shared/corpus is needed).")
+        return 2
+    from logline.engine.mlx_runtime import blas_library, import_mlx
+
+    mx = import_mlx()  # first: it picks OpenBLAS on Linux before MLX loads
+    from logline.documents import load
+    from logline.engine.runtime import Engine
+    from logline.models.registry import resolve_model
+    from logline.summarize import modes
+    from logline.summarize.runner import SummaryOptions
+
+    source = first_scenes(args.file, args.scenes) if args.scenes else args.file
+    document = load(source)
+    engine = Engine()
+    path = args.model_path or resolve_model(None).path
+    engine.load(path.name, path)
+    weights = int(mx.get_active_memory())
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    mode = modes.get_mode(args.mode)
+    options = SummaryOptions(mode=mode.id, max_context=args.context)
+    if args.chunk_tokens:
+        options = replace(options, chunk_tokens=args.chunk_tokens)
+    if args.batch:
+        options = replace(options, max_batch=args.batch)
+    if args.map_tokens:
+        options = replace(
+            options, map_sampling=replace(mode.map_sampling, max_tokens=args.map_tokens)
+        )
+    if args.answer_tokens:
+        options = replace(options, sampling=replace(mode.sampling, max_tokens=args.answer_tokens))
+
+    print(f"Document: {source.name}, {len(document.scenes)} scenes; model: {path}")
+    print(
+        f"Device: {mx.default_device()}; BLAS: {blas_library() or 'bundled'}; weights in memory: "
+        f"{weights / 2**20:,.0f} MiB ({engine.loaded.precision})"
+    )
+    logline_run = run_logline(engine, document, options)
+    plan = logline_run.pop("result").plan
+    print(f"Plan: {logline_run['plan']}")
+    print(f"Logline: {logline_run['seconds']:.1f} s, {logline_run['generated_tokens']:,} tokens")
+    naive_run = None if args.skip_naive else run_naive(engine, document, options, plan)
+    if naive_run:
+        print(f"naive: {naive_run['seconds']:.1f} s, {naive_run['generated_tokens']:,} tokens")
+    first_map = modes.map_messages(
+        mode,
+        title=document.title or document.path.stem,
+        kind="screenplay" if document.is_screenplay else "document",
+        chunk=plan.chunks[0].text,
+    )
+    decode = decode_ratio(engine, first_map, args.decode_runs, args.decode_tokens)
+
+    dtype_bytes = 4 if "float32" in (engine.loaded.precision or "") else 2
+    per_token = kv_bytes_per_token(config, dtype_bytes)
+    map_frame = len(engine.render_prompt(modes.map_messages(
+        mode, title="", kind="screenplay", chunk=""
+    )))  # fmt: skip
+    map_answer = (options.map_sampling or mode.map_sampling).max_tokens
+    largest_map_prompt = max(c.tokens for c in plan.chunks) + map_frame + map_answer
+    one_chunk = weights + per_token * largest_map_prompt
+    one_window = weights + per_token * plan.usable_context
+    figures = {
+        "document": source.name,
+        "scenes": len(document.scenes),
+        "model": str(path),
+        "precision": engine.loaded.precision,
+        "device": str(mx.default_device()),
+        "weights_bytes": weights,
+        "kv_bytes_per_token": per_token,
+        "logline": logline_run,
+        "naive": naive_run,
+        "decode": decode,
+        "memory": {
+            "peak_over_weights_plus_one_chunk_kv": logline_run["peak_memory_bytes"] / one_chunk,
+            "peak_over_weights_plus_one_context_kv": logline_run["peak_memory_bytes"] / one_window,
+        },
+    }
+    rows = [("Logline (batched map + prefix cache)", logline_run)]
+    if naive_run:
+        rows.append(("naive sequential map-reduce", naive_run))
+    print()
+    print("| path | time to summary (s) | generated tokens | peak memory (MiB) |")
+    print("|---|---:|---:|---:|")
+    for name, run in rows:
+        print(
+            f"| {name} | {run['seconds']:.1f} | {run['generated_tokens']:,} | "
+            f"{run['peak_memory_bytes'] / 2**20:,.0f} |"
+        )
+    if naive_run:
+        speedup = naive_run["seconds"] / logline_run["seconds"]
+        figures["speedup"] = speedup
+        print(f"\nLogline is {speedup:.2f}x faster than the naive map-reduce (target >= 2x).")
+    print(
+        f"Streaming decode: Logline {decode['logline_decode_tps']:.1f} tok/s, raw mlx-lm "
+        f"{decode['raw_decode_tps']:.1f} tok/s: {decode['ratio']:.3f}x (target >= 0.97x)."
+    )
+    memory = figures["memory"]
+    print(
+        "Peak memory / (weights + one chunk's KV cache): "
+        f"{memory['peak_over_weights_plus_one_chunk_kv']:.2f}; "
+        f"/ (weights + one context window's KV cache): "
+        f"{memory['peak_over_weights_plus_one_context_kv']:.2f}"
+    )
+    if args.out:
+        args.out.write_text(json.dumps(figures, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
