@@ -1,0 +1,82 @@
+"""CPU prompt processing: the NumPy-softmax attention and Stop between layers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from logline.engine.cancel import CancelToken
+from logline.engine.events import Finished, TokenText
+from logline.engine.runtime import Engine, GenerationRequest
+from logline.engine.sampling import SamplingParams
+
+
+@pytest.mark.parametrize(("length", "offset"), [(7, 0), (16, 40), (1, 9)])
+def test_softmax_attention_matches_mlx_attention(length: int, offset: int) -> None:
+    from logline.engine.mlx_runtime import import_mlx
+    from logline.engine.prefill import softmax_attention
+
+    mx = import_mlx()
+    mx.random.seed(3)
+    keys = offset + length
+    q = mx.random.normal((1, 6, length, 16))
+    k = mx.random.normal((1, 2, keys, 16))
+    v = mx.random.normal((1, 2, keys, 16))
+    ours = softmax_attention(q, k, v, 0.25, offset)
+    rows = mx.arange(offset, offset + length)[:, None]
+    mask = mx.arange(keys)[None] <= rows
+    expected = mx.fast.scaled_dot_product_attention(q, k, v, scale=0.25, mask=mask)
+    assert ours.shape == expected.shape
+    assert float(mx.abs(ours - expected).max()) < 1e-5
+
+
+def _generate(engine: Engine, ids: list[int], n: int) -> str:
+    parts: list[str] = []
+
+    def emit(event: object) -> None:
+        if isinstance(event, TokenText):
+            parts.append(event.text)
+
+    request = GenerationRequest(prompt_tokens=ids, sampling=SamplingParams(max_tokens=n))
+    finished = engine.generate(request, CancelToken(), emit)
+    assert finished.error is None
+    return "".join(parts)
+
+
+def test_fast_and_exact_prompt_processing_write_the_same_text(tiny_model_dir: Path) -> None:
+    engine = Engine(prefill_step=64)
+    engine.load("tiny", tiny_model_dir)
+    ids = [(i * 37) % 250 + 3 for i in range(300)]
+    engine.fast_cpu_attention = False
+    exact = _generate(engine, ids, 24)
+    engine.clear_prefix_cache()
+    engine.fast_cpu_attention = True
+    fast = _generate(engine, ids, 24)
+    assert fast == exact and exact
+
+
+def test_stop_during_one_long_prompt_chunk_answers_between_layers(tiny_model_dir: Path) -> None:
+    engine = Engine(prefill_step=8192)  # the whole prompt is one chunk: only layers can stop it
+    engine.load("tiny", tiny_model_dir)
+    ids = [(i * 37) % 250 + 3 for i in range(3000)]
+    started = time.perf_counter()
+    _generate(engine, ids, 1)
+    one_chunk = time.perf_counter() - started
+    engine.clear_prefix_cache()
+
+    cancel = CancelToken()
+    seen: list[Finished] = []
+    delay = one_chunk / 3
+    timer = threading.Timer(delay, cancel.cancel)
+    request = GenerationRequest(prompt_tokens=ids, sampling=SamplingParams(max_tokens=4))
+    timer.start()
+    started = time.perf_counter()
+    finished = engine.generate(request, cancel, seen.append)
+    elapsed = time.perf_counter() - started
+    timer.join()
+    assert finished.reason == "stopped"
+    assert elapsed - delay < 0.5, f"Stop took {elapsed - delay:.2f} s (a chunk: {one_chunk:.2f} s)"
+    assert elapsed < one_chunk * 0.9
