@@ -113,7 +113,7 @@ def run_naive(engine: Any, document: Any, options: Any, plan: Any) -> dict[str, 
     from mlx_lm import stream_generate
 
     from logline.engine.sampling import build_sampler
-    from logline.summarize import modes
+    from logline.summarize import modes, runner
     from logline.summarize.planner import plan_reduce
     from logline.summarize.runner import NOTES_SEPARATOR, TEMPLATE_MARGIN
 
@@ -123,7 +123,7 @@ def run_naive(engine: Any, document: Any, options: Any, plan: Any) -> dict[str, 
     title = document.title or document.path.stem
     kind = "screenplay" if document.is_screenplay else "document"
     answer = options.sampling or mode.sampling
-    notes_sampling = options.map_sampling or mode.map_sampling
+    notes_sampling = options.map_sampling or runner.notes_sampling(mode, options)
     generated = 0
 
     def generate(messages: list[dict[str, str]], sampling: Any) -> str:
@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     from logline.documents import load
     from logline.engine.runtime import Engine
     from logline.models.registry import resolve_model
-    from logline.summarize import modes
+    from logline.summarize import modes, runner
     from logline.summarize.runner import SummaryOptions
 
     source = first_scenes(args.file, args.scenes) if args.scenes else args.file
@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     map_frame = len(engine.render_prompt(modes.map_messages(
         mode, title="", kind="screenplay", chunk=""
     )))  # fmt: skip
-    map_answer = (options.map_sampling or mode.map_sampling).max_tokens
+    map_answer = (options.map_sampling or runner.notes_sampling(mode, options)).max_tokens
     largest_map_prompt = max(c.tokens for c in plan.chunks) + map_frame + map_answer
     one_chunk = weights + per_token * largest_map_prompt
     one_window = weights + per_token * plan.usable_context

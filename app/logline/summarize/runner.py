@@ -40,7 +40,9 @@ from logline.summarize.planner import SummaryPlan, plan_reduce, plan_summary
 log = logging.getLogger(__name__)
 
 TEMPLATE_MARGIN = 32  # chat-template tokens not counted in the rendered frames
-DEFAULT_CHUNK_TOKENS = 1536  # map chunks: small models take notes best on a few pages at a time
+DEFAULT_CHUNK_TOKENS = 1024  # map chunks: small models take notes best on a few pages at a time
+NOTES_SHARE = 4  # notes on a chunk: at most a quarter of its length (modes that merge notes)
+MIN_NOTES_TOKENS = 128
 DEFAULT_MAX_BATCH = 8
 NOTES_SEPARATOR = "\n\n"
 
@@ -115,6 +117,16 @@ def usable_context(engine: Engine, cap: int | None = None) -> int:
     return max(usable, 0) or limit
 
 
+def notes_sampling(mode: modes.Mode, options: SummaryOptions) -> SamplingParams:
+    """The mode's settings for notes, no longer than a quarter of a chunk when they are merged
+    later (the less the map phase writes, the sooner the summary is done)."""
+    notes = mode.map_sampling
+    if mode.combine != "reduce":
+        return notes  # e.g. the scene breakdown: the notes are the answer
+    limit = max(MIN_NOTES_TOKENS, options.chunk_tokens // NOTES_SHARE)
+    return replace(notes, max_tokens=min(notes.max_tokens, limit))
+
+
 class _Session:
     """The state of one summary while it runs (keeps :func:`summarize` readable)."""
 
@@ -135,7 +147,7 @@ class _Session:
         self.title = document.title or document.path.stem
         self.kind = "screenplay" if document.is_screenplay else "document"
         self.sampling = options.sampling or self.mode.sampling
-        self.map_sampling = options.map_sampling or self.mode.map_sampling
+        self.map_sampling = options.map_sampling or notes_sampling(self.mode, options)
         self.phases: list[PhaseStats] = []
 
     # -- prompts ----------------------------------------------------------------------------
