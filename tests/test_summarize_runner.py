@@ -131,3 +131,34 @@ def test_unknown_mode_and_missing_instruction_are_clear(engine: Engine, sample) 
         _run(engine, sample, _options(mode="haiku"))
     result, _ = _run(engine, sample, _options(mode="custom"))
     assert result.reason == "error" and "instruction" in str(result.error)
+
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "scripts" / "fountain"
+
+
+@pytest.mark.slow
+def test_the_embedded_model_summarizes_a_corpus_script_end_to_end(smollm2_model_dir: Path) -> None:
+    """The real SmolLM2 through the whole map-reduce on a real script: every chunk gets notes,
+    the answer streams, and its citations are checked against the script."""
+    script = CORPUS / "brick-and-steel.fountain"
+    if not script.is_file():
+        pytest.skip(f"{script} is not here (../shared/corpus)")
+    document = load(script)
+    engine = Engine()
+    engine.load("smollm2", smollm2_model_dir)
+    options = SummaryOptions(
+        mode="synopsis",
+        max_context=1024,  # force map-reduce on this short script
+        chunk_tokens=384,
+        sampling=replace(modes.get_mode("synopsis").sampling, max_tokens=96),
+        map_sampling=replace(modes.get_mode("synopsis").map_sampling, max_tokens=64),
+    )
+    result, events = _run(engine, document, options)
+    assert result.error is None, result.error
+    assert result.plan is not None and result.plan.strategy == "map_reduce"
+    assert len(result.notes) == len(result.plan.chunks) >= 2
+    assert all(note.strip() for note in result.notes)
+    streamed = "".join(e.text for e in events if isinstance(e, TokenText))
+    assert streamed == result.raw_text and len(result.raw_text.split()) >= 10
+    assert result.citations is not None  # checked, whatever the model cited
+    assert result.peak_memory_bytes > 0
