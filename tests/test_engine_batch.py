@@ -308,17 +308,21 @@ def test_batched_step_logits_match_single_stream(worker: EngineThread) -> None:
         assert exact, diff
 
 
-@pytest.mark.parametrize("path", ["per-row attention", "sequential fallback"])
+@pytest.mark.parametrize("path", ["per-row caches", "per-row attention", "sequential fallback"])
 def test_other_model_paths_give_the_same_outputs(
     worker: EngineThread, monkeypatch: pytest.MonkeyPatch, path: str
 ) -> None:
-    """Models without llama-style attention run attention per row; models whose caches cannot
-    be batched decode one by one. Both must give the same text as the fast path."""
+    """Llama-style models without the shared buffer keep per-row caches; models without
+    llama-style attention run attention per row; models whose caches cannot be batched decode
+    one by one. All must give the same text as the fast path."""
     from logline.engine import batch, runtime
 
     requests = _requests(max_tokens=16)
     fast, _, _ = _batch(worker, requests)
-    if path == "per-row attention":
+    if path == "per-row caches":
+        monkeypatch.setattr(batch, "USE_SHARED_KV", False)
+        assert not worker.call(lambda e: batch.can_share_kv(e.loaded.model))
+    elif path == "per-row attention":
         monkeypatch.setattr(batch, "LLAMA_STYLE_ATTENTION", frozenset())
         assert worker.call(lambda e: batch.row_batching_kind(e.loaded.model)) == "rows"
     else:
@@ -350,3 +354,64 @@ def test_token_ids_out_of_the_vocabulary_are_refused(worker: EngineThread) -> No
         _batch(worker, [_requests()[0], bad])
     with pytest.raises(ValueError, match="vocabulary"):
         worker.call(lambda e: e.generate(bad, CancelToken(), lambda event: None))
+
+
+@pytest.mark.parametrize("fused", [False, True])
+def test_shared_kv_steps_match_single_stream(worker: EngineThread, fused: bool) -> None:
+    """Several decode steps on the shared right-padded buffer (growing past its first 256
+    positions, dropping a finished row) against one-row steps: bit-exact where the BLAS is
+    row-exact, the same greedy tokens everywhere. ``fused`` runs MLX's fused attention with
+    the mask, as on a GPU."""
+
+    def run(engine: Engine):
+        import mlx.core as mx
+        from mlx_lm.models.cache import make_prompt_cache
+
+        from logline.engine.batch import (
+            SharedKV,
+            can_share_kv,
+            per_row_attention,
+            products_row_exact,
+        )
+
+        model = engine.loaded.model
+        assert can_share_kv(model)
+        lengths = (9, 120, 254)
+        tokens = [[5, 6, 7, 8], [9, 10, 11, 12], [13, 14, 15, 16]]
+
+        def filled(n):
+            cache = make_prompt_cache(model)
+            model(mx.array([list(range(3, 3 + n))]), cache=cache)
+            return cache
+
+        single = []
+        for n, row in zip(lengths, tokens, strict=True):
+            cache = filled(n)
+            single.append([model(mx.array([[t]]), cache=cache)[0, -1] for t in row])
+        row_exact = products_row_exact() and not fused
+        exact = row_exact
+        diffs, same = [], True
+        shared = SharedKV([filled(n) for n in lengths], exact=row_exact)
+        shared.fused = fused
+        with per_row_attention(model):
+            rows = [0, 1, 2]
+            for step in range(4):
+                if step == 2:
+                    rows = [0, 2]
+                    shared.keep(rows)
+                shared.begin_step()
+                inputs = mx.array([tokens[r][step] for r in rows])[:, None]
+                logits = model(inputs, cache=shared.layers())[:, -1, :]
+                shared.end_step()
+                expected = mx.stack([single[r][step] for r in rows])
+                mx.eval(logits, expected)
+                exact = exact and mx.array_equal(logits, expected).item()
+                diffs.append(mx.abs(logits - expected).max().item())
+                same = same and mx.array_equal(logits.argmax(-1), expected.argmax(-1)).item()
+        return exact, max(diffs), same, row_exact, shared.alloc, shared.lengths
+
+    exact, diff, same, row_exact, alloc, lengths = worker.call(run)
+    assert same and diff < 1e-3
+    assert alloc == 512 and lengths == [13, 258]
+    if row_exact:
+        assert exact, diff

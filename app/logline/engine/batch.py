@@ -18,6 +18,7 @@ BLAS core is chosen.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -127,6 +128,202 @@ class _RowCaches:
         self.rows = rows
 
 
+# Shared buffers grow in steps of this many positions, like mlx-lm's ``KVCache``.
+SHARED_KV_STEP = 256
+# Set to False to decode llama-style models with per-row caches (the previous path).
+USE_SHARED_KV = True
+
+
+class SharedKV:
+    """Every sequence's keys and values in one right-padded buffer per layer.
+
+    Layer ``i`` holds ``[rows, kv_heads, alloc, head_dim]`` arrays, row ``r`` filled up to its own
+    length ``lengths[r]``. A decode step ropes all rows at their own offsets in one call, writes
+    each row's new key and value at its own position in one scatter, and runs one attention
+    call with a mask that hides each row's padding (``padded_attention``).
+
+    Masked positions get exact zero weights, but whether a padded product keeps each row's
+    single-stream bits depends on the BLAS kernels. OpenBLAS's row-exact (Haswell/Zen) kernels
+    give every score the same bits with padding, but sum the probabilities-times-values product
+    in an order that depends on the key length: with them (``exact``) that product runs per row
+    on the row's own length, and a step's logits equal single-stream ones bit for bit. Elsewhere
+    the batched projections already differ from single-stream ones in the last bits, and all of
+    the attention runs padded: on the CPU as ``padded_attention`` (as fast as MLX's own there),
+    on a GPU (``fused``) as MLX's fused attention kernel with the mask.
+    """
+
+    def __init__(self, caches: list[list[Any]], *, exact: bool = False) -> None:
+        """Move the rows' ``KVCache`` contents (``caches[row][layer]``) into shared buffers.
+
+        Each row's cache list is emptied layer by layer as it is copied, so the keys are not
+        held twice.
+        """
+        import mlx.core as mx
+
+        from logline.engine.mlx_runtime import device_kind
+
+        self.exact = exact
+        self.fused = not exact and device_kind() != "cpu"
+        self.lengths = [int(rows[0].offset) for rows in caches]
+        self.alloc = _round_up(max(self.lengths) + 1, SHARED_KV_STEP)
+        self.keys: list[Any] = []
+        self.values: list[Any] = []
+        self.offsets: Any = None
+        self.mask: Any = None
+        self.width = 0
+        for i in range(len(caches[0])):
+            layers = [rows[i] for rows in caches]
+            keys = mx.stack([self._padded(c.keys, c.offset) for c in layers])
+            values = mx.stack([self._padded(c.values, c.offset) for c in layers])
+            mx.eval(keys, values)
+            self.keys.append(keys)
+            self.values.append(values)
+            for rows in caches:
+                rows[i] = None
+
+    def _padded(self, array: Any, length: int) -> Any:
+        import mlx.core as mx
+
+        part = array[0, :, :length, :]
+        return mx.pad(part, [(0, 0), (0, self.alloc - length), (0, 0)])
+
+    def layers(self) -> list[SharedLayer]:
+        return [SharedLayer(self, i) for i in range(len(self.keys))]
+
+    def begin_step(self) -> None:
+        """Make room for one more token per row and build this step's offsets and mask."""
+        import mlx.core as mx
+
+        need = max(self.lengths) + 1
+        if need > self.alloc:
+            grow = _round_up(need, SHARED_KV_STEP) - self.alloc
+            for i, (keys, values) in enumerate(zip(self.keys, self.values, strict=True)):
+                pad = [(0, 0), (0, 0), (0, grow), (0, 0)]
+                self.keys[i] = mx.pad(keys, pad)
+                self.values[i] = mx.pad(values, pad)
+            self.alloc += grow
+        self.offsets = mx.array(self.lengths, dtype=mx.int32)
+        self.width = need
+        positions = mx.arange(need, dtype=mx.int32)
+        self.mask = (positions[None, :] <= self.offsets[:, None])[:, None, None, :]
+
+    def end_step(self) -> None:
+        self.lengths = [n + 1 for n in self.lengths]
+
+    def keep(self, indices: list[int]) -> None:
+        """Drop the rows not in ``indices`` (finished sequences)."""
+        import mlx.core as mx
+
+        if len(indices) == len(self.lengths):
+            return
+        take = mx.array(indices, dtype=mx.int32)
+        for i, (keys, values) in enumerate(zip(self.keys, self.values, strict=True)):
+            self.keys[i], self.values[i] = keys[take], values[take]
+            mx.eval(self.keys[i], self.values[i])  # one layer at a time: no second full copy
+        self.lengths = [self.lengths[i] for i in indices]
+
+    def update(self, layer: int, keys: Any, values: Any) -> tuple[Any, Any]:
+        """Write each row's new (one-token) keys and values at its own position."""
+        import mlx.core as mx
+
+        index = mx.broadcast_to(self.offsets[:, None, None, None], keys.shape)
+        self.keys[layer] = mx.put_along_axis(self.keys[layer], index, keys, axis=2)
+        self.values[layer] = mx.put_along_axis(self.values[layer], index, values, axis=2)
+        width = self.width
+        return self.keys[layer][..., :width, :], self.values[layer][..., :width, :]
+
+
+def padded_attention(
+    queries: Any, keys: Any, values: Any, scale: float, mask: Any, widths: list[int] | None = None
+) -> Any:
+    """One-token attention of every row over its own keys, the padding masked out.
+
+    The same operations, in the same layouts, as MLX's CPU ``scaled_dot_product_attention``
+    for one query (scaled queries times transposed keys, a precise softmax, times values), with
+    the query heads that share a key head as the rows of one product. Masked positions get
+    exact zero weights. With ``widths`` (each row's own key count) the weights-times-values
+    product runs per row on exactly those keys, as single-stream attention does.
+    """
+    import mlx.core as mx
+
+    batch, heads, length, dim = queries.shape
+    kv_heads = keys.shape[1]
+    grouped = (queries * scale).reshape(batch, kv_heads, heads // kv_heads * length, dim)
+    scores = grouped @ keys.swapaxes(-1, -2)
+    scores = mx.where(mask, scores, mx.array(-float("inf"), scores.dtype))
+    weights = mx.softmax(scores, axis=-1, precise=True)
+    if widths is None:
+        output = weights @ values
+    else:
+        output = mx.concatenate(
+            [weights[i : i + 1, ..., :n] @ values[i : i + 1, :, :n] for i, n in enumerate(widths)]
+        )
+    return output.reshape(batch, heads, length, dim)
+
+
+class SharedLayer:
+    """One layer's view of a ``SharedKV`` (what the wrapped attention gets as its cache)."""
+
+    def __init__(self, shared: SharedKV, layer: int) -> None:
+        self.shared = shared
+        self.layer = layer
+
+
+def _round_up(n: int, step: int) -> int:
+    return -(-n // step) * step
+
+
+def can_share_kv(model: Any) -> bool:
+    """Whether ``SharedKV`` decoding applies: llama-style attention with a RoPE that takes one
+    offset per row, on an MLX whose ``fast.rope`` honours them."""
+    if not USE_SHARED_KV or row_batching_kind(model) != "projections":
+        return False
+    ropes = _array_offset_ropes()
+    if not ropes or not _rope_takes_row_offsets():
+        return False
+    return all(type(layer.self_attn.rope) in ropes for layer in model.layers)
+
+
+def _array_offset_ropes() -> tuple[type, ...]:
+    """RoPE classes whose ``__call__`` passes ``offset`` straight to ``mx.fast.rope``."""
+    import mlx.nn as nn
+
+    ropes: list[type] = [nn.RoPE]
+    try:
+        from mlx_lm.models import rope_utils
+    except ImportError:
+        return tuple(ropes)
+    for name in ("Llama3RoPE", "SuScaledRoPE"):
+        cls = getattr(rope_utils, name, None)
+        if isinstance(cls, type):
+            ropes.append(cls)
+    return tuple(ropes)
+
+
+@functools.cache
+def _rope_takes_row_offsets() -> bool:
+    """Feature check: ``mx.fast.rope`` with a vector offset equals per-row int offsets."""
+    import mlx.core as mx
+
+    if not hasattr(mx, "put_along_axis"):
+        return False
+    x = mx.random.normal((3, 2, 1, 16), key=mx.random.key(0))
+    offsets = [0, 5, 300]
+    try:
+        together = mx.fast.rope(
+            x, 16, traditional=False, base=10000.0, scale=1.0, offset=mx.array(offsets)
+        )
+    except (TypeError, ValueError, RuntimeError):
+        return False
+    apart = mx.concatenate(
+        [
+            mx.fast.rope(x[i : i + 1], 16, traditional=False, base=10000.0, scale=1.0, offset=n)
+            for i, n in enumerate(offsets)
+        ]
+    )
+    return bool(mx.array_equal(together, apart).item())
+
+
 # Attention blocks whose ``__call__`` is mlx-lm's llama one (projections, RoPE at the cache
 # offset, cache update, SDPA, output projection), the same in mlx-lm 0.30 and 0.32. Their
 # projections can run batched, with only RoPE, the cache and SDPA per sequence.
@@ -175,6 +372,22 @@ def _wrapper_classes() -> tuple[type, type]:
             queries = queries.transpose(0, 2, 1, 3)
             keys = keys.transpose(0, 2, 1, 3)
             values = values.transpose(0, 2, 1, 3)
+            if isinstance(cache, SharedLayer):
+                shared = cache.shared
+                queries = inner.rope(queries, offset=shared.offsets)
+                keys = inner.rope(keys, offset=shared.offsets)
+                keys, values = shared.update(cache.layer, keys, values)
+                if shared.fused:
+                    output = mx.fast.scaled_dot_product_attention(
+                        queries, keys, values, scale=inner.scale, mask=shared.mask
+                    )
+                else:
+                    widths = [n + 1 for n in shared.lengths] if shared.exact else None
+                    output = padded_attention(
+                        queries, keys, values, inner.scale, shared.mask, widths
+                    )
+                output = output.transpose(0, 2, 1, 3).reshape(batch, length, -1)
+                return inner.o_proj(output)
             outputs = []
             for i, row in enumerate(cache.rows):
                 q = inner.rope(queries[i : i + 1], offset=row.offset)
@@ -191,7 +404,7 @@ def _wrapper_classes() -> tuple[type, type]:
 
 
 def _check_step(x: Any, mask: Any, cache: Any) -> None:
-    if mask is not None or not isinstance(cache, _RowCaches) or x.shape[1] != 1:
+    if mask is not None or not isinstance(cache, _RowCaches | SharedLayer) or x.shape[1] != 1:
         raise RuntimeError("batched attention expects one-token steps with per-row caches")
 
 
@@ -322,9 +535,21 @@ def decode_rows(
     """
     import mlx.core as mx
 
+    filled = bool(rows) and all(row.cache[0].keys is not None for row in rows)
+    shared = None
+    if filled and can_share_kv(model):
+        shared = SharedKV([row.cache for row in rows], exact=products_row_exact())
+
     def step(active: list[Row], inputs: Any) -> Any:
-        groups = [_RowCaches([row.cache[i] for row in active]) for i in range(len(model.layers))]
-        logits = model(inputs[:, None], cache=groups)[:, -1, :]
+        if shared is not None:
+            shared.begin_step()
+            logits = model(inputs[:, None], cache=shared.layers())[:, -1, :]
+            shared.end_step()
+        else:
+            groups = [
+                _RowCaches([row.cache[i] for row in active]) for i in range(len(model.layers))
+            ]
+            logits = model(inputs[:, None], cache=groups)[:, -1, :]
         if any(row.processors for row in active):
             parts = []
             for i, row in enumerate(active):
@@ -378,6 +603,8 @@ def decode_rows(
             if len(keep) < len(active):
                 active = [active[i] for i in keep]
                 next_y = next_y[mx.array(keep)]
+                if shared is not None:
+                    shared.keep(keep)
             y = next_y
     for row in active:  # cancelled (or ran out of steps while continuing)
         if row.reason is None:
