@@ -34,6 +34,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "app"))
 sys.path.insert(0, str(ROOT / "bench"))
+
+import logline  # noqa: E402
+
+# ``logline.resources`` is the repository's top-level resources/ (pyproject maps it so when the
+# package is installed); from a bare checkout, let the package find it there too.
+logline.__path__.append(str(ROOT))
 BIG_FISH = ROOT.parent / "shared" / "corpus" / "scripts" / "fountain" / "big-fish.fountain"
 
 log = logging.getLogger("bench_summarize")
