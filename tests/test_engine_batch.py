@@ -72,6 +72,16 @@ def _batch(worker: EngineThread, requests, cancel=None, clear=True, **kwargs):
     return results, events, prefilled
 
 
+def _single_stream(model):
+    """What ``Engine.generate`` decodes one sequence with: on the CPU, the NumPy blocks."""
+    import contextlib
+
+    from logline.engine.cpu_layers import cpu_decode
+    from logline.engine.mlx_runtime import device_kind
+
+    return cpu_decode(model) if device_kind() == "cpu" else contextlib.nullcontext()
+
+
 def test_helpers() -> None:
     assert common_prefix_length([[1, 2, 3, 4], [1, 2, 5], [1, 2, 3]]) == 2
     assert common_prefix_length([[7, 8]]) == 2
@@ -289,7 +299,10 @@ def test_batched_step_logits_match_single_stream(worker: EngineThread) -> None:
 
         single = []
         for prompt, token in zip(prompts, last, strict=True):
-            logits = model(mx.array([[token]]), cache=filled(prompt))[:, -1, :]
+            cache = filled(prompt)
+            with _single_stream(model):
+                logits = model(mx.array([[token]]), cache=cache)[:, -1, :]
+            mx.eval(logits)
             single.append(logits)
         caches = [filled(p) for p in prompts]
         with per_row_attention(model):
@@ -387,7 +400,10 @@ def test_shared_kv_steps_match_single_stream(worker: EngineThread, fused: bool) 
         single = []
         for n, row in zip(lengths, tokens, strict=True):
             cache = filled(n)
-            single.append([model(mx.array([[t]]), cache=cache)[0, -1] for t in row])
+            with _single_stream(model):
+                steps = [model(mx.array([[t]]), cache=cache)[0, -1] for t in row]
+                mx.eval(steps)
+            single.append(steps)
         row_exact = products_row_exact() and not fused
         exact = row_exact
         diffs, same = [], True

@@ -15,9 +15,9 @@ from logline.engine.sampling import SamplingParams
 
 
 @pytest.mark.parametrize(("length", "offset"), [(7, 0), (16, 40), (1, 9)])
-def test_softmax_attention_matches_mlx_attention(length: int, offset: int) -> None:
+def test_prefill_attention_matches_mlx_attention(length: int, offset: int) -> None:
+    from logline.engine.cpu_kernels import prefill_attention
     from logline.engine.mlx_runtime import import_mlx
-    from logline.engine.prefill import softmax_attention
 
     mx = import_mlx()
     mx.random.seed(3)
@@ -25,7 +25,7 @@ def test_softmax_attention_matches_mlx_attention(length: int, offset: int) -> No
     q = mx.random.normal((1, 6, length, 16))
     k = mx.random.normal((1, 2, keys, 16))
     v = mx.random.normal((1, 2, keys, 16))
-    ours = softmax_attention(q, k, v, 0.25, offset)
+    ours = prefill_attention(q, k, v, 0.25, offset)
     rows = mx.arange(offset, offset + length)[:, None]
     mask = mx.arange(keys)[None] <= rows
     expected = mx.fast.scaled_dot_product_attention(q, k, v, scale=0.25, mask=mask)

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from logline.engine.cpu_layers import LLAMA_STYLE_MODULES, layer_classes, project, swapped_blocks
 from logline.engine.events import FinishReason
 
 
@@ -324,10 +325,9 @@ def _rope_takes_row_offsets() -> bool:
     return bool(mx.array_equal(together, apart).item())
 
 
-# Attention blocks whose ``__call__`` is mlx-lm's llama one (projections, RoPE at the cache
-# offset, cache update, SDPA, output projection), the same in mlx-lm 0.30 and 0.32. Their
-# projections can run batched, with only RoPE, the cache and SDPA per sequence.
-LLAMA_STYLE_ATTENTION = frozenset({"mlx_lm.models.llama", "mlx_lm.models.qwen2"})
+# Attention blocks whose ``__call__`` is mlx-lm's llama one (``cpu_layers``). Their projections
+# run batched, with RoPE, the cache and attention handled here.
+LLAMA_STYLE_ATTENTION = LLAMA_STYLE_MODULES
 
 
 def _is_llama_style(attention: Any) -> bool:
@@ -340,6 +340,12 @@ def _wrapper_classes() -> tuple[type, type]:
     import mlx.core as mx
     import mlx.nn as nn
     from mlx_lm.models.base import scaled_dot_product_attention
+
+    from logline.engine import cpu_kernels
+    from logline.engine.mlx_runtime import device_kind
+
+    on_cpu = device_kind() == "cpu"
+    exact = products_row_exact()
 
     class PerRowAttention(nn.Module):
         """Runs the wrapped attention block once per sequence, each with its own KV cache."""
@@ -366,12 +372,8 @@ def _wrapper_classes() -> tuple[type, type]:
             _check_step(x, mask, cache)
             inner = self.inner
             batch, length, _ = x.shape
-            queries = inner.q_proj(x).reshape(batch, length, inner.n_heads, -1)
-            keys = inner.k_proj(x).reshape(batch, length, inner.n_kv_heads, -1)
-            values = inner.v_proj(x).reshape(batch, length, inner.n_kv_heads, -1)
-            queries = queries.transpose(0, 2, 1, 3)
-            keys = keys.transpose(0, 2, 1, 3)
-            values = values.transpose(0, 2, 1, 3)
+            queries, keys, values = project(inner, x)
+            numpy_kernels = on_cpu and cpu_kernels.is_float32(x)
             if isinstance(cache, SharedLayer):
                 shared = cache.shared
                 queries = inner.rope(queries, offset=shared.offsets)
@@ -380,6 +382,15 @@ def _wrapper_classes() -> tuple[type, type]:
                 if shared.fused:
                     output = mx.fast.scaled_dot_product_attention(
                         queries, keys, values, scale=inner.scale, mask=shared.mask
+                    )
+                elif numpy_kernels:
+                    output = cpu_kernels.decode_attention(
+                        queries,
+                        shared.keys[cache.layer],
+                        shared.values[cache.layer],
+                        [n + 1 for n in shared.lengths],
+                        inner.scale,
+                        exact=shared.exact,
                     )
                 else:
                     widths = [n + 1 for n in shared.lengths] if shared.exact else None
@@ -393,9 +404,18 @@ def _wrapper_classes() -> tuple[type, type]:
                 q = inner.rope(queries[i : i + 1], offset=row.offset)
                 k = inner.rope(keys[i : i + 1], offset=row.offset)
                 k, v = row.update_and_fetch(k, values[i : i + 1])
-                outputs.append(
-                    scaled_dot_product_attention(q, k, v, cache=row, scale=inner.scale, mask=None)
-                )
+                if numpy_kernels:
+                    outputs.append(
+                        cpu_kernels.decode_attention(
+                            q, row.keys, row.values, [row.offset], inner.scale, exact=exact
+                        )
+                    )
+                else:
+                    outputs.append(
+                        scaled_dot_product_attention(
+                            q, k, v, cache=row, scale=inner.scale, mask=None
+                        )
+                    )
             output = mx.concatenate(outputs, axis=0)
             output = output.transpose(0, 2, 1, 3).reshape(batch, length, -1)
             return inner.o_proj(output)
@@ -410,14 +430,19 @@ def _check_step(x: Any, mask: Any, cache: Any) -> None:
 
 @contextlib.contextmanager
 def per_row_attention(model: Any) -> Iterator[None]:
-    """Temporarily wrap every layer's ``self_attn`` so attention runs per sequence."""
+    """Temporarily wrap every layer's ``self_attn`` so attention runs per sequence (and, on the
+    CPU, llama-style MLPs with NumPy's exponential, as in single-stream decoding)."""
+    from logline.engine.mlx_runtime import device_kind
+
     per_row, batched = _wrapper_classes()
     layers = model.layers
     originals = [layer.self_attn for layer in layers]
+    mlp = layer_classes()[1] if device_kind() == "cpu" else None
     try:
         for layer, inner in zip(layers, originals, strict=True):
             layer.self_attn = batched(inner) if _is_llama_style(inner) else per_row(inner)
-        yield
+        with swapped_blocks(model, mlp=mlp):
+            yield
     finally:
         for layer, inner in zip(layers, originals, strict=True):
             layer.self_attn = inner

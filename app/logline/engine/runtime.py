@@ -32,6 +32,7 @@ from logline.engine.batch import (
     take_token,
 )
 from logline.engine.cancel import CancelToken, GenerationCancelled
+from logline.engine.cpu_layers import cpu_decode
 from logline.engine.events import (
     BatchItemFinished,
     BatchTokenText,
@@ -541,10 +542,35 @@ class Engine:
         cancel: CancelToken,
         emit: Emit,
     ) -> tuple[int, str]:
+        sampler, processors = build_sampler(params)
+        stops = params.stop_strings
+        blocks = cpu_decode(loaded.model) if device_kind() == "cpu" else contextlib.nullcontext()
+        with blocks:
+            reason, count, text, sent = self._stream(
+                loaded, last_prompt_token, cache, params, sampler, processors, cancel, emit
+            )
+        if stops and reason != "done" and len(text) > sent:
+            emit(TokenText(text[sent:]))
+        if cancel.cancelled:
+            reason = "stopped"
+        return count, reason
+
+    def _stream(
+        self,
+        loaded: LoadedModel,
+        last_prompt_token: list[int],
+        cache: list[Any],
+        params: SamplingParams,
+        sampler: Any,
+        processors: list[Any],
+        cancel: CancelToken,
+        emit: Emit,
+    ) -> tuple[str, int, str, int]:
+        """mlx-lm's ``stream_generate`` from a filled cache; returns (reason, tokens, text held
+        for stop strings, how much of it was sent)."""
         mx = import_mlx()
         from mlx_lm import stream_generate
 
-        sampler, processors = build_sampler(params)
         stops = params.stop_strings
         hold_back = max((len(s) for s in stops), default=0)
         text = ""
@@ -582,11 +608,7 @@ class Engine:
                 if safe > sent:
                     emit(TokenText(text[sent:safe]))
                     sent = safe
-        if stops and reason != "done" and len(text) > sent:
-            emit(TokenText(text[sent:]))
-        if cancel.cancelled:
-            reason = "stopped"
-        return count, reason
+        return reason, count, text, sent
 
 
 def decode_rows_one(
@@ -600,20 +622,22 @@ def decode_rows_one(
     mx = import_mlx()
     from mlx_lm.generate import generate_step
 
-    for token, _ in generate_step(
-        mx.array([row.last_prompt_token]),
-        model,
-        max_tokens=row.max_tokens,
-        sampler=row.sampler,
-        logits_processors=row.processors or None,
-        prompt_cache=row.cache,
-    ):
-        if cancel.cancelled:
-            break
-        row.count += 1
-        if not take_token(row, int(token), on_text):
-            on_finish(row)
-            return row.count
+    blocks = cpu_decode(model) if device_kind() == "cpu" else contextlib.nullcontext()
+    with blocks:
+        for token, _ in generate_step(
+            mx.array([row.last_prompt_token]),
+            model,
+            max_tokens=row.max_tokens,
+            sampler=row.sampler,
+            logits_processors=row.processors or None,
+            prompt_cache=row.cache,
+        ):
+            if cancel.cancelled:
+                break
+            row.count += 1
+            if not take_token(row, int(token), on_text):
+                on_finish(row)
+                return row.count
     finish_row(row, "stopped" if cancel.cancelled else "length", on_text)
     on_finish(row)
     return row.count
