@@ -191,6 +191,29 @@ def run_naive(engine: Any, document: Any, options: Any, plan: Any) -> dict[str, 
     }
 
 
+def warm_up(engine: Any) -> float:
+    """Run both paths once on a short prompt, untimed, so neither pays one-time costs in the
+    comparison: lazy imports (transformers may import PyTorch), kernel compilation on GPUs."""
+    import mlx.core as mx
+    from mlx_lm import stream_generate
+
+    from logline.engine.cancel import CancelToken
+    from logline.engine.runtime import GenerationRequest
+    from logline.engine.sampling import SamplingParams
+
+    started = time.perf_counter()
+    messages = [{"role": "user", "content": "Summarize: a man walks into a diner. " * 4}]
+    prompt = engine.render_prompt(messages)
+    request = GenerationRequest(prompt_tokens=prompt, sampling=SamplingParams(max_tokens=8))
+    engine.generate_batch([request, request], CancelToken(), lambda event: None)
+    engine.generate(request, CancelToken(), lambda event: None)
+    loaded = engine.loaded
+    for _ in stream_generate(loaded.model, loaded.tokenizer, mx.array(prompt), max_tokens=8):
+        pass
+    engine.clear_prefix_cache()
+    return time.perf_counter() - started
+
+
 def decode_ratio(
     engine: Any, prompt_messages: list[dict[str, str]], runs: int, tokens: int
 ) -> dict:
@@ -287,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Device: {mx.default_device()}; BLAS: {blas_library() or 'bundled'}; weights in memory: "
         f"{weights / 2**20:,.0f} MiB ({engine.loaded.precision})"
     )
+    print(f"Warm-up (both paths, untimed): {warm_up(engine):.1f} s")
     logline_run = run_logline(engine, document, options)
     plan = logline_run.pop("result").plan
     print(f"Plan: {logline_run['plan']}")
