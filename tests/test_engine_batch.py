@@ -127,8 +127,9 @@ def test_prefix_cache_is_reused_across_calls(worker: EngineThread) -> None:
     shared = worker.call(
         lambda e: common_prefix_length([e.render_prompt(r.messages) for r in requests])
     )
-    prefix = aligned(shared, STEP)
-    assert prefix >= STEP  # the system prompt spans chunks: there is something to share
+    prefix = shared  # the whole common prefix, not cut to a chunk boundary
+    assert prefix > STEP  # the system prompt spans chunks: there is something to share
+    assert prefix % STEP  # ... and ends inside one
     assert prefilled_first == prefix + sum(n - 1 - prefix for n in lengths)
     progress = [e for e in events if isinstance(e, PromptProgress)]
     assert progress[-1].done == progress[-1].total == prefilled_first

@@ -50,6 +50,9 @@ from logline.engine.sampling import SamplingParams, build_sampler
 
 log = logging.getLogger(__name__)
 
+# Shorter common prefixes are not worth a cache of their own.
+MIN_SHARED_PREFIX = 32
+
 Emit = Callable[[EngineEvent], None]
 Message = dict[str, str]
 
@@ -345,14 +348,21 @@ class Engine:
         cancel: CancelToken,
         emit: Emit,
     ) -> PrefixCache | None:
-        """The cache of the prompts' common prefix (cut to a chunk boundary), reusing the kept
-        one when it fits, extending it as needed; kept for the next call."""
+        """The cache of the prompts' whole common prefix, reusing the kept one when it fits,
+        extending it as needed; kept for the next call.
+
+        The prefix is cut where the prompts part, not at a chunk boundary: summary prompts share
+        a system prompt and instructions shorter than one CPU chunk (239 of 254 frame tokens
+        with the embedded model), which a cut at a boundary would not share at all. Every
+        request of the call starts from the same cut, so batch sizes do not change the outputs;
+        against a fresh one-at-a-time prefill the chunk around the cut differs, which changes
+        the cached keys only within float rounding (greedy text agrees in the tests).
+        """
         from mlx_lm.models.cache import make_prompt_cache
 
-        step = self._prefill_step_size()
         # Every prompt keeps at least its last token for decoding.
         shared = min(common_prefix_length(prompts), min(len(p) for p in prompts) - 1)
-        length = aligned(shared, step)
+        length = shared if shared >= MIN_SHARED_PREFIX else 0
         if length and not forkable(make_prompt_cache(loaded.model)):
             length = 0  # caches that cannot be forked (rotating, recurrent): no sharing
         kept = self._prefix
