@@ -107,7 +107,11 @@ def run_logline(engine: Any, document: Any, options: Any) -> dict[str, Any]:
         "chunks": len(result.plan.chunks) if result.plan else 0,
         "phases": [p.to_json() for p in result.phases],
         "generated_tokens": sum(p.generated_tokens for p in result.phases),
-        "peak_memory_bytes": int(mx.get_peak_memory()),
+        # The engine resets MLX's peak counter for every request: the run's peak is the largest
+        # phase peak.
+        "peak_memory_bytes": max(
+            [int(mx.get_peak_memory())] + [p.peak_memory_bytes for p in result.phases]
+        ),
         "answer_chars": len(result.raw_text),
         "result": result,
     }

@@ -34,6 +34,14 @@ def merge(paths: list[Path]) -> dict[str, dict[str, Any]]:
     return merged
 
 
+def _logline_peak(logline: dict[str, Any]) -> int | None:
+    """The largest phase peak (results written before the bench took the maximum over
+    phases hold the last phase's peak at the top level)."""
+    peaks = [p.get("peak_memory_bytes") or 0 for p in logline.get("phases") or []]
+    peaks.append(logline.get("peak_memory_bytes") or 0)
+    return max(peaks) or None
+
+
 def _mib(value: float | None) -> str:
     return f"{value / 2**20:,.0f}" if value else "-"
 
@@ -63,7 +71,7 @@ def table(merged: dict[str, dict[str, Any]]) -> str:
             f"{roofline:,.0f}" if roofline else "-",
             f"{fraction:.1%}" if fraction else "-",
             f"{raw['prefill_tps']:,.0f}" if raw else "-",
-            _mib(logline.get("peak_memory_bytes")),
+            _mib(_logline_peak(logline)),
             _mib(naive.get("peak_memory_bytes")),
             _mib(bench.get("weights_bytes") or raw.get("weights_bytes")),
         ]
