@@ -121,12 +121,9 @@ def layer_classes() -> tuple[type, type]:
 
         def __call__(self, x: Any) -> Any:
             inner = self.inner
-            gate, up = inner.gate_proj(x), inner.up_proj(x)
-            if not cpu_kernels.is_float32(gate, up):
-                from mlx_lm.models.activations import swiglu
-
-                return inner.down_proj(swiglu(gate, up))
-            return inner.down_proj(cpu_kernels.swiglu(gate, up))
+            if not cpu_kernels.is_float32(x):
+                return inner(x)
+            return inner.down_proj(cpu_kernels.swiglu(inner.gate_proj(x), inner.up_proj(x)))
 
     return DecodeAttention, NumpyMLP
 
