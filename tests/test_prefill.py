@@ -80,3 +80,31 @@ def test_stop_during_one_long_prompt_chunk_answers_between_layers(tiny_model_dir
     assert finished.reason == "stopped"
     assert elapsed - delay < 0.5, f"Stop took {elapsed - delay:.2f} s (a chunk: {one_chunk:.2f} s)"
     assert elapsed < one_chunk * 0.9
+
+
+def test_prompt_chunks_shrink_far_into_long_prompts() -> None:
+    """Chunks: the step up to FULL_CHUNKS_UNTIL, then halving, never below the minimum, each
+    starting at a multiple of its own size (boundaries depend on positions only)."""
+    from logline.engine.batch import (
+        FULL_CHUNKS_UNTIL,
+        MIN_PREFILL_CHUNK,
+        next_boundary,
+        prefill_chunk,
+    )
+
+    step = 256
+    assert prefill_chunk(0, step) == prefill_chunk(FULL_CHUNKS_UNTIL, step) == step
+    assert prefill_chunk(FULL_CHUNKS_UNTIL + 1, step) == step // 2
+    assert prefill_chunk(10**6, step) == MIN_PREFILL_CHUNK
+    position, chunks = 0, []
+    while position < 9000:
+        end = next_boundary(position, 9000, step)
+        size = end - position
+        chunks.append(size)
+        assert position % prefill_chunk(position, step) == 0
+        assert size * position <= step * FULL_CHUNKS_UNTIL or size == MIN_PREFILL_CHUNK
+        position = end
+    assert chunks[:8] == [step] * 8 and chunks == sorted(chunks, reverse=True)
+    # A prompt resumed from any boundary (a cached prefix) meets the same later boundaries.
+    assert next_boundary(2304, 9000, step) == 2432
+    assert next_boundary(239, 9000, step) == 256

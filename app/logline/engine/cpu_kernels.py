@@ -116,4 +116,3 @@ def decode_attention(
     else:
         output = weights @ values
     return output.reshape(batch, q_heads, length, dim)
-

@@ -28,6 +28,7 @@ from logline.engine.batch import (
     finish_row,
     fork_cache,
     forkable,
+    next_boundary,
     supports_row_batching,
     take_token,
 )
@@ -517,10 +518,11 @@ class Engine:
         cancel: CancelToken,
         progress: Callable[[int], None],
     ) -> None:
-        """Fill ``cache`` with ``prompt[start:end]`` in chunks that end on multiples of the step.
+        """Fill ``cache`` with ``prompt[start:end]`` in chunks (``next_boundary``): the step,
+        smaller far into long prompts so attention's scratch memory stays bounded.
 
-        Chunk boundaries are absolute positions (``aligned``), so any split of a prompt into a
-        cached prefix and the rest computes every position with the same chunk as a fresh run.
+        Chunk boundaries are absolute positions, so a prompt split into a cached prefix cut at a
+        boundary and the rest computes every position with the same chunk as a fresh run.
         """
         mx = import_mlx()
         model = loaded.model
@@ -536,7 +538,7 @@ class Engine:
         ):
             while done < end:
                 cancel.raise_if_cancelled()
-                n = min(aligned(done, step) + step, end) - done
+                n = next_boundary(done, end, step) - done
                 forward(mx.array(list(prompt[done : done + n]))[None], cache=cache)
                 mx.eval([c.state for c in cache])
                 done += n

@@ -7,8 +7,8 @@ One call, :func:`summarize`, on the engine thread:
 2. **Single pass** when the whole document fits: the answer streams as ``TokenText``.
 3. Otherwise **map**: notes on every chunk, generated as one batch (the engine shares the prompt
    prefix — system prompt and instructions — through a prompt cache and decodes the chunks
-   together). The batch is sized so the tokens in flight never exceed one context window (the KV
-   cache of one full-size chunk): memory stays flat however long the document is.
+   together). Every batch (map or merge) is sized so the tokens in flight never exceed one
+   context window: memory stays flat however long the document is.
 4. **Merge** notes in groups while they do not fit one prompt, then **reduce**: the final answer
    streams as ``TokenText``. Modes whose answer is the notes themselves (the scene breakdown)
    concatenate instead.
@@ -193,7 +193,8 @@ class _Session:
     ) -> tuple[list[str], str]:
         """Notes for every prompt (map or merge), batched; (texts, worst finish reason)."""
         self.emit(PhaseStarted(phase, len(prompts), level))  # type: ignore[arg-type]
-        requests = [GenerationRequest(messages=m, sampling=sampling) for m in prompts]
+        tokens = [self.engine.render_prompt(m) for m in prompts]
+        requests = [GenerationRequest(prompt_tokens=t, sampling=sampling) for t in tokens]
         texts = [""] * len(prompts)
         done = 0
 
@@ -211,7 +212,7 @@ class _Session:
 
         started = time.perf_counter()
         results = self.engine.generate_batch(
-            requests, self.cancel, relay, max_batch=self.batch_size(prompts)
+            requests, self.cancel, relay, max_batch=self.batch_size(tokens, sampling)
         )
         stats = getattr(results, "stats", None)
         items = list(results)
@@ -223,13 +224,16 @@ class _Session:
             reason = "error"
         return texts, reason
 
-    def batch_size(self, prompts: list[list[Message]]) -> int:
-        """As many sequences as fit one context window's worth of KV cache (at least one)."""
+    def batch_size(self, prompts: list[list[int]], sampling: SamplingParams) -> int:
+        """As many sequences as fit one context window's worth of KV cache (at least one):
+        five 1k-token map chunks, but one ~5k-token merge at a time."""
         if self.options.max_batch <= 1:
             return 1
-        return max(1, min(self.options.max_batch, len(prompts), self.in_flight_sequences))
+        per_sequence = max(len(p) for p in prompts) + sampling.max_tokens
+        in_flight = max(1, self.context // per_sequence)
+        return max(1, min(self.options.max_batch, len(prompts), in_flight))
 
-    in_flight_sequences = DEFAULT_MAX_BATCH
+    context = 0  # the usable context, set once planned
 
     def record(self, phase: str, items: int, started: float, stats: Any) -> None:
         self.phases.append(
@@ -305,11 +309,9 @@ def _run(session: _Session, result: SummaryResult) -> None:
             result.error = finished.error
         return
 
-    # The batch holds at most one context window's worth of tokens: the KV cache of the whole
-    # map phase is never bigger than that of one full-size chunk, whatever the document's length.
-    per_sequence = max(c.tokens for c in plan.chunks) + session.frame_tokens("map")
-    per_sequence += session.map_sampling.max_tokens
-    session.in_flight_sequences = max(1, context // per_sequence)
+    # Every batch (map, then each merge level) holds at most one context window's worth of
+    # tokens (``batch_size``): the KV cache in flight never grows with the document's length.
+    session.context = context
 
     prompts = [session.messages("map", c.text) for c in plan.chunks]
     notes, reason = session.batch("map", prompts, session.map_sampling)
