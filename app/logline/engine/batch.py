@@ -101,6 +101,28 @@ class PrefixCache:
         return fork_cache(self.cache)
 
 
+def reserve(cache: list[Any], tokens: int) -> None:
+    """Grow plain ``KVCache`` buffers to hold ``tokens`` positions now, layer by layer.
+
+    ``KVCache`` grows by concatenation every 256 tokens, in the graph of a decode step, so all
+    layers hold their old and new buffers at once: the peak is twice the KV cache (measured:
+    a 6k-token answer peaked 1,036 MiB for 513 MiB of weights). Reserving before decoding makes
+    that one layer at a time. Values past ``offset`` are never read, so results do not change.
+    """
+    import mlx.core as mx
+    from mlx_lm.models.cache import KVCache
+
+    for layer in cache:
+        if type(layer) is not KVCache or layer.keys is None or layer.keys.shape[2] >= tokens:
+            continue
+        size = _round_up(tokens, getattr(layer, "step", 256))
+        n = layer.offset
+        pad = [(0, 0), (0, 0), (0, size - n), (0, 0)]
+        layer.keys = mx.pad(layer.keys[..., :n, :], pad)
+        layer.values = mx.pad(layer.values[..., :n, :], pad)
+        mx.eval(layer.keys, layer.values)
+
+
 def fork_cache(cache: list[Any], length: int | None = None) -> list[Any]:
     """Independent copies of plain ``KVCache`` layers, cut to ``length`` tokens if given.
 
@@ -228,6 +250,10 @@ class SharedKV:
                 pad = [(0, 0), (0, 0), (0, grow), (0, 0)]
                 self.keys[i] = mx.pad(keys, pad)
                 self.values[i] = mx.pad(values, pad)
+                del keys, values
+                # One layer at a time: growing every layer in the step's graph would hold the
+                # old and the new buffers of all layers at once (twice the KV cache).
+                mx.eval(self.keys[i], self.values[i])
             self.alloc += grow
         self.offsets = mx.array(self.lengths, dtype=mx.int32)
         self.width = need

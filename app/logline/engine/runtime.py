@@ -29,6 +29,7 @@ from logline.engine.batch import (
     fork_cache,
     forkable,
     next_boundary,
+    reserve,
     supports_row_batching,
     take_token,
 )
@@ -556,6 +557,8 @@ class Engine:
     ) -> tuple[int, str]:
         sampler, processors = build_sampler(params)
         stops = params.stop_strings
+        if cache:
+            reserve(cache, getattr(cache[0], "offset", 0) + params.max_tokens + 1)
         blocks = cpu_decode(loaded.model) if device_kind() == "cpu" else contextlib.nullcontext()
         with blocks:
             reason, count, text, sent = self._stream(
