@@ -219,9 +219,11 @@ class Engine:
         error: BaseException | None = None
         try:
             cache = self._prefill(loaded, prompt, cancel, emit, self._prefix_for(prompt))
-            self._keep_prefix(prompt, cache)
             decode_started = time.perf_counter()
             generated, reason = self._decode(loaded, prompt[-1:], cache, params, cancel, emit)
+            # Kept after decoding: a copy kept before would hold the prompt's buffers while
+            # decoding moves to larger ones (twice the KV cache at the peak).
+            self._keep_prefix(prompt, cache)
         except GenerationCancelled:
             reason = "stopped"
         except Exception as exc:  # reported to the user as a Finished(error) event
