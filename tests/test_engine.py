@@ -209,3 +209,37 @@ def test_switching_models_reports_load_progress_and_frees_the_previous(
         assert total >= weights * 0.5  # bytes of the arrays in memory, of the order of the file
     finally:
         thread.close()
+
+
+def test_kv_estimate_matches_the_cache_the_model_fills(tiny_model_dir: Path):
+    """Batch sizes and the large-job cache clear rest on this estimate: it must count the
+    bytes the model really writes, in its own activation type (float32 here, bf16 on Metal)."""
+
+    def measure(engine: Engine) -> list[tuple[int, int]]:
+        import mlx.core as mx
+        from mlx_lm.models.cache import make_prompt_cache
+
+        from logline.engine import memory
+
+        model = engine.loaded.model
+        figures = []
+        for dtype in (None, mx.bfloat16):
+            if dtype is not None:
+                model.set_dtype(dtype)
+            cache = make_prompt_cache(model)
+            model(mx.array([[1, 2, 3, 4, 5, 6, 7]]), cache=cache)
+            real = sum(
+                c.keys[..., : c.offset, :].nbytes + c.values[..., : c.offset, :].nbytes
+                for c in cache
+            )
+            figures.append((memory.kv_bytes_per_token(model) * 7, real))
+        return figures
+
+    thread = EngineThread(Engine())  # its own model: this one is cast to bf16
+    try:
+        thread.call(lambda engine: engine.load("tiny", tiny_model_dir))
+        figures = thread.call(measure)
+    finally:
+        thread.close()
+    assert [estimate for estimate, _ in figures] == [real for _, real in figures]
+    assert figures[1][1] * 2 == figures[0][1]  # bf16 halves it: the dtype is really read

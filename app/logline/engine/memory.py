@@ -112,8 +112,23 @@ def release_model(mx: Any) -> None:
                 log.debug("set_wired_limit(0) failed", exc_info=True)
 
 
-def kv_bytes_per_token(model: Any, dtype_bytes: int = 4) -> int:
-    """KV-cache bytes one token takes in ``model`` (keys and values, every layer)."""
+def activation_bytes(model: Any) -> int:
+    """Bytes per element of ``model``'s activations, hence of its KV cache: the item size of its
+    floating-point parameters (a quantized model's scales are in the activation type too)."""
+    from mlx.utils import tree_flatten
+
+    for _, array in tree_flatten(model.parameters()):
+        dtype = getattr(array, "dtype", None)
+        if dtype is not None and "float" in str(dtype):
+            return int(dtype.size)
+    return 4
+
+
+def kv_bytes_per_token(model: Any, dtype_bytes: int | None = None) -> int:
+    """KV-cache bytes one token takes in ``model`` (keys and values, every layer), in its
+    activation type unless ``dtype_bytes`` is given."""
+    if dtype_bytes is None:
+        dtype_bytes = activation_bytes(model)
     args = getattr(model, "args", None)
     layers = len(getattr(model, "layers", ()) or ()) or int(getattr(args, "num_hidden_layers", 0))
     hidden = int(getattr(args, "hidden_size", 0) or 0)
