@@ -56,6 +56,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--map-tokens", type=int, help="notes per chunk, at most (tokens)")
     parser.add_argument("--answer-tokens", type=int, help="final answer, at most (tokens)")
     parser.add_argument("--batch", type=int, help="most chunks decoded together")
+    parser.add_argument("--prefill-step", type=int, help="prompt chunk (tokens; engine default)")
     parser.add_argument("--decode-runs", type=int, default=3)
     parser.add_argument("--decode-tokens", type=int, default=128)
     parser.add_argument("--skip-naive", action="store_true")
@@ -345,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
 
     source = first_scenes(args.file, args.scenes) if args.scenes else args.file
     document = load(source)
-    engine = Engine()
+    engine = Engine(prefill_step=args.prefill_step)
     path = args.model_path or resolve_model(None).path
     engine.load(path.name, path)
     weights = int(mx.get_active_memory())

@@ -62,10 +62,13 @@ def test_stop_during_one_long_prompt_chunk_answers_between_layers(tiny_model_dir
     engine = Engine(prefill_step=8192)  # the whole prompt is one chunk: only layers can stop it
     engine.load("tiny", tiny_model_dir)
     ids = [(i * 37) % 250 + 3 for i in range(3000)]
-    started = time.perf_counter()
-    _generate(engine, ids, 1)
-    one_chunk = time.perf_counter() - started
-    engine.clear_prefix_cache()
+    timings = []
+    for _ in range(2):  # the faster of two: a cold first call would set the Stop too late
+        started = time.perf_counter()
+        _generate(engine, ids, 1)
+        timings.append(time.perf_counter() - started)
+        engine.clear_prefix_cache()
+    one_chunk = min(timings)
 
     cancel = CancelToken()
     seen: list[Finished] = []
@@ -108,3 +111,10 @@ def test_prompt_chunks_shrink_far_into_long_prompts() -> None:
     # A prompt resumed from any boundary (a cached prefix) meets the same later boundaries.
     assert next_boundary(2304, 9000, step) == 2432
     assert next_boundary(239, 9000, step) == 256
+
+
+def test_small_models_get_smaller_prompt_chunks_on_a_gpu():
+    from logline.engine import memory
+
+    assert memory.gpu_prefill_step(663 * 2**20) == memory.SMALL_MODEL_PREFILL_STEP  # 1B 4-bit
+    assert memory.gpu_prefill_step(15 * 2**30) == memory.GPU_PREFILL_STEP  # 8B bf16

@@ -22,6 +22,14 @@ LARGE_JOB_BYTES = 512 * 2**20
 DEFAULT_MAX_BATCH = 8
 # A prompt prefix's KV cache is kept between calls only while it is at most this large.
 MAX_PREFIX_BYTES = 1 * 2**30
+# A GPU prompt chunk's temporaries (attention scores, MLP activations, and with quantized weights
+# MLX's dequantized copies) grow faster than linearly with the chunk: on an H100, Llama-3.2-1B
+# 4-bit peaked 526 MiB above its 663 MiB of weights for a 1,024-token chunk and about half that
+# for 512, at the same speed (bench/gpu/probe_memory.py). Models under SMALL_MODEL_BYTES get
+# the smaller chunk, so that temporaries stay a small share of what the model needs.
+GPU_PREFILL_STEP = 1024
+SMALL_MODEL_PREFILL_STEP = 512
+SMALL_MODEL_BYTES = 4 * 2**30
 
 
 def _fn(mx: Any, name: str) -> Any:
@@ -110,6 +118,11 @@ def release_model(mx: Any) -> None:
                 set_wired(0)
             except Exception:
                 log.debug("set_wired_limit(0) failed", exc_info=True)
+
+
+def gpu_prefill_step(weights: int) -> int:
+    """Prompt chunk size (tokens) on a GPU for a model of ``weights`` bytes."""
+    return SMALL_MODEL_PREFILL_STEP if weights < SMALL_MODEL_BYTES else GPU_PREFILL_STEP
 
 
 def activation_bytes(model: Any) -> int:

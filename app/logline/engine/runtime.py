@@ -76,6 +76,7 @@ class LoadedModel:
     tokenizer: Any  # mlx_lm TokenizerWrapper
     context_length: int
     precision: str
+    weights_bytes: int = 0  # the parameters' bytes in memory, as loaded
 
 
 class BatchResults(list[BatchItemResult]):
@@ -154,7 +155,9 @@ class Engine:
         _materialize(mx, model, progress)
         memory.configure_for_model(mx, model)
         context = int(config.get("max_position_embeddings") or 4096)
-        self._loaded = LoadedModel(model_id, path, model, tokenizer, context, precision)
+        self._loaded = LoadedModel(
+            model_id, path, model, tokenizer, context, precision, memory.model_bytes(model)
+        )
         seconds = time.perf_counter() - started
         log.info("Loaded %s (%s) in %.1f s", model_id, precision, seconds)
         return ModelLoaded(model_id, seconds, precision, context)
@@ -477,7 +480,9 @@ class Engine:
         if self._prefill_step:
             return self._prefill_step
         # Small chunks on CPU keep Stop responsive (a 256-token chunk takes ~1 s there).
-        return 256 if device_kind() == "cpu" else 1024
+        if device_kind() == "cpu":
+            return 256
+        return memory.gpu_prefill_step(self._require_model().weights_bytes)
 
     def _prefill(
         self,
