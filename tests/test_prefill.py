@@ -118,3 +118,40 @@ def test_small_models_get_smaller_prompt_chunks_on_a_gpu():
 
     assert memory.gpu_prefill_step(663 * 2**20) == memory.SMALL_MODEL_PREFILL_STEP  # 1B 4-bit
     assert memory.gpu_prefill_step(15 * 2**30) == memory.GPU_PREFILL_STEP  # 8B bf16
+
+
+def test_layer_by_layer_prompt_fills_the_same_cache_and_stops_between_layers(
+    tiny_model_dir: Path,
+) -> None:
+    """The GPU's prompt path (one layer evaluated at a time, for bounded temporaries) computes
+    what one graph of the whole body computes, and a Stop lands after the current layer."""
+    from mlx_lm.models.cache import make_prompt_cache
+
+    from logline.engine.cancel import GenerationCancelled
+    from logline.engine.mlx_runtime import import_mlx
+    from logline.engine.prefill import layered_prefill
+
+    mx = import_mlx()
+    engine = Engine()
+    engine.load("tiny", tiny_model_dir)
+    model = engine.loaded.model
+    tokens = mx.array([[(i * 11) % 250 + 3 for i in range(40)]])
+    whole = make_prompt_cache(model)
+    model.model(tokens, cache=whole)
+    mx.eval([c.state for c in whole])
+    layered = make_prompt_cache(model)
+    cancel = CancelToken()
+    with layered_prefill(model, cancel):
+        model.model(tokens, cache=layered)
+    mx.eval([c.state for c in layered])
+    for ours, reference in zip(layered, whole, strict=True):
+        assert mx.array_equal(ours.keys[..., :40, :], reference.keys[..., :40, :])
+        assert mx.array_equal(ours.values[..., :40, :], reference.values[..., :40, :])
+    assert all(type(layer).__name__ != "CancellableLayer" for layer in model.model.layers)
+
+    stopped = make_prompt_cache(model)
+    cancel.cancel()
+    with pytest.raises(GenerationCancelled), layered_prefill(model, cancel):
+        model.model(tokens, cache=stopped)
+    evaluated = [c.offset for c in stopped]
+    assert evaluated[0] == 40 and evaluated[-1] == 0  # the first layer ran, the last did not

@@ -30,30 +30,43 @@ from logline.engine.cpu_layers import layer_classes, project, swapped_blocks
 
 @contextlib.contextmanager
 def cpu_prefill(model: Any, cancel: CancelToken, *, fast_attention: bool = True) -> Iterator[None]:
-    """While prompt chunks run through ``model``'s body: check ``cancel`` after every layer and,
-    when ``fast_attention``, use the NumPy kernels (``cpu_kernels``) in llama-style attention
-    and MLP blocks."""
+    """While prompt chunks run through ``model``'s body: evaluate and check ``cancel`` after
+    every layer (``layered_prefill``) and, when ``fast_attention``, use the NumPy kernels
+    (``cpu_kernels``) in llama-style attention and MLP blocks."""
+    _, mlp_class = layer_classes()
+    blocks = (
+        swapped_blocks(model, attention=_wrappers()[1], mlp=mlp_class)
+        if fast_attention
+        else contextlib.nullcontext()
+    )
+    with blocks, layered_prefill(model, cancel):
+        yield
+
+
+@contextlib.contextmanager
+def layered_prefill(model: Any, cancel: CancelToken) -> Iterator[None]:
+    """While prompt chunks run through ``model``'s body, evaluate every layer on its own and
+    check ``cancel`` after it.
+
+    Stop then answers within one layer of a chunk, and a chunk's temporaries (attention scores,
+    MLP activations, dequantized weights) are freed layer by layer: evaluated as one graph, a GPU
+    keeps them until the whole command buffer completes (an H100 held 526 MiB for one
+    1,024-token chunk of Llama-3.2-1B 4-bit, ``bench/gpu/probe_memory.py``).
+    """
     body = getattr(model, "model", model)
     layers = getattr(body, "layers", None)
     if not isinstance(layers, list) or not layers:
         yield
         return
     originals = list(layers)
-    layer_class, attention_class = _wrappers()
-    _, mlp_class = layer_classes()
-    blocks = (
-        swapped_blocks(model, attention=attention_class, mlp=mlp_class)
-        if fast_attention
-        else contextlib.nullcontext()
-    )
-    with blocks:
-        try:
-            for index, layer in enumerate(originals):
-                layers[index] = layer_class(layer, cancel)
-            yield
-        finally:
-            for index, layer in enumerate(originals):
-                layers[index] = layer
+    layer_class, _ = _wrappers()
+    try:
+        for index, layer in enumerate(originals):
+            layers[index] = layer_class(layer, cancel)
+        yield
+    finally:
+        for index, layer in enumerate(originals):
+            layers[index] = layer
 
 
 def _wrappers() -> tuple[type, type]:

@@ -47,7 +47,7 @@ from logline.engine.events import (
 )
 from logline.engine.mlx_runtime import device_kind, import_mlx
 from logline.engine.precision import choose_cpu_precision
-from logline.engine.prefill import cpu_prefill
+from logline.engine.prefill import cpu_prefill, layered_prefill
 from logline.engine.sampling import SamplingParams, build_sampler
 
 log = logging.getLogger(__name__)
@@ -542,7 +542,7 @@ class Engine:
         with (
             cpu_prefill(model, cancel, fast_attention=self.fast_cpu_attention)
             if on_cpu
-            else contextlib.nullcontext()
+            else layered_prefill(model, cancel)
         ):
             while done < end:
                 cancel.raise_if_cancelled()
