@@ -256,11 +256,8 @@ class SharedKV:
                 mx.eval(self.keys[i], self.values[i])
             self.alloc += grow
         self.offsets = mx.array(self.lengths, dtype=mx.int32)
-        # The fused kernel reads the whole buffer (padding masked): a slice of it would not be
-        # contiguous, and the kernel's contiguous copy of every layer's keys and values stayed
-        # alive until the GPU finished the step.
-        self.width = self.alloc if self.fused else need
-        positions = mx.arange(self.width, dtype=mx.int32)
+        self.width = need
+        positions = mx.arange(need, dtype=mx.int32)
         self.mask = (positions[None, :] <= self.offsets[:, None])[:, None, None, :]
 
     def end_step(self) -> None:
@@ -285,8 +282,6 @@ class SharedKV:
         index = mx.broadcast_to(self.offsets[:, None, None, None], keys.shape)
         self.keys[layer] = mx.put_along_axis(self.keys[layer], index, keys, axis=2)
         self.values[layer] = mx.put_along_axis(self.values[layer], index, values, axis=2)
-        if self.width == self.alloc:
-            return self.keys[layer], self.values[layer]
         width = self.width
         return self.keys[layer][..., :width, :], self.values[layer][..., :width, :]
 
