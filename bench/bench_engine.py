@@ -108,6 +108,9 @@ def main() -> int:
             if isinstance(event, TokenText) and not marks:
                 marks.append(time.perf_counter())
 
+        # Every run processes the whole prompt, as raw mlx-lm does: without this, the prefix
+        # the engine keeps for a follow-up would serve the next run's prompt.
+        engine.clear_prefix_cache()
         started = time.perf_counter()
         finished = engine.generate(
             GenerationRequest(prompt_tokens=ids, sampling=sampling), CancelToken(), emit
