@@ -298,6 +298,7 @@ def decode_ratio(
             if isinstance(event, TokenText) and not marks:
                 marks.append(time.perf_counter())
 
+        engine.clear_prefix_cache()  # the whole prompt every run, as raw mlx-lm
         started = time.perf_counter()
         finished = engine.generate(
             GenerationRequest(prompt_tokens=prompt, sampling=sampling), CancelToken(), emit
