@@ -432,3 +432,39 @@ def test_shared_kv_steps_match_single_stream(worker: EngineThread, fused: bool) 
     assert alloc == 512 and lengths == [13, 258]
     if row_exact:
         assert exact, diff
+
+
+def test_gpu_decode_steps_wait_while_a_kv_copy_would_be_large(worker: EngineThread) -> None:
+    """A decode step queued while the previous one runs makes a GPU copy the shared KV buffers
+    (measured on an H100: bench/gpu/probe_map_memory.py). Steps pipeline on the CPU, and on a
+    GPU only while such a copy stays within PIPELINED_KV_SHARE of the weights."""
+
+    def run(engine: Engine):
+        import mlx.core as mx
+        from mlx_lm.models.cache import make_prompt_cache
+
+        from logline.engine import memory
+        from logline.engine.batch import PIPELINED_KV_SHARE, SharedKV, pipelines_kv_writes
+
+        model = engine.loaded.model
+        caches = []
+        for n in (9, 120):
+            cache = make_prompt_cache(model)
+            model(mx.array([list(range(3, 3 + n))]), cache=cache)
+            caches.append(cache)
+        shared = SharedKV(caches)
+        expected = 2 * shared.alloc * memory.kv_bytes_per_token(model)
+        kv = shared.nbytes()
+        weights = int(kv / PIPELINED_KV_SHARE)
+        decisions = {"cpu": pipelines_kv_writes(shared, None)}
+        shared.fused = True
+        decisions.update(
+            small=pipelines_kv_writes(shared, weights),
+            large=pipelines_kv_writes(shared, weights - 8),
+            unknown=pipelines_kv_writes(shared, None),
+        )
+        return kv, expected, decisions
+
+    kv, expected, decisions = worker.call(run)
+    assert kv == expected
+    assert decisions == {"cpu": True, "small": True, "large": False, "unknown": False}

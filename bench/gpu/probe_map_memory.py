@@ -4,6 +4,7 @@ prefilled, after the rows move into ``SharedKV``, after each KV-buffer growth, a
 decode steps.
 
     python3 bench/gpu/probe_map_memory.py --model-path DIR --file SCRIPT.fountain [--rows 5]
+        [--batch B]   (--rows 0 --batch 5: the whole map phase as the bench runs it)
 
 Each line: the step, MiB in use after it, and the peak since the previous line (both above the
 weights). The batch's KV buffers alone are rows x buffer length x KV bytes per token; what the
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -27,8 +29,12 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model-path", type=Path, required=True)
     parser.add_argument("--file", type=Path, required=True)
-    parser.add_argument("--rows", type=int, default=5)
+    parser.add_argument("--rows", type=int, default=5, help="map chunks (0: all)")
+    parser.add_argument("--batch", type=int, default=0, help="decoded together (0: all rows)")
     parser.add_argument("--max-tokens", type=int, default=256)
+    parser.add_argument(
+        "--pipelined", action="store_true", help="always queue the next decode step early"
+    )
     args = parser.parse_args()
     from logline.engine.mlx_runtime import import_mlx
 
@@ -40,6 +46,8 @@ def main() -> int:
     from logline.summarize import modes, runner
     from logline.summarize.planner import plan_summary
 
+    if args.pipelined:
+        batch.PIPELINED_KV_SHARE = float("inf")
     engine = Engine()
     engine.load(args.model_path.name, args.model_path)
     model = engine.loaded.model
@@ -68,14 +76,17 @@ def main() -> int:
             messages=modes.map_messages(mode, title="Big Fish", kind="screenplay", chunk=c.text),
             sampling=sampling,
         )
-        for c in plan.chunks[: args.rows]
+        for c in plan.chunks[: args.rows or None]
     ]
+
+    highest = {"peak": 0}
 
     def mark(label: str) -> None:
         if hasattr(mx, "synchronize"):
             mx.synchronize()
         active = int(mx.get_active_memory()) - weights
         peak = max(int(mx.get_peak_memory()) - weights, active)
+        highest["peak"] = max(highest["peak"], peak)
         print(f"{label:<44} in use {active / MIB:8.1f} MiB   peak {peak / MIB:8.1f} MiB")
         mx.reset_peak_memory()
 
@@ -91,6 +102,7 @@ def main() -> int:
 
     def init(self: Any, caches: Any, **kwargs: Any) -> None:
         mark("before SharedKV")
+        steps["decode"] = 0
         shared_init(self, caches, **kwargs)
         mark(f"SharedKV built (buffer {self.alloc} tokens)")
 
@@ -110,10 +122,17 @@ def main() -> int:
     batch.SharedKV.begin_step = begin  # type: ignore[method-assign]
     mx.reset_peak_memory()
     mark("start")
+    started = time.perf_counter()
     results = engine.generate_batch(
-        requests, CancelToken(), lambda event: None, max_batch=len(requests)
+        requests, CancelToken(), lambda event: None, max_batch=args.batch or len(requests)
     )
-    mark(f"end ({sum(r.tokens for r in results)} tokens generated)")
+    seconds = time.perf_counter() - started
+    mark(f"end ({sum(r.tokens for r in results)} tokens, {seconds:.2f} s)")
+    stats = results.finished.stats
+    print(
+        f"whole batch: peak {highest['peak'] / MIB:.1f} MiB above the weights; decode "
+        f"{stats.generation_tokens / stats.generation_seconds:.0f} tok/s"
+    )
     return 0
 
 

@@ -181,6 +181,15 @@ class _RowCaches:
 SHARED_KV_STEP = 256
 # Set to False to decode llama-style models with per-row caches (the previous path).
 USE_SHARED_KV = True
+# Decode steps are pipelined (the next one is queued while the current one runs) except where
+# that would copy the whole KV cache. With ``SharedKV`` on a GPU each step writes its keys into
+# the buffers the previous step reads: queued while that step still runs, the write cannot be
+# done in place (the running kernels still hold the buffers), so MLX writes a copy, a transient
+# second KV cache. An H100 measured the map phase of Llama-3.2-1B 4-bit (five 1.5k-token rows,
+# 248 MiB of KV) at 558 MiB above the weights pipelined, 273-306 MiB waiting, with batched decode
+# ~10% slower (bench/gpu/probe_map_memory.py). So a step waits for the previous one while the
+# buffers exceed this share of the weights (then the copy would cost more memory than that).
+PIPELINED_KV_SHARE = 1 / 8
 
 
 class SharedKV:
@@ -259,6 +268,10 @@ class SharedKV:
         self.width = need
         positions = mx.arange(need, dtype=mx.int32)
         self.mask = (positions[None, :] <= self.offsets[:, None])[:, None, None, :]
+
+    def nbytes(self) -> int:
+        """Bytes of the key and value buffers."""
+        return sum(k.nbytes + v.nbytes for k, v in zip(self.keys, self.values, strict=True))
 
     def end_step(self) -> None:
         self.lengths = [n + 1 for n in self.lengths]
@@ -602,13 +615,15 @@ def decode_rows(
     cancelled: Callable[[], bool],
     on_text: Callable[[Row, str], None],
     on_finish: Callable[[Row], None],
+    weights_bytes: int | None = None,
 ) -> int:
     """Decode all ``rows`` together until each ends; returns the tokens generated in all.
 
     Mirrors ``mlx_lm.generate_step`` per row (processors see the last prompt token and the tokens
     fed so far; log-probabilities are ``logits - logsumexp``), so a greedy row produces exactly
     the tokens a single-stream ``stream_generate`` would. Steps are pipelined like mlx-lm's: the
-    next step is queued before the current tokens are read.
+    next step is queued before the current tokens are read, unless that would copy the KV cache
+    on a GPU (``PIPELINED_KV_SHARE`` of ``weights_bytes``, the model's: ``pipelines_kv_writes``).
     """
     import mlx.core as mx
 
@@ -653,6 +668,7 @@ def decode_rows(
     active = list(rows)
     if not active:
         return 0
+
     with per_row_attention(model):
         y = step(active, mx.array([row.last_prompt_token for row in active]))
         mx.async_eval(y)
@@ -661,9 +677,12 @@ def decode_rows(
                 break
             more = any(row.count + 1 < row.max_tokens for row in active)
             next_y = step(active, y) if more else None
-            if next_y is not None:
+            wait = shared is not None and not pipelines_kv_writes(shared, weights_bytes)
+            if next_y is not None and not wait:
                 mx.async_eval(next_y)
             tokens = y.tolist()
+            if next_y is not None and wait:
+                mx.async_eval(next_y)
             keep: list[int] = []
             for i, (row, token) in enumerate(zip(active, tokens, strict=True)):
                 row.count += 1
@@ -688,6 +707,17 @@ def decode_rows(
             finish_row(row, "stopped", on_text)
             on_finish(row)
     return generated
+
+
+def pipelines_kv_writes(shared: SharedKV, weights_bytes: int | None) -> bool:
+    """Whether the next decode step may be queued while the current one runs
+    (``PIPELINED_KV_SHARE``): always on the CPU, on a GPU only while a copy of the KV buffers
+    would be a small share of the weights (``weights_bytes``; None: unknown, never)."""
+    if not shared.fused:
+        return True
+    if weights_bytes is None:
+        return False
+    return shared.nbytes() <= weights_bytes * PIPELINED_KV_SHARE
 
 
 def take_token(row: Row, token: int, on_text: Callable[[Row, str], None]) -> bool:

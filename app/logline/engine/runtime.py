@@ -448,6 +448,7 @@ class Engine:
                 cancelled=lambda: cancel.cancelled,
                 on_text=on_text,
                 on_finish=on_finish,
+                weights_bytes=loaded.weights_bytes,
             )
         total = 0
         for row in rows:
