@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from logline import config, paths
-from logline.models import registry, state
+from logline.models import catalog, download, registry, state
 from logline.models.errors import (
     CacheBudgetError,
     ModelError,
@@ -178,8 +178,6 @@ def _scan_hub() -> Any | None:
 def _hub_models(
     info: Any, records: dict[str, state.ModelRecord], default_key: str | None
 ) -> list[CachedModel]:
-    from logline.models import catalog, download
-
     found = []
     for repo in info.repos:
         if repo.repo_type != "model":
@@ -375,8 +373,6 @@ def _delete_model(model: CachedModel) -> None:
             raise ModelError(f"Refusing to delete {model.path}: it is not in the model cache.")
         shutil.rmtree(model.path)
     else:
-        from logline.models import download
-
         download.delete_download(model.key)
     state.forget(model.key)
     log.info("Deleted model %s (%s)", model.key, _gb(model.size_bytes))

@@ -120,7 +120,7 @@ def pull(
     if not reach.reachable:  # automatic offline mode: no retries against a missing network
         return _resolve_offline(repo_id, revision, reach)
 
-    from logline.models.hub import install_timeouts, load_hub
+    from logline.models.hub import install_timeouts, load_hub  # lazy: huggingface_hub
 
     load_hub(endpoint=endpoint)
     install_timeouts(timeout_s)
