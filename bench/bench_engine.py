@@ -75,7 +75,7 @@ def main() -> int:
     sys.path.insert(0, str(ROOT / "app"))
 
     from logline.documents import load
-    from logline.engine import CancelToken, SamplingParams, TokenText
+    from logline.engine import CancelToken, Generated, SamplingParams
     from logline.engine.mlx_runtime import blas_library, import_mlx
     from logline.engine.runtime import Engine, GenerationRequest
     from logline.engine.worker import EngineThread
@@ -105,7 +105,7 @@ def main() -> int:
         marks: list[float] = []
 
         def emit(event: object) -> None:
-            if isinstance(event, TokenText) and not marks:
+            if isinstance(event, Generated) and event.text and not marks:
                 marks.append(time.perf_counter())
 
         # Every run processes the whole prompt, as raw mlx-lm does: without this, the prefix

@@ -14,7 +14,6 @@ import argparse
 import json
 import logging
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,13 +65,6 @@ def add_parser(commands: Any) -> None:
         help="load the model even when the memory check says it does not fit",
     )
     summarize.add_argument("--json", action="store_true", help="with --out: print a JSON report")
-
-
-@dataclass(frozen=True)
-class _Done:
-    """The engine job's last event: the summary itself."""
-
-    result: Any
 
 
 def run(args: argparse.Namespace) -> int:
@@ -133,52 +125,39 @@ class _Batch:
 
     # -- engine jobs --------------------------------------------------------------------------
     def _load_model(self, engine: Any, emit: Any) -> None:
-        from logline.engine import LoadProgress, Notice
-        from logline.models.loading import load_model
+        from logline.models.loading import load_with_events
         from logline.models.registry import resolve_model
 
         if self.model_id is not None:
             return
         model = resolve_model(self.args.model)
-        outcome = load_model(
-            engine,
-            model,
-            progress=lambda d, t: emit(LoadProgress(d, t)),
-            force=self.args.force_load,
-        )
-        emit(outcome.loaded)
-        if outcome.warning:
-            emit(Notice(outcome.warning))
+        load_with_events(engine, model, emit, force=self.args.force_load)
         self.model_id = model.model_id
 
     def _summarize(self, document: Any, sink: Any) -> Any:
-        """Run one summary on the engine thread, handing each event to ``sink``; the result."""
-        from logline.engine import Finished
+        """Run one summary on the engine thread, handing each event but the last to ``sink``;
+        the result (a failure before the summary started, e.g. no such model, is raised)."""
+        from logline.summarize.events import SummaryFinished
         from logline.summarize.runner import summarize
 
         def job(engine: Any, token: Any, emit: Any) -> None:
             self._load_model(engine, emit)
-            emit(_Done(summarize(engine, document, token, emit, self.options)))
+            summarize(engine, document, token, emit, self.options)
 
         result = None
-        error: BaseException | None = None
         for event in self.worker.stream(job, self.cancel):
-            if isinstance(event, _Done):
+            if isinstance(event, SummaryFinished):
                 result = event.result
-            elif isinstance(event, Finished):
-                error = event.error or error
             else:
                 sink(event)
-        if result is None and error is not None:
-            raise error  # the job failed before the summary started (e.g. no such model)
         return result
 
     # -- one document to stdout ---------------------------------------------------------------
     def stream_one(self, item: Any) -> int | None:
         from logline.cli import EXIT_OK, _fail
         from logline.documents import DocumentError, load
-        from logline.engine import TokenText
         from logline.summarize.citation_stream import CitationFilter
+        from logline.summarize.events import AnswerText
 
         try:
             document = load(item.source, password=self.args.password)
@@ -189,7 +168,7 @@ class _Batch:
 
         def sink(event: Any) -> None:
             nonlocal wrote
-            if isinstance(event, TokenText):
+            if isinstance(event, AnswerText):
                 shown = checker.feed(event.text)
                 if shown:
                     sys.stdout.write(shown)
@@ -282,8 +261,8 @@ class _Batch:
     # -- progress -----------------------------------------------------------------------------
     def _progress(self, event: Any) -> None:
         from logline.cli import _print_load_progress, _print_progress
-        from logline.engine import LoadProgress, ModelLoaded, Notice, PromptProgress
-        from logline.summarize.events import ChunkDone, PhaseStarted, PlanChosen
+        from logline.engine import LoadProgress, ModelLoaded
+        from logline.summarize.events import ChunkDone, Notice, PhaseStarted, PlanChosen, Reading
 
         if isinstance(event, LoadProgress):
             _print_load_progress(event, self.interactive)
@@ -305,7 +284,7 @@ class _Batch:
                 print(f"\r{line}   ", end=end, file=sys.stderr, flush=True)
             elif event.done == event.total:
                 print(line, file=sys.stderr)
-        elif isinstance(event, PromptProgress):
+        elif isinstance(event, Reading):
             _print_progress(event, self.interactive)
 
 

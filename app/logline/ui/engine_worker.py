@@ -22,27 +22,28 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Qt, QThread, Signal, SignalInstance, Slot
 
 from logline.engine.cancel import CancelToken
-from logline.engine.events import (
-    Finished,
-    GenerationStats,
-    ModelLoaded,
+from logline.engine.events import Finished, ModelLoaded
+from logline.summarize.events import (
+    AnswerText,
+    ChunkDone,
+    ChunkText,
     Notice,
-    PromptProgress,
-    TokenText,
+    PhaseStarted,
+    PlanChosen,
+    Reading,
+    SummaryFinished,
 )
-from logline.summarize.events import ChunkDone, ChunkText, PhaseStarted, PlanChosen
 from logline.ui.engine_jobs import ModelChoice, SummaryJob, is_expected, user_message
 from logline.ui.import_task import ImportJob, import_error_message, run_engine_import
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from pathlib import Path
 
     from logline.documents import Document
     from logline.engine.runtime import Engine
     from logline.engine.sampling import SamplingParams
     from logline.models.manifest import ModelManifest
-    from logline.summarize.runner import SummaryOptions, SummaryResult
+    from logline.summarize.runner import SummaryOptions
 
 __all__ = ["EngineHost", "EngineWorker", "ModelChoice", "SummaryJob", "running_engine_threads"]
 
@@ -94,9 +95,9 @@ class EngineWorker(QObject):
 
     def _emit(self, event: object) -> None:
         """The core's ``emit`` callback: one event dataclass -> one Qt signal."""
-        if isinstance(event, TokenText):
+        if isinstance(event, AnswerText):
             self.tokens.emit(event.text)
-        elif isinstance(event, PromptProgress):
+        elif isinstance(event, Reading):
             self.promptProgress.emit(event.done, event.total)
         elif isinstance(event, Notice):
             self.notice.emit(event.message)
@@ -110,11 +111,15 @@ class EngineWorker(QObject):
             self.planChosen.emit(event)
         elif isinstance(event, ModelLoaded):
             self.modelLoaded.emit(event)
+        elif isinstance(event, SummaryFinished):
+            result = event.result
+            self.summaryResult.emit(result)
+            self._emit(Finished(result.reason, result.stats, result.error))  # type: ignore[arg-type]
         elif isinstance(event, Finished):
             if event.error is not None:
                 self.failed.emit(user_message(event.error))
             self.finished.emit(event)
-        elif not isinstance(event, GenerationStats):  # stats also arrive inside Finished
+        else:
             log.debug("Unhandled engine event %s", type(event).__name__)
 
     def _load(self, choice: ModelChoice) -> None:
@@ -180,12 +185,9 @@ class EngineWorker(QObject):
                 self._emit(Finished("stopped"))
                 return
             self.status.emit("Reading the document…")
-            relay = _SummaryRelay(self._emit)
-            result = summarize(
-                self._get_engine(), job.document, job.cancel, relay, job.summary_options()
+            summarize(
+                self._get_engine(), job.document, job.cancel, self._emit, job.summary_options()
             )
-            self.summaryResult.emit(result)
-            self._emit(relay.finished(result))
         except Exception as exc:
             if is_expected(exc):
                 log.warning("Summary failed: %s", type(exc).__name__)
@@ -387,28 +389,6 @@ class EngineHost(QObject):
                 self.shutdown()
         except RuntimeError:  # the C++ objects are already gone
             pass
-
-
-class _SummaryRelay:
-    """The runner's ``emit``: passes events on, but holds its ``Finished`` back (the result is
-    sent first) and remembers the final answer's stats, which the runner does not attach."""
-
-    def __init__(self, emit: Callable[[object], None]) -> None:
-        self._emit = emit
-        self._finished: Finished | None = None
-        self._stats: GenerationStats | None = None
-
-    def __call__(self, event: object) -> None:
-        if isinstance(event, Finished):
-            self._finished = event
-        elif isinstance(event, GenerationStats):
-            self._stats = event
-        else:
-            self._emit(event)
-
-    def finished(self, result: SummaryResult) -> Finished:
-        event = self._finished or Finished(result.reason, None, result.error)  # type: ignore[arg-type]
-        return Finished(event.reason, event.stats or self._stats, event.error)
 
 
 def _manifest_for(choice: ModelChoice, path: Path) -> ModelManifest:
