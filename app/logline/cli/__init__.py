@@ -11,21 +11,6 @@ codes, errors, progress lines, Ctrl+C); each other module is one command.
 
 from __future__ import annotations
 
-from logline.cli.console import (
-    EXIT_ERROR,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    ctrl_c_cancels,
-    fail,
-    print_load_progress,
-    print_prompt_progress,
-)
 from logline.cli.parser import build_parser, main
 
-# Until ``cli_summarize`` moves into this package as ``cli.summarize``: the names it imports.
-_ctrl_c_cancels = ctrl_c_cancels
-_fail = fail
-_print_load_progress = print_load_progress
-_print_progress = print_prompt_progress
-
-__all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "build_parser", "main"]
+__all__ = ["build_parser", "main"]

@@ -13,12 +13,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from logline import __version__, cli_summarize
-from logline.cli import inspect, models, prompts
+from logline import __version__
+from logline.cli import inspect, models, prompts, summarize
 from logline.cli.console import EXIT_INTERRUPTED, EXIT_USAGE, configure_logging, fail
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "summarize": cli_summarize.run,
+    "summarize": summarize.run,
     "models": models.run,
     "inspect": inspect.run,
     "prompts": prompts.run,
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"logline {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    cli_summarize.add_parser(commands)
+    summarize.add_parser(commands)
     prompts.add_parser(commands)
     inspect.add_parser(commands)
     _add_gui_parser(commands)
