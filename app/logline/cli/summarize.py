@@ -29,6 +29,7 @@ from logline.cli.console import (
     print_load_progress,
     print_prompt_progress,
 )
+from logline.units import format_bytes
 
 log = logging.getLogger(__name__)
 
@@ -309,9 +310,10 @@ def _stats_line(result: Any) -> str:
     prompt = sum(p.prompt_tokens for p in result.phases)
     plan = result.plan.describe() if result.plan is not None else "no plan"
     rate = generated / result.seconds if result.seconds > 0 else 0.0
+    peak = format_bytes(result.peak_memory_bytes, memory=True)
     return (
         f"{plan}; {prompt:,} prompt tokens, {generated:,} generated ({rate:.1f} tok/s overall) "
-        f"in {result.seconds:.1f} s, peak memory {result.peak_memory_bytes / 2**20:,.0f} MiB"
+        f"in {result.seconds:.1f} s, peak memory {peak}"
     )
 
 
