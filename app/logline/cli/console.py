@@ -78,10 +78,11 @@ def ctrl_c_cancels(cancel: CancelToken) -> Iterator[None]:
 
 
 def print_load_progress(event: Progress, interactive: bool) -> None:
-    """Bytes of weights loaded: one line redrawn on a terminal, one line at the end otherwise."""
+    """Weights loaded into memory: one line redrawn on a terminal, one line at the end otherwise.
+    A memory figure, so binary units (it can exceed the size on disk: float32 on a CPU)."""
     if event.total <= 0:
         return
-    size = format_bytes(event.total)
+    size = format_bytes(event.total, memory=True)
     if interactive:
         end = "\n" if event.done >= event.total else ""
         fraction = event.done / event.total
