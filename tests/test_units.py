@@ -84,14 +84,20 @@ def test_rate_is_decimal_per_second() -> None:
     [
         (0, 0, "0 / 0 bytes"),
         (5, 999, "5 / 999 bytes"),
-        (0, 1000, "0 / 1 KB"),
-        (2_000_000, 5_000_000, "2 / 5 MB"),
+        (0, 1000, "0.0 / 1.0 KB"),
+        (2_000_000, 5_000_000, "2.0 / 5.0 MB"),
         (412_000_000, 2_150_000_000, "0.4 / 2.1 GB"),
         (1_200_000_000, 4_500_000_000, "1.2 / 4.5 GB"),
-        (412_300_000, 999_999_999, "0.4 / 1 GB"),
-        (97_000_000, 97_000_000, "97 / 97 MB"),
-        (18_340_000, 412_000_000, "18.3 / 412 MB"),
+        (412_300_000, 999_999_999, "0.4 / 1.0 GB"),
+        (97_000_000, 97_000_000, "97.0 / 97.0 MB"),
+        (18_340_000, 412_000_000, "18 / 412 MB"),
     ],
 )
 def test_pair_uses_the_unit_of_the_total(done: int, total: int, text: str) -> None:
     assert format_bytes_pair(done, total) == text
+
+
+def test_pair_keeps_its_width_while_counting() -> None:
+    assert format_bytes_pair(1_000_000_000, 4_500_000_000) == "1.0 / 4.5 GB"
+    assert format_bytes_pair(999_000_000, 4_500_000_000) == "1.0 / 4.5 GB"
+    assert format_bytes_pair(150 * 10**9, 150 * 10**9) == "150 / 150 GB"

@@ -44,8 +44,9 @@ def format_rate(bytes_per_second: float) -> str:
 
 
 def format_bytes_pair(done: float, total: float) -> str:
-    """Progress through ``total`` bytes, both figures in the unit of the total:
-    "1.2 / 4.5 GB", "412 / 2,150 MB" (decimal)."""
+    """Progress through ``total`` bytes, both figures in the unit and with the decimals of the
+    total, so the line does not change width as it counts: "1.0 / 4.5 GB", "18 / 412 MB"
+    (decimal)."""
     if round(total) < 1000:
         return f"{round(done):,} / {round(total):,} bytes"
     scale = 1000
@@ -54,7 +55,8 @@ def format_bytes_pair(done: float, total: float) -> str:
         if _shown(total / scale) < 1000 or unit == _UNITS[-1]:
             break
         scale *= 1000
-    return f"{_number(done / scale)} / {_number(total / scale)} {unit}"
+    digits = 1 if _shown(total / scale) < 100 else 0
+    return f"{done / scale:,.{digits}f} / {total / scale:,.{digits}f} {unit}"
 
 
 def _shown(value: float) -> float:
