@@ -31,6 +31,7 @@ from logline.models.errors import (
     ModelInUseError,
     ModelNotFoundError,
 )
+from logline.units import format_bytes
 
 log = logging.getLogger(__name__)
 
@@ -272,14 +273,6 @@ class EvictionPlan:
         }
 
 
-def _gb(n: int) -> str:
-    """Disk sizes in decimal units, as Finder shows them."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= scale / 10 or unit == "kB":
-            return f"{n / scale:.1f} {unit}"
-    raise AssertionError("unreachable")
-
-
 def protection_reason(model: CachedModel, in_use: Iterable[str] = ()) -> str | None:
     """Why ``model`` must not be evicted, or None."""
     if model.key in set(in_use) | state.in_use():
@@ -316,8 +309,9 @@ def plan_eviction(
             **base,
             fits=False,
             message=(
-                f"This model needs {_gb(needed_bytes)}, more than the whole model cache budget of "
-                f"{_gb(budget)}. Raise the budget in Settings, or choose a smaller model."
+                f"This model needs {format_bytes(needed_bytes)}, more than the whole model cache "
+                f"budget of {format_bytes(budget)}. Raise the budget in Settings, or choose a "
+                "smaller model."
             ),
         )
     in_use = set(in_use)
@@ -336,13 +330,13 @@ def plan_eviction(
         over -= model.size_bytes
     if over > 0:
         held = ", ".join(
-            f"{m.display_name} ({_gb(m.size_bytes)}, {protection_reason(m, in_use)})"
+            f"{m.display_name} ({format_bytes(m.size_bytes)}, {protection_reason(m, in_use)})"
             for m in protected
         )
         message = (
-            f"Cannot make room for {_gb(needed_bytes)} within the {_gb(budget)} model cache "
-            f"budget even after deleting every model that may be deleted: {_gb(over)} more is "
-            "needed."
+            f"Cannot make room for {format_bytes(needed_bytes)} within the {format_bytes(budget)} "
+            "model cache budget even after deleting every model that may be deleted: "
+            f"{format_bytes(over)} more is needed."
         )
         if held:
             message += f" Kept: {held}."
@@ -361,8 +355,8 @@ def plan_eviction(
         evict=tuple(chosen),
         orphans=orphans,
         protected=protected,
-        message=f"To stay within {_gb(budget)}, delete {names}, freeing "
-        f"{_gb(sum(m.size_bytes for m in chosen) + sum(o.size_bytes for o in orphans))}.",
+        message=f"To stay within {format_bytes(budget)}, delete {names}, freeing "
+        f"{format_bytes(sum(m.size_bytes for m in chosen) + sum(o.size_bytes for o in orphans))}.",
     )
 
 
@@ -375,7 +369,7 @@ def _delete_model(model: CachedModel) -> None:
     else:
         download.delete_download(model.key)
     state.forget(model.key)
-    log.info("Deleted model %s (%s)", model.key, _gb(model.size_bytes))
+    log.info("Deleted model %s (%s)", model.key, format_bytes(model.size_bytes))
 
 
 def _delete_orphan(orphan: Orphan) -> None:

@@ -33,6 +33,7 @@ from typing import Any
 from logline.models.errors import ModelImportError
 from logline.models.manifest import MANIFEST_NAME, ModelManifest
 from logline.models.model_folder import check_model_id, replace_folder
+from logline.units import format_bytes
 
 log = logging.getLogger(__name__)
 
@@ -233,8 +234,8 @@ def _copy_files(
     free = shutil.disk_usage(staging).free
     if total > free:
         raise ModelImportError(
-            f"Not enough disk space to copy the model: it needs {total / 1e9:.1f} GB, "
-            f"{free / 1e9:.1f} GB are free. Reference it in place instead."
+            f"Not enough disk space to copy the model: it needs {format_bytes(total)}, "
+            f"{format_bytes(free)} are free. Reference it in place instead."
         )
     done = 0
     report = progress or (lambda _done, _total: None)

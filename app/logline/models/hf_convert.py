@@ -43,6 +43,7 @@ from logline.models.errors import ModelImportError
 from logline.models.folder_import import COPIED_PATTERNS, validate_model_folder
 from logline.models.manifest import MANIFEST_NAME, ModelManifest
 from logline.models.model_folder import check_model_id, replace_folder
+from logline.units import format_bytes
 
 log = logging.getLogger(__name__)
 
@@ -317,8 +318,8 @@ def _check_disk_space(model: Any, extra_files: list[Path], models_root: Path) ->
     free = _free_bytes(models_root)
     if needed > free:
         raise ModelImportError(
-            f"Not enough disk space to convert the model: it needs about {needed / 1e9:.1f} GB, "
-            f"{free / 1e9:.1f} GB are free."
+            f"Not enough disk space to convert the model: it needs about {format_bytes(needed)}, "
+            f"{format_bytes(free)} are free."
         )
 
 
