@@ -286,6 +286,11 @@ def protection_reason(model: CachedModel, in_use: Iterable[str] = ()) -> str | N
     return None
 
 
+def raise_budget_hint() -> str:
+    """Where the budget is set today: the settings file (the app has no settings window yet)."""
+    return f"Raise cache_budget_bytes in {config.settings_path()}"
+
+
 def plan_eviction(
     needed_bytes: int,
     budget_bytes: int | None = None,
@@ -310,8 +315,8 @@ def plan_eviction(
             fits=False,
             message=(
                 f"This model needs {format_bytes(needed_bytes)}, more than the whole model cache "
-                f"budget of {format_bytes(budget)}. Raise the budget in Settings, or choose a "
-                "smaller model."
+                f"budget of {format_bytes(budget)}. {raise_budget_hint()}, or choose a smaller "
+                "model."
             ),
         )
     in_use = set(in_use)
@@ -340,7 +345,7 @@ def plan_eviction(
         )
         if held:
             message += f" Kept: {held}."
-        message += " Unpin or delete a model, or raise the budget in Settings."
+        message += f" Unpin or delete a model, or {raise_budget_hint().lower()}."
         return EvictionPlan(
             **base,
             evict=tuple(chosen),
