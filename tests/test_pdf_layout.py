@@ -466,3 +466,52 @@ def test_scanner_failure_falls_back_to_pypdf(
     assert not result.is_screenplay
     assert "Sales rose in every region" in result.page_texts[0]
     assert result.elements and all(e.type is T.PARAGRAPH for e in result.elements)
+
+
+# --- the scanner's fast path against its general operators -------------------------------------
+
+
+def _scan_runs(path: Path, token: re.Pattern[bytes] | None, max_pages: int) -> list[object]:
+    from pypdf import PdfReader
+
+    from logline.documents.pdf_scan import PageScanner, scanner
+
+    saved = scanner.TOKEN
+    if token is not None:
+        scanner.TOKEN = token
+    try:
+        pages = PdfReader(path).pages[:max_pages]
+        page_scanner = PageScanner(deadline=time.monotonic() + 600)
+        return [page_scanner.scan_page(page) for page in pages]
+    finally:
+        scanner.TOKEN = saved
+
+
+def _general_tokens() -> re.Pattern[bytes]:
+    """The scanner's tokenizer without its first alternative, the whole-glyph-block fast path."""
+    from logline.documents.pdf_scan import tokens
+
+    pattern = tokens.TOKEN.pattern
+    return re.compile(pattern[pattern.index(b"|(?P<str>") + 1 :], re.DOTALL)
+
+
+_CORPUS_PDFS = sorted(p.name for p in (CORPUS / "scripts" / "pdf").glob("*.pdf"))
+
+
+@pytest.mark.parametrize("name", _CORPUS_PDFS or ["(no corpus)"])
+def test_fast_path_gives_the_runs_of_the_general_operators_on_corpus_pdfs(name: str) -> None:
+    """A Final Draft glyph block read whole gives the runs its operators give one by one."""
+    path = corpus_file(f"pdf/{name}")
+    fast = _scan_runs(path, None, max_pages=15)
+    assert any(runs for runs, _, _ in fast)
+    assert fast == _scan_runs(path, _general_tokens(), max_pages=15)
+
+
+@pytest.mark.parametrize("style", factory.STYLES)
+def test_fast_path_gives_the_runs_of_the_general_operators_in_every_style(
+    tmp_path: Path, style: str
+) -> None:
+    path = write(tmp_path, factory.build_pdf(factory.screenplay_pages(), style=style))
+    fast = _scan_runs(path, None, max_pages=10)
+    assert any(runs for runs, _, _ in fast)
+    assert fast == _scan_runs(path, _general_tokens(), max_pages=10)
