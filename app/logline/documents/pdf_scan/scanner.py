@@ -121,7 +121,7 @@ class PageScanner:
         fonts: dict[bytes, FontInfo] = {}
         products: dict[tuple[bytes, Matrix], Matrix] = {}
         sizes: dict[bytes, float] = {}
-        emit = self._emit
+        emit = self._emit  # local names: the loop below runs once per glyph in Final Draft files
         show = show_text
         fallback = self._fallback_font
 
@@ -138,7 +138,7 @@ class PageScanner:
                 if counter % CHECK_EVERY == 0:
                     self._check_deadline()
                 kind = match.lastgroup
-                if kind == "fast":
+                if kind == "fast":  # a whole glyph block, placed by show_text like any Tj
                     fq, fcm, ftm, ffont, fsize, fstr, fclose = match.group(
                         "fq", "fcm", "ftm", "ffont", "fsize", "fstr", "fQ"
                     )
