@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import pdf_factory as factory
@@ -317,6 +317,8 @@ _line = st.builds(
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.lists(_line, max_size=30), max_size=4))
+# a subnormal font size once made the character width ~1e-307 and a column x / width infinite
+@example([[PositionedLine(x=17.0, y=0.0, text="00000", size=1.5743214086022267e-307)]])
 def test_layout_never_crashes(pages: list[list[PositionedLine]]) -> None:
     try:
         result = classify_pages(pages)

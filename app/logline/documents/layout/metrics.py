@@ -39,7 +39,9 @@ def measure_char_width(rows: list[Row]) -> float:
     ]
     if not widths:
         sizes = [seg.size for row in rows for seg in row.segs]
-        return EM_CHAR_WIDTH * statistics.median(sizes) if sizes else COURIER_CHAR_WIDTH
+        if not sizes:
+            return COURIER_CHAR_WIDTH
+        return max(EM_CHAR_WIDTH * statistics.median(sizes), MIN_CHAR_WIDTH)
     return max(statistics.median(widths), MIN_CHAR_WIDTH)
 
 
