@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import pdf_factory as factory
@@ -317,6 +317,8 @@ _line = st.builds(
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.lists(_line, max_size=30), max_size=4))
+# a subnormal font size once made the character width ~1e-307 and a column x / width infinite
+@example([[PositionedLine(x=17.0, y=0.0, text="00000", size=1.5743214086022267e-307)]])
 def test_layout_never_crashes(pages: list[list[PositionedLine]]) -> None:
     try:
         result = classify_pages(pages)
@@ -466,3 +468,52 @@ def test_scanner_failure_falls_back_to_pypdf(
     assert not result.is_screenplay
     assert "Sales rose in every region" in result.page_texts[0]
     assert result.elements and all(e.type is T.PARAGRAPH for e in result.elements)
+
+
+# --- the scanner's fast path against its general operators -------------------------------------
+
+
+def _scan_runs(path: Path, token: re.Pattern[bytes] | None, max_pages: int) -> list[object]:
+    from pypdf import PdfReader
+
+    from logline.documents.pdf_scan import PageScanner, scanner
+
+    saved = scanner.TOKEN
+    if token is not None:
+        scanner.TOKEN = token
+    try:
+        pages = PdfReader(path).pages[:max_pages]
+        page_scanner = PageScanner(deadline=time.monotonic() + 600)
+        return [page_scanner.scan_page(page) for page in pages]
+    finally:
+        scanner.TOKEN = saved
+
+
+def _general_tokens() -> re.Pattern[bytes]:
+    """The scanner's tokenizer without its first alternative, the whole-glyph-block fast path."""
+    from logline.documents.pdf_scan import tokens
+
+    pattern = tokens.TOKEN.pattern
+    return re.compile(pattern[pattern.index(b"|(?P<str>") + 1 :], re.DOTALL)
+
+
+_CORPUS_PDFS = sorted(p.name for p in (CORPUS / "scripts" / "pdf").glob("*.pdf"))
+
+
+@pytest.mark.parametrize("name", _CORPUS_PDFS or ["(no corpus)"])
+def test_fast_path_gives_the_runs_of_the_general_operators_on_corpus_pdfs(name: str) -> None:
+    """A Final Draft glyph block read whole gives the runs its operators give one by one."""
+    path = corpus_file(f"pdf/{name}")
+    fast = _scan_runs(path, None, max_pages=15)
+    assert any(runs for runs, _, _ in fast)
+    assert fast == _scan_runs(path, _general_tokens(), max_pages=15)
+
+
+@pytest.mark.parametrize("style", factory.STYLES)
+def test_fast_path_gives_the_runs_of_the_general_operators_in_every_style(
+    tmp_path: Path, style: str
+) -> None:
+    path = write(tmp_path, factory.build_pdf(factory.screenplay_pages(), style=style))
+    fast = _scan_runs(path, None, max_pages=10)
+    assert any(runs for runs, _, _ in fast)
+    assert fast == _scan_runs(path, _general_tokens(), max_pages=10)

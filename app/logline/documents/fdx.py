@@ -256,6 +256,7 @@ def parse_fdx(data: bytes, *, name: str = "script.fdx") -> tuple[dict[str, str],
     entities (refused unexpanded: a possible XML bomb), and :class:`UnsupportedFormatError`
     for well-formed XML that is not a Final Draft document.
     """
+    # lazy on purpose: the XML parsers load when an FDX file is opened (the window must appear fast)
     from xml.etree.ElementTree import ParseError
 
     from defusedxml import DefusedXmlException

@@ -1,4 +1,4 @@
-"""Fountain (https://fountain.io) documents, screenplay sniffing and shared Fountain helpers.
+"""Fountain (https://fountain.io) documents and screenplay sniffing.
 
 The element parser lives in :mod:`.fountain_elements`; this module turns its output into a
 :class:`Document` and says whether plain text reads like a Fountain screenplay.
@@ -10,21 +10,16 @@ import re
 from pathlib import Path
 
 from .elements import ElementType
+from .fountain_elements import parse_fountain_elements
 from .model import Document, DocumentFormat
 from .structure import screenplay_document
 
 SCENE_HEADING = re.compile(r"^(?:INT\.?/EXT|EXT\.?/INT|INT|EXT|EST|I/E)[.\s]", re.IGNORECASE)
-TITLE_PAGE_KEYS = frozenset(
-    {"title", "credit", "author", "authors", "source", "draft date", "date", "contact",
-     "copyright", "notes", "revision", "format"}
-)  # fmt: skip
 
 
 def fountain_document(path: Path, text: str, *, format: DocumentFormat = "fountain") -> Document:
     """A Fountain screenplay; titled from the title page, else its first line that is no
     heading, else the file name."""
-    from .fountain_elements import parse_fountain_elements
-
     title_page, elements = parse_fountain_elements(text)
     first = next(
         (e.text.split("\n")[0] for e in elements if e.type is not ElementType.PAGE_BREAK), ""

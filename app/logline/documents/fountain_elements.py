@@ -14,7 +14,12 @@ import re
 from bisect import bisect_left
 
 from .elements import Element, ElementType, split_character_cue
-from .fountain import TITLE_PAGE_KEYS
+
+# A block of "Key: value" lines at the top is a title page when one of its keys is one of these.
+TITLE_PAGE_KEYS = frozenset(
+    {"title", "credit", "author", "authors", "source", "draft date", "date", "contact",
+     "copyright", "notes", "revision", "format"}
+)  # fmt: skip
 
 # fountain.io's prefixes (INT, EXT, EST, INT./EXT, INT/EXT, I/E) plus EXT/INT and I./E, which
 # the reference parser and afterwriting/fountain-js also accept.
@@ -22,7 +27,7 @@ _HEADING = re.compile(r"(?:INT\.?/EXT|EXT\.?/INT|INT|EXT|EST|I\.?/E)[. ]", re.IG
 _FORCING = frozenset(">~#=.")  # first characters that force a non-cue element
 _SCENE_LABEL = re.compile(r"[\w.\-]+")
 _NOTE_MARK = "\x00note:"  # a line standing for a note that filled whole lines
-_TITLE_KEY = re.compile(r"([A-Za-z][A-Za-z0-9 _-]{0,30}):[ \t]*(.*)")  # as in fountain.py
+_TITLE_KEY = re.compile(r"([A-Za-z][A-Za-z0-9 _-]{0,30}):[ \t]*(.*)")  # a title-page line
 
 
 def _strip_spans(text: str, opening: str, closing: str, notes: list[str] | None) -> str:

@@ -15,10 +15,12 @@ from .errors import (
     UnsupportedFormatError,
 )
 from .fountain import fountain_document, looks_like_screenplay
+from .layout import classify_text_export
 from .model import Document, DocumentFormat
 from .pdf import DEFAULT_MAX_PAGES, read_pdf
 from .structure import generic_document, screenplay_document
-from .text import decode_text, make_title, normalise_newlines, text_document
+from .text import decode_text, normalise_newlines, text_document
+from .titles import make_title
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +132,8 @@ def _pdf_document(path: Path, password: str | None, max_pages: int) -> Document:
 
 
 def _fdx_document(path: Path, data: bytes) -> Document:
+    # lazy on purpose, like the PDF scanner: FDX support loads when an FDX file is opened, so the
+    # window appears fast (fdx.py in turn imports defusedxml only when it parses)
     from .fdx import parse_fdx
 
     title_page, elements = parse_fdx(data, name=path.name)
@@ -147,8 +151,6 @@ def _text_or_screenplay(path: Path, data: bytes) -> Document:
         return fountain_document(path, text)
     if suffix in PLAIN_TEXT_SUFFIXES:
         return text_document(path, text)
-    from .layout import classify_text_export
-
     export = classify_text_export(text)
     if export is not None and export.is_screenplay:
         return screenplay_document(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from .elements import Element, Scene
+from .render import render_elements
 
 DocumentFormat = Literal["fountain", "fdx", "pdf", "text"]
 DocumentKind = Literal["screenplay", "generic"]
@@ -84,6 +85,4 @@ class Document:
 
     def scene_text(self, scene: Scene) -> str:
         """The plain text of one scene, rendered as the model reads it."""
-        from .render import render_elements
-
         return render_elements(self.elements[scene.first_element : scene.last_element + 1])

@@ -75,7 +75,7 @@ def read_pdf(
     too big, and :class:`CorruptDocumentError` when pypdf cannot parse it, no page could be read,
     or reading takes longer than ``deadline_s`` seconds (pathological files).
     """
-    from pypdf import PdfReader
+    from pypdf import PdfReader  # lazy on purpose: the window must appear fast
 
     deadline = time.monotonic() + deadline_s
     name = path.name
@@ -132,6 +132,8 @@ def _read_pages(
     reader: PdfReader, page_count: int, deadline: float, path: Path
 ) -> tuple[list[list[PositionedLine]], list[tuple[float, float]], int]:
     """Positioned lines and (width, height) per page, and how many pages gave no text at all."""
+    # lazy on purpose: pypdf, and the scanner whose tokenizer compiles at import (~8 ms), load
+    # when a PDF is opened, not at startup (the window must appear fast)
     from pypdf.errors import LimitReachedError
 
     from .pdf_scan import PageScanner, ScanLimitError, runs_to_lines
@@ -210,6 +212,7 @@ def _too_slow(path: Path) -> CorruptDocumentError:
 
 def _unlock(reader: PdfReader, password: str | None, path: Path) -> None:
     """Decrypt ``reader`` with ``password``, else with "" (PDFs that only restrict printing)."""
+    # lazy on purpose: pypdf loads when a PDF is opened (the window must appear fast)
     from pypdf import PasswordType
     from pypdf.errors import DependencyError
 

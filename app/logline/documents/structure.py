@@ -14,7 +14,7 @@ from .elements import Element, ElementType, Scene, build_scenes
 from .model import Character, Document, DocumentFormat, Page, PageSource
 from .paginate import estimate_pages
 from .render import render_elements
-from .text import make_title
+from .titles import screenplay_title
 
 _CUE_BODY = frozenset({ElementType.PARENTHETICAL, ElementType.DIALOGUE, ElementType.LYRICS})
 
@@ -85,12 +85,6 @@ def _pages_from_elements(elements: list[Element], labels: Sequence[str] | None) 
         )
         for number, group in enumerate(grouped, 1)
     ]
-
-
-def screenplay_title(title_page: dict[str, str], fallback: str, path: Path) -> str:
-    """The title page's first title line, else ``fallback`` (an info title), else the name."""
-    candidate = title_page.get("title", "").strip().split("\n")[0]
-    return make_title(candidate or fallback, path)
 
 
 def screenplay_document(
