@@ -29,6 +29,7 @@ from logline.documents.layout import (
     classify_text_export,
 )
 from logline.documents.pdf import PdfStructure, read_pdf
+from timing import limit
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 T = ElementType
@@ -275,7 +276,7 @@ def test_hostile_pdfs_fail_fast(tmp_path: Path, make, error) -> None:
     with pytest.raises(error) as caught:
         read_pdf(path, deadline_s=1.0)
     assert type(caught.value) is error
-    assert time.monotonic() - started < 5.0
+    assert time.monotonic() - started < limit(5.0)
 
 
 def test_deeply_nested_content_is_bounded(tmp_path: Path) -> None:
@@ -421,7 +422,7 @@ def test_corpus_big_fish_final_draft_against_fdx_and_page_numbers() -> None:
     result = read_pdf(path)
     elapsed = time.perf_counter() - started
     title_page, source = _fdx("fdx/big-fish.finaldraft11.fdx")
-    assert elapsed < 10  # generous: the benchmark, not this test, holds the 2 s target
+    assert elapsed < limit(10)  # generous: the benchmark, not this test, holds the 2 s target
     scenes = build_scenes(result.elements)
     reference = build_scenes(source)
     assert len(scenes) == len(reference) == 192
