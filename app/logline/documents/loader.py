@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from typing import Literal
 
+from logline.units import format_bytes
+
 from .errors import (
     CorruptDocumentError,
     DocumentError,
@@ -24,10 +26,10 @@ from .titles import make_title
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+DEFAULT_MAX_BYTES = 50 * 10**6  # 50 MB as Finder counts (logline.units)
 # Text formats are dense: 16 MB of Fountain or FDX is dozens of feature scripts. A lower limit keeps
 # a mistaken drop (a log file, a database dump) from taking seconds and hundreds of MB to parse.
-DEFAULT_MAX_TEXT_BYTES = 16 * 1024 * 1024
+DEFAULT_MAX_TEXT_BYTES = 16 * 10**6
 FOUNTAIN_SUFFIXES = frozenset({".fountain", ".spmd"})
 # Suffixes that always mean plain text, never sniffed for screenplay content.
 PLAIN_TEXT_SUFFIXES = frozenset({".md", ".markdown"})
@@ -63,7 +65,8 @@ def load(
             raise DocumentError(f'"{name}" is not a file.', path=path)
         if size > max_bytes:
             raise DocumentTooLargeError(
-                f'"{name}" is {_size(size)}; Logline reads files up to {_size(max_bytes)}.',
+                f'"{name}" is {format_bytes(size)}; Logline reads files up to '
+                f"{format_bytes(max_bytes)}.",
                 path=path,
             )
         if size == 0:
@@ -74,8 +77,8 @@ def load(
             if kind != "pdf" and size > max_text_bytes:
                 what = "Final Draft file" if kind == "fdx" else "text file"
                 raise DocumentTooLargeError(
-                    f'"{name}" is a {_size(size)} {what}; Logline reads text and screenplay '
-                    f"files up to {_size(max_text_bytes)}.",
+                    f'"{name}" is a {format_bytes(size)} {what}; Logline reads text and screenplay '
+                    f"files up to {format_bytes(max_text_bytes)}.",
                     path=path,
                 )
             data = head + stream.read() if kind != "pdf" else b""
@@ -192,9 +195,3 @@ def _sniff(head: bytes, path: Path) -> _Kind:
 
 def _empty(path: Path) -> EmptyDocumentError:
     return EmptyDocumentError(f'"{path.name}" is empty: there is no text to read.', path=path)
-
-
-def _size(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MB"
-    return f"{max(1, round(size / 1024))} KB"
