@@ -17,7 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QMessageBox, QSizePolicy, QWidget
 
-from logline.ui.engine_worker import ModelChoice
+from logline.models.choice import ModelChoice
 from logline.ui.eviction_dialog import format_size
 
 log = logging.getLogger(__name__)
