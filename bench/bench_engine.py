@@ -75,21 +75,45 @@ def main() -> int:
     sys.path.insert(0, str(ROOT / "app"))
 
     from logline.documents import load
-    from logline.engine import CancelToken, SamplingParams, TokenText
+    from logline.engine import CancelToken, Generated, SamplingParams
     from logline.engine.mlx_runtime import blas_library, import_mlx
     from logline.engine.runtime import Engine, GenerationRequest
     from logline.engine.worker import EngineThread
     from logline.models.registry import ensure_embedded_model
     from logline.resources_access import resource
-    from logline.summarize.single_pass import SUMMARY_SAMPLING, plan_summary
+    from logline.summarize import modes
+    from logline.summarize.planner import plan_summary
 
     source = CORPUS_SCRIPT if CORPUS_SCRIPT.exists() else Path(str(resource("sample.fountain")))
     document = load(source)
     worker = EngineThread(Engine())
     model = worker.call(lambda e: ensure_embedded_model())
     loaded = worker.call(lambda e: e.load(model.model_id, model.path))
-    plan = worker.call(lambda e: plan_summary(e, document, SUMMARY_SAMPLING))
-    ids = worker.call(lambda e: e.render_prompt(plan.messages))
+    mode = modes.get_mode("synopsis")
+    title = document.title or document.path.stem
+    kind = "screenplay" if document.is_screenplay else "document"
+
+    def single_pass_prompt(engine: Engine) -> list[int]:
+        """The prompt the summary runner sends for this script in one pass (the planner cuts
+        it to the model's context when it does not fit, so the bench always has one prompt)."""
+
+        def frame(build, **value: str) -> int:
+            return len(engine.render_prompt(build(mode, title=title, kind=kind, **value)))
+
+        plan = plan_summary(
+            document,
+            count_tokens=engine.count_tokens,
+            usable_context=engine.loaded.context_length,
+            frame_tokens=frame(modes.single_messages, document=""),
+            answer_tokens=mode.sampling.max_tokens,
+            map_frame_tokens=frame(modes.map_messages, chunk=""),
+            map_answer_tokens=mode.map_sampling.max_tokens,
+        )
+        text = plan.chunks[0].text
+        messages = modes.single_messages(mode, title=title, kind=kind, document=text)
+        return engine.render_prompt(messages)
+
+    ids = worker.call(single_pass_prompt)
     sampling = SamplingParams(max_tokens=args.max_tokens)
     mx = import_mlx()
 
@@ -105,7 +129,7 @@ def main() -> int:
         marks: list[float] = []
 
         def emit(event: object) -> None:
-            if isinstance(event, TokenText) and not marks:
+            if isinstance(event, Generated) and event.text and not marks:
                 marks.append(time.perf_counter())
 
         # Every run processes the whole prompt, as raw mlx-lm does: without this, the prefix

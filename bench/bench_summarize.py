@@ -283,7 +283,7 @@ def decode_ratio(
 
     from bench_engine import Timing, time_stream
     from logline.engine.cancel import CancelToken
-    from logline.engine.events import TokenText
+    from logline.engine.events import Generated
     from logline.engine.runtime import GenerationRequest
     from logline.engine.sampling import SamplingParams
 
@@ -295,7 +295,7 @@ def decode_ratio(
         marks: list[float] = []
 
         def emit(event: object) -> None:
-            if isinstance(event, TokenText) and not marks:
+            if isinstance(event, Generated) and event.text and not marks:
                 marks.append(time.perf_counter())
 
         engine.clear_prefix_cache()  # the whole prompt every run, as raw mlx-lm

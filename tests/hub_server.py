@@ -91,6 +91,7 @@ class FakeHub:
         self.requests: list[tuple[str, str, str | None]] = []  # method, path, Range
         self.authorizations: set[str | None] = set()
         self.released = threading.Event()
+        self.stalling = threading.Event()  # set once a request hangs (stall_after / stall_head)
         self._generation = 0  # bytes of requests from before reset_counters() are not counted
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -177,6 +178,7 @@ class FakeHub:
                     hub.requests.append((self.command, path, self.headers.get("Range")))
                     hub.authorizations.add(self.headers.get("Authorization"))
                 if hub.behaviour.stall_head:
+                    hub.stalling.set()
                     hub.released.wait()
                     return
                 if path.startswith("/api/models/"):
@@ -255,6 +257,8 @@ class FakeHub:
                         if bound is not None and bound > sent:
                             limit = min(limit, bound)
                     if stall is not None and sent >= stall:
+                        self.wfile.flush()
+                        hub.stalling.set()
                         hub.released.wait()
                         return
                     if cut is not None and sent >= cut:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import time
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import offline_cli
+from timing import limit
 from tiny_models import write_tiny_llama_gguf
 
 SCRIPT = """Title: The Lighthouse Keeper
@@ -63,7 +65,8 @@ def test_summarize_streams_offline_with_stats(home: Path, tmp_path: Path) -> Non
     assert result.stdout.strip(), "no summary text on stdout"
     assert "Reading the document" in result.stderr
     stats_line = result.stderr.strip().splitlines()[-1]
-    assert "prompt tokens" in stats_line and "tok/s" in stats_line and "MiB" in stats_line
+    assert "prompt tokens" in stats_line and "tok/s" in stats_line
+    assert re.search(r"peak memory [\d.,]+ (bytes|KB|MB|GB|TB)$", stats_line), stats_line
     # The summary goes to stdout only; progress and stats never leak into it.
     assert "tok/s" not in result.stdout and "Reading" not in result.stdout
 
@@ -109,7 +112,7 @@ def test_ctrl_c_stops_generation_cleanly(home: Path, tmp_path: Path) -> None:
     process.send_signal(signal.SIGINT)
     started = time.perf_counter()
     _out, err = process.communicate(timeout=30)
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < limit(5)
     assert process.returncode == 130, err
     assert "Stopping" in err
     assert "[stopped]" in err

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 
@@ -43,6 +43,7 @@ from logline.models.errors import (
     ModelError,
     ModelNotDownloadedError,
 )
+from timing import limit, wait_for
 
 REPO = "org/tiny"
 WEIGHTS = "model.safetensors"
@@ -74,14 +75,6 @@ def _partials() -> list[Path]:
 
 def _weights_size(hub: FakeHub) -> int:
     return len(hub.repos[REPO].files[WEIGHTS])
-
-
-def _wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.01)
 
 
 def test_progress_totals_equal_bytes_on_disk(hub: FakeHub) -> None:
@@ -127,12 +120,12 @@ def test_cancel_mid_file_within_one_second_then_resume(hub: FakeHub) -> None:
     hub.behaviour.throttle_bps = 4 * MB
     cancel = threading.Event()
     thread, outcome = _pull_in_thread(hub, cancel)
-    _wait_for(lambda: hub.served[WEIGHTS] > MB)
+    wait_for(lambda: hub.served[WEIGHTS] > MB)
 
     started = time.monotonic()
     cancel.set()
     thread.join(5)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < limit(1.0)
     assert isinstance(outcome[0], DownloadCancelledError)
     assert is_downloaded(REPO) is None
     (partial,) = _partials()
@@ -151,13 +144,13 @@ def test_cancel_while_socket_stalled(hub: FakeHub) -> None:
     hub.behaviour.stall_after = {WEIGHTS: MB}
     cancel = threading.Event()
     thread, outcome = _pull_in_thread(hub, cancel)
-    _wait_for(lambda: hub.served[WEIGHTS] >= MB)
-    time.sleep(0.3)
+    wait_for(lambda: hub.served[WEIGHTS] >= MB)
+    assert hub.stalling.wait(limit(5))  # the server hangs: the client waits in a read
 
     started = time.monotonic()
     cancel.set()
     thread.join(5)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < limit(1.0)
     assert isinstance(outcome[0], DownloadCancelledError)
 
 
@@ -165,13 +158,12 @@ def test_cancel_while_hub_api_stalled(hub: FakeHub) -> None:
     hub.behaviour.stall_head = True
     cancel = threading.Event()
     thread, outcome = _pull_in_thread(hub, cancel)
-    _wait_for(lambda: bool(hub.requests))
-    time.sleep(0.3)
+    assert hub.stalling.wait(limit(5))  # the hub API hangs: the client waits for an answer
 
     started = time.monotonic()
     cancel.set()
     thread.join(5)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < limit(1.0)
     assert isinstance(outcome[0], DownloadCancelledError)
 
 
@@ -212,7 +204,7 @@ def _kill_mid_file(hub: FakeHub, home: Path) -> int:
     env["LOGLINE_HOME"] = str(home)
     child = subprocess.Popen([sys.executable, "-c", CHILD, REPO, hub.url], env=env)
     try:
-        _wait_for(lambda: sum(p.stat().st_size for p in _partials()) > 2 * MB, timeout=20)
+        wait_for(lambda: sum(p.stat().st_size for p in _partials()) > 2 * MB, timeout=20)
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
@@ -275,7 +267,7 @@ def test_stalled_server_times_out_with_clear_error(hub: FakeHub, where: str) -> 
     started = time.monotonic()
     with pytest.raises(DownloadTimeoutError, match="stopped answering"):
         pull(REPO, endpoint=hub.url, timeout_s=1, retries=1, backoff_s=0.1)
-    assert time.monotonic() - started < 8
+    assert time.monotonic() - started < limit(8)
     assert is_downloaded(REPO) is None
 
 

@@ -11,10 +11,10 @@ import pytest
 from logline.engine import (
     CancelToken,
     Finished,
+    Generated,
     GenerationStats,
     PromptProgress,
     SamplingParams,
-    TokenText,
 )
 from logline.engine.runtime import Engine, GenerationRequest
 from logline.engine.worker import EngineThread
@@ -32,7 +32,7 @@ def _collect(worker: EngineThread, request: GenerationRequest, cancel: CancelTok
     events = list(
         worker.stream(lambda e, c, emit: e.generate(request, c, emit), cancel or CancelToken())
     )
-    text = "".join(e.text for e in events if isinstance(e, TokenText))
+    text = "".join(e.text for e in events if isinstance(e, Generated))
     finished = [e for e in events if isinstance(e, Finished)]
     assert len(finished) == 1, events
     return events, text, finished[0]
@@ -51,7 +51,9 @@ def test_streams_tokens_and_reports_stats(worker: EngineThread) -> None:
     assert stats.prompt_tokens > 10
     assert 1 <= stats.generation_tokens <= 12
     assert stats.peak_memory_bytes > 0
-    assert any(isinstance(e, TokenText) for e in events)
+    assert any(isinstance(e, Generated) and e.text for e in events)
+    last = [e for e in events if isinstance(e, Generated)][-1]
+    assert last.finish_reason == finished.reason and last.tokens == stats.generation_tokens
     progress = [e for e in events if isinstance(e, PromptProgress)]
     assert progress[0].done == 0 and progress[-1].done == stats.prompt_tokens - 1
     assert "tok/s" in stats.one_line()
@@ -118,7 +120,7 @@ def test_cancel_during_decode_keeps_partial_text(worker: EngineThread) -> None:
     finished = None
     stopped_at = 0.0
     for event in worker.stream(lambda e, c, emit: e.generate(request, c, emit), cancel):
-        if isinstance(event, TokenText):
+        if isinstance(event, Generated) and event.text:
             pieces.append(event.text)
             if len(pieces) == 5:
                 cancel.cancel()
@@ -160,14 +162,17 @@ def test_engine_refuses_a_second_thread(worker: EngineThread) -> None:
     assert errors and "second thread" in str(errors[0])
 
 
-def test_a_failing_job_becomes_an_error_event(worker: EngineThread) -> None:
+def test_a_failing_job_raises_its_error_after_its_events(worker: EngineThread) -> None:
     def broken(engine: Engine, cancel: CancelToken, emit) -> None:
+        emit(PromptProgress(1, 2))
         raise ValueError("bad request")
 
-    events = list(worker.stream(broken, CancelToken()))
-    assert isinstance(events[-1], Finished)
-    assert events[-1].reason == "error"
-    assert isinstance(events[-1].error, ValueError)
+    seen = []
+    with pytest.raises(ValueError, match="bad request"):
+        for event in worker.stream(broken, CancelToken()):
+            seen.append(event)
+    assert seen == [PromptProgress(1, 2)]
+    assert worker.call(lambda engine: "free") == "free"  # the thread goes on with the next job
 
 
 def test_sampling_params_are_validated() -> None:

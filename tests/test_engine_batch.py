@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from logline.engine import CancelToken, Finished, GenerationStats, PromptProgress, SamplingParams
+from logline.engine import CancelToken, Finished, PromptProgress, SamplingParams
 from logline.engine.batch import StopText, aligned, common_prefix_length
-from logline.engine.events import BatchItemFinished, BatchTokenText, TokenText
+from logline.engine.events import Generated
 from logline.engine.runtime import Engine, GenerationRequest
 from logline.engine.worker import EngineThread
 
@@ -53,7 +53,7 @@ def _sequential(worker: EngineThread, requests: list[GenerationRequest]) -> list
         for request in requests:
             events: list = []
             engine.generate(request, CancelToken(), events.append)
-            texts.append("".join(e.text for e in events if isinstance(e, TokenText)))
+            texts.append("".join(e.text for e in events if isinstance(e, Generated)))
         return texts
 
     return worker.call(run)
@@ -99,15 +99,12 @@ def test_batched_greedy_equals_sequential_and_streams_per_item(worker: EngineThr
     assert [r.text for r in results] == expected
     assert all(r.reason in ("length", "done") and 1 <= r.tokens <= 24 for r in results)
     for index, result in enumerate(results):
-        streamed = "".join(
-            e.text for e in events if isinstance(e, BatchTokenText) and e.index == index
-        )
+        streamed = "".join(e.text for e in events if isinstance(e, Generated) and e.row == index)
         assert streamed == result.text
-    ends = [e for e in events if isinstance(e, BatchItemFinished)]
-    assert sorted(e.index for e in ends) == [0, 1, 2]
-    assert next(e for e in events if isinstance(e, GenerationStats)).generation_tokens == sum(
-        r.tokens for r in results
-    )
+    ends = [e for e in events if isinstance(e, Generated) and e.finish_reason is not None]
+    assert sorted(e.row for e in ends) == [0, 1, 2]
+    assert [e.tokens for e in sorted(ends, key=lambda e: e.row)] == [r.tokens for r in results]
+    assert events[-1].stats.generation_tokens == sum(r.tokens for r in results)
     assert isinstance(events[-1], Finished) and events[-1].reason == "done"
     assert results.stats is not None and results.stats.prompt_tokens > 0
 
@@ -141,7 +138,7 @@ def test_prefix_cache_is_reused_across_calls(worker: EngineThread) -> None:
     def single(engine: Engine) -> tuple[str, int]:
         events: list = []
         engine.generate(requests[1], CancelToken(), events.append)
-        text = "".join(e.text for e in events if isinstance(e, TokenText))
+        text = "".join(e.text for e in events if isinstance(e, Generated))
         return text, engine.last_prefilled_tokens
 
     text, prefilled = worker.call(single)
@@ -184,19 +181,19 @@ def test_cancel_during_prefill_returns_quickly(worker: EngineThread) -> None:
         if isinstance(event, Finished):
             latency = time.perf_counter() - stopped_at
     assert events[-1].reason == "stopped" and latency is not None and latency < 0.5
-    ends = [e for e in events if isinstance(e, BatchItemFinished)]
-    assert [e.reason for e in ends] == ["stopped", "stopped"]
+    ends = [e for e in events if isinstance(e, Generated) and e.finish_reason is not None]
+    assert [e.finish_reason for e in ends] == ["stopped", "stopped"]
 
 
 def test_cancel_during_decode_keeps_partial_text(worker: EngineThread) -> None:
     requests = _requests(max_tokens=400)
     cancel = CancelToken()
-    pieces: list[BatchTokenText] = []
+    pieces: list[Generated] = []
     stopped_at = 0.0
     finished = None
     job = worker.stream(lambda e, c, emit: e.generate_batch(requests, c, emit), cancel)
     for event in job:
-        if isinstance(event, BatchTokenText):
+        if isinstance(event, Generated) and event.text:
             pieces.append(event)
             if len(pieces) == 12:
                 cancel.cancel()
@@ -207,7 +204,7 @@ def test_cancel_during_decode_keeps_partial_text(worker: EngineThread) -> None:
     assert time.perf_counter() - stopped_at < 0.5
     results = worker.call(lambda e: None)  # the engine thread is free again
     assert results is None
-    texts = {i: "".join(p.text for p in pieces if p.index == i) for i in range(3)}
+    texts = {i: "".join(p.text for p in pieces if p.row == i) for i in range(3)}
     assert sum(len(t) for t in texts.values()) > 0
     assert finished.stats.generation_tokens < 3 * 400
 
@@ -267,12 +264,12 @@ def test_a_follow_up_generation_reuses_the_previous_prompt(worker: EngineThread)
         engine.generate(GenerationRequest(messages=first), CancelToken(), lambda e: None)
         events: list = []
         engine.generate(follow, CancelToken(), events.append)
-        warm = "".join(e.text for e in events if isinstance(e, TokenText))
+        warm = "".join(e.text for e in events if isinstance(e, Generated))
         warm_prefilled = engine.last_prefilled_tokens
         engine.clear_prefix_cache()
         events = []
         engine.generate(follow, CancelToken(), events.append)
-        cold = "".join(e.text for e in events if isinstance(e, TokenText))
+        cold = "".join(e.text for e in events if isinstance(e, Generated))
         return warm, warm_prefilled, cold, engine.last_prefilled_tokens, length
 
     warm, warm_prefilled, cold, cold_prefilled, length = worker.call(run)

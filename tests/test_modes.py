@@ -25,7 +25,6 @@ from logline.summarize.prompt_files import (
     shipped_template,
     template_fields,
 )
-from logline.summarize.prompts import summary_messages
 
 BUILDERS = {
     "single": (single_messages, "document"),
@@ -191,12 +190,6 @@ def test_template_fields_accepts_only_plain_names() -> None:
     check_template("{notes}", required={"notes"}, allowed={"title"})
     with pytest.raises(TemplateError, match="usable fields"):
         check_template("{notes} {chunk}", required={"notes"}, allowed={"title"})
-
-
-def test_the_single_pass_summary_prompt_still_works() -> None:
-    messages = summary_messages(title="Big Fish", kind="screenplay", document="DOC")
-    assert [m["role"] for m in messages] == ["system", "user"]
-    assert '"Big Fish"' in messages[1]["content"] and "DOC" in messages[1]["content"]
 
 
 def test_warnings_are_not_repeated_for_the_same_file(caplog: pytest.LogCaptureFixture) -> None:

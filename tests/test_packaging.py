@@ -36,6 +36,6 @@ def test_staged_briefcase_project_matches_pyproject(tmp_path: Path) -> None:
     for source in app["sources"]:
         assert (staging / source / "__init__.py").is_file()
     package = staging / "src" / "logline"
-    assert (package / "resources" / "prompts" / "summary.user.txt").is_file()
+    assert (package / "resources" / "prompts" / "synopsis.single.txt").is_file()
     assert (package / "resources" / "sample.fountain").is_file()
     assert not list(package.rglob("__pycache__"))

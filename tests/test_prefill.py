@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from logline.engine.cancel import CancelToken
-from logline.engine.events import Finished, TokenText
+from logline.engine.events import Finished, Generated
 from logline.engine.runtime import Engine, GenerationRequest
 from logline.engine.sampling import SamplingParams
 
@@ -37,7 +37,7 @@ def _generate(engine: Engine, ids: list[int], n: int) -> str:
     parts: list[str] = []
 
     def emit(event: object) -> None:
-        if isinstance(event, TokenText):
+        if isinstance(event, Generated):
             parts.append(event.text)
 
     request = GenerationRequest(prompt_tokens=ids, sampling=SamplingParams(max_tokens=n))

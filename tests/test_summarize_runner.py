@@ -11,11 +11,17 @@ import pytest
 
 from logline.documents import load
 from logline.engine.cancel import CancelToken
-from logline.engine.events import TokenText
 from logline.engine.runtime import Engine
 from logline.resources_access import resource
 from logline.summarize import modes
-from logline.summarize.events import ChunkDone, ChunkText, PhaseStarted, PlanChosen
+from logline.summarize.events import (
+    AnswerText,
+    ChunkDone,
+    ChunkText,
+    PhaseStarted,
+    PlanChosen,
+    SummaryFinished,
+)
 from logline.summarize.runner import SummaryOptions, summarize
 
 FAST = replace(modes.get_mode("synopsis").sampling, max_tokens=8)
@@ -50,7 +56,7 @@ def test_a_short_script_is_summarized_in_one_pass(engine: Engine, sample) -> Non
     assert result.error is None and result.reason in ("done", "length")
     assert result.plan is not None and result.plan.strategy == "single"
     assert isinstance(events[0], PlanChosen) and events[0].strategy == "single"
-    streamed = "".join(e.text for e in events if isinstance(e, TokenText))
+    streamed = "".join(e.text for e in events if isinstance(e, AnswerText))
     assert streamed == result.raw_text and result.raw_text
 
 
@@ -68,7 +74,7 @@ def test_a_script_longer_than_the_context_goes_through_map_reduce(engine: Engine
     assert len(result.notes) == len(plan.chunks) and all(result.notes)
     partial = {e.index for e in events if isinstance(e, ChunkText)}
     assert partial == set(range(len(plan.chunks)))  # every chunk's notes were shown live
-    assert result.raw_text == "".join(e.text for e in events if isinstance(e, TokenText))
+    assert result.raw_text == "".join(e.text for e in events if isinstance(e, AnswerText))
     assert {p.phase for p in result.phases} >= {"map", "reduce"}
 
 
@@ -158,7 +164,25 @@ def test_the_embedded_model_summarizes_a_corpus_script_end_to_end(smollm2_model_
     assert result.plan is not None and result.plan.strategy == "map_reduce"
     assert len(result.notes) == len(result.plan.chunks) >= 2
     assert all(note.strip() for note in result.notes)
-    streamed = "".join(e.text for e in events if isinstance(e, TokenText))
+    streamed = "".join(e.text for e in events if isinstance(e, AnswerText))
     assert streamed == result.raw_text and len(result.raw_text.split()) >= 10
     assert result.citations is not None  # checked, whatever the model cited
     assert result.peak_memory_bytes > 0
+
+
+def test_a_summary_speaks_only_summary_events_and_ends_with_its_result(
+    engine: Engine, sample
+) -> None:
+    from logline.engine import events as engine_events
+
+    result, events = _run(engine, sample, _options(max_context=1400, chunk_tokens=400))
+    assert isinstance(events[-1], SummaryFinished) and events[-1].result is result
+    assert sum(isinstance(e, SummaryFinished) for e in events) == 1
+    leaked = [
+        e
+        for e in events
+        if isinstance(e, (engine_events.Generated, engine_events.Finished))
+        or type(e) is engine_events.PromptProgress
+    ]
+    assert leaked == []
+    assert result.stats is not None and result.stats.generation_tokens > 0

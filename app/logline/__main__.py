@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
+
+from logline.cli import main as cli_main
 
 
 def _launch_gui(files: list[str]) -> int:
-    from logline.ui.launch import launch_gui
+    from logline.ui.launch import launch_gui  # lazy: Qt loads only when the window opens
 
     code = launch_gui(files)
     if code == 0:
@@ -21,9 +25,6 @@ def _exit_without_finalizing(code: int) -> None:
     interpreter finalizes in that moment, libstdc++ aborts the process (seen on Linux). Nothing
     is left to save at this point, so flush and exit without interpreter finalization.
     """
-    import logging
-    import os
-
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -31,8 +32,6 @@ def _exit_without_finalizing(code: int) -> None:
 
 
 def main() -> int:
-    from logline.cli import main as cli_main
-
     return cli_main(sys.argv[1:], launch_gui=_launch_gui)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from platformdirs import user_cache_path, user_data_path, user_log_path
+from platformdirs import user_cache_path, user_data_path
 
 from logline import APP_NAME
 
@@ -33,11 +33,6 @@ def data_dir() -> Path:
     """Root of the user's own data (settings, the SQLite store, editable prompts)."""
     home = _home_override()
     return home / "data" if home else user_data_path(APP_NAME, appauthor=False)
-
-
-def log_dir() -> Path:
-    home = _home_override()
-    return home / "logs" if home else user_log_path(APP_NAME, appauthor=False)
 
 
 def models_dir() -> Path:

@@ -7,7 +7,7 @@ from importlib.resources.abc import Traversable
 
 
 def resource(relative: str) -> Traversable:
-    """A shipped resource by its path relative to ``resources/``, e.g. ``prompts/summary.txt``."""
+    """A shipped resource by its path relative to ``resources/``, e.g. ``prompts/system.txt``."""
     node = files("logline.resources")
     for part in relative.split("/"):
         node = node / part

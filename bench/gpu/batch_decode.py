@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import_mlx()
     from logline.engine.cancel import CancelToken
-    from logline.engine.events import BatchTokenText
+    from logline.engine.events import Generated
     from logline.engine.runtime import Engine, GenerationRequest
     from logline.engine.sampling import SamplingParams
 
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         marks: dict[str, float] = {}
 
         def emit(event: object, marks: dict[str, float] = marks) -> None:
-            if isinstance(event, BatchTokenText) and "first" not in marks:
+            if isinstance(event, Generated) and event.text and "first" not in marks:
                 marks["first"] = time.perf_counter()
 
         engine.clear_prefix_cache()

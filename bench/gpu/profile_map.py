@@ -28,7 +28,7 @@ def main() -> int:
     import_mlx()
     from logline.documents import load
     from logline.engine.cancel import CancelToken
-    from logline.engine.events import GenerationStats
+    from logline.engine.events import Finished, GenerationStats
     from logline.engine.runtime import Engine, GenerationRequest
     from logline.summarize import modes, runner
     from logline.summarize.planner import plan_summary
@@ -63,8 +63,8 @@ def main() -> int:
         stats: list[GenerationStats] = []
 
         def emit(event: object, stats: list = stats) -> None:
-            if isinstance(event, GenerationStats):
-                stats.append(event)
+            if isinstance(event, Finished) and event.stats is not None:
+                stats.append(event.stats)
 
         engine.clear_prefix_cache()
         profiler = cProfile.Profile() if label == "profiled" else None

@@ -12,10 +12,12 @@ import pytest
 from PySide6.QtCore import QThread
 
 from logline.documents import load
-from logline.engine import ModelLoaded, PromptProgress, SamplingParams, TokenText
+from logline.engine import ModelLoaded, SamplingParams
 from logline.models.choice import ModelChoice
+from logline.summarize.events import AnswerText, Reading, SummaryFinished
+from logline.summarize.result import SummaryResult
 from logline.summarize.runner import SummaryOptions
-from logline.ui.engine_jobs import SummaryOutcome, load_work, summary_work
+from logline.ui.engine_jobs import load_work, summary_work
 from logline.ui.engine_worker import EngineHost, running_engine_threads
 
 pytestmark = pytest.mark.gui
@@ -49,7 +51,12 @@ def test_events_arrive_on_the_gui_thread_in_order(
     seen: list[str] = []
     threads: set[bool] = set()
     engine_side: list[QThread] = []
-    names = {ModelLoaded: "loaded", PromptProgress: "progress", TokenText: "tokens"}
+    names = {
+        ModelLoaded: "loaded",
+        Reading: "progress",
+        AnswerText: "tokens",
+        SummaryFinished: "summary finished",
+    }
 
     def record(name: str):
         def slot(*_args: object) -> None:
@@ -73,19 +80,20 @@ def test_events_arrive_on_the_gui_thread_in_order(
     busy: list[bool] = []
     host.busyChanged.connect(busy.append)
 
-    outcomes: list[SummaryOutcome] = []
+    outcomes: list[SummaryResult] = []
     job.returned.connect(outcomes.append)
     with qtbot.waitSignals([job.returned, job.finished], order="strict", timeout=180_000):
         job.run()
         assert host.busy
     (outcome,) = outcomes
 
-    assert outcome.finished.reason in ("done", "length")
-    assert outcome.finished.stats is not None
+    assert outcome.reason in ("done", "length")
+    assert outcome.stats is not None
     assert threads == {True}, "a job signal was delivered off the GUI thread"
     assert engine_side == [host.thread_handle]
-    events = [name for name in seen if name != "other"]
-    assert events[0] == "loaded" and seen[-2:] == ["returned", "finished"]
+    events = [name for name in seen if name not in ("other", "returned", "finished")]
+    assert events[0] == "loaded" and events[-1] == "summary finished"
+    assert seen[-2:] == ["returned", "finished"]
     assert events.index("progress") < events.index("tokens")
     assert busy == [True, False] and not host.busy
 
@@ -110,7 +118,7 @@ def test_cancel_before_the_job_starts_stops_it(
         job.run()
         job.cancel.cancel()
     assert job.cancel.cancelled
-    assert blocker.args[0].finished.reason == "stopped"
+    assert blocker.args[0].reason == "stopped"
 
 
 def test_shutdown_is_idempotent(qtbot) -> None:

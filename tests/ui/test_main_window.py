@@ -13,12 +13,14 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QLineEdit
 
 from logline.documents import DocumentError, load
-from logline.engine import Finished, PromptProgress, SamplingParams, TokenText
+from logline.engine import SamplingParams
+from logline.summarize.events import AnswerText, Reading
+from logline.summarize.result import SummaryResult
 from logline.ui import document_loader
 from logline.ui.engine_worker import running_engine_threads
 from logline.ui.jobs import Job
 from logline.ui.main_window import MainWindow
-from time_scale import scaled, scaled_ms
+from timing import limit
 
 pytestmark = pytest.mark.gui
 
@@ -89,9 +91,9 @@ def test_summary_streams_into_the_window(qtbot, window: MainWindow, script_file:
     window.summaryStarted.connect(lambda job: job.on_event(record))
 
     def record(event: object) -> None:
-        if isinstance(event, PromptProgress):
+        if isinstance(event, Reading):
             progress.append((event.done, event.total))
-        elif isinstance(event, TokenText):
+        elif isinstance(event, AnswerText):
             chunks.append(event.text)
 
     with qtbot.waitSignal(window.presenter.finished, timeout=FIRST_RUN_S * 1000) as blocker:
@@ -100,7 +102,7 @@ def test_summary_streams_into_the_window(qtbot, window: MainWindow, script_file:
         assert window.stop_action.isEnabled()
         assert not window.summarize_action.isEnabled()
         assert not window.open_action.isEnabled()
-    finished: Finished = blocker.args[0]
+    finished: SummaryResult = blocker.args[0]
 
     assert finished.reason in ("done", "length"), finished
     assert finished.error is None
@@ -123,14 +125,14 @@ def test_stop_ends_quickly_and_keeps_the_partial_text(
     qtbot.waitUntil(lambda: len(window.summary_view.text.strip()) >= 20, timeout=FIRST_RUN_S * 1000)
     assert window.generating and window.stop_action.isEnabled()
 
-    with qtbot.waitSignal(window.presenter.finished, timeout=scaled_ms(2000)) as blocker:
+    with qtbot.waitSignal(window.presenter.finished, timeout=round(limit(2) * 1000)) as blocker:
         stopped_at = time.monotonic()
         window.stop_action.trigger()
     elapsed = time.monotonic() - stopped_at
 
-    finished: Finished = blocker.args[0]
+    finished: SummaryResult = blocker.args[0]
     assert finished.reason == "stopped", finished
-    assert elapsed < scaled(2.0)
+    assert elapsed < limit(2.0)
     partial = window.summary_view.text
     assert len(partial.strip()) >= 20
     assert window.summary_view.toPlainText().strip()
@@ -217,7 +219,7 @@ def test_a_missing_model_fails_with_a_message_not_a_crash(
     with qtbot.waitSignal(window.presenter.finished, timeout=FIRST_RUN_S * 1000):
         window.summarize_action.trigger()
     error, finished = events  # the job's error, then the summary's end
-    assert isinstance(finished, Finished) and finished.reason == "error"
+    assert isinstance(finished, SummaryResult) and finished.reason == "error"
     assert finished.error is error
     message = window.banner.text
     assert "no-such-model" in message and "missing" in message

@@ -25,7 +25,8 @@ from logline.ui.download_panel import THREAD_NAME, describe_progress, format_dur
 from logline.ui.model_picker import CatalogOffer, ModelPicker, check_fit_before_load
 from logline.ui.model_table import MemoryFigures
 from logline.ui.models_dialog import OFFLINE_REASON, ModelsDialog
-from time_scale import scaled, scaled_ms
+from logline.units import format_bytes_pair
+from timing import limit
 
 pytestmark = pytest.mark.gui
 
@@ -95,8 +96,9 @@ def _select_entry(dialog: ModelsDialog) -> None:
 
 def test_progress_text_reads_like_a_person_wrote_it() -> None:
     text = describe_progress(412_000_000, 2_150_000_000, 18_300_000, 95)
-    assert text == "412 / 2,150 MB · 18.3 MB/s · 1 min 35 s left"
-    assert describe_progress(5, 5, 0.0, 0.0) == "0 / 0 MB"
+    assert text == "0.4 / 2.1 GB · 18.3 MB/s · 1 min 35 s left"
+    assert describe_progress(5, 5, 0.0, 0.0) == "5 / 5 bytes"
+    assert describe_progress(12_000_000, 412_000_000, 0.0, None) == "12 / 412 MB"
     assert format_duration(8.4) == "8 s" and format_duration(3900) == "1 h 5 min"
 
 
@@ -150,9 +152,7 @@ def test_download_through_the_dialog_refreshes_the_picker(
     total += len(hub.repos[ENTRY.repo_id].files["model.safetensors"])
     assert ticks and ticks[-1].bytes_done == ticks[-1].bytes_total == total
     assert dialog.downloads.progress_bar.value() == dialog.downloads.progress_bar.maximum()
-    assert dialog.downloads.progress_label.text().startswith(
-        f"{total / 1e6:,.0f} / {total / 1e6:,.0f} MB"
-    )
+    assert dialog.downloads.progress_label.text().startswith(format_bytes_pair(total, total))
     assert "ready" in dialog.message.text()
     assert is_downloaded(ENTRY.repo_id) is not None
     row = dialog.row_for(ENTRY.repo_id)
@@ -175,12 +175,12 @@ def test_cancel_during_a_throttled_download_returns_within_a_second(
     job = dialog.downloads.job
     qtbot.waitUntil(lambda: hub.served["model.safetensors"] > 128 * 1024, timeout=15000)
 
-    with qtbot.waitSignal(dialog.downloadEnded, timeout=scaled_ms(1000)) as blocker:
+    with qtbot.waitSignal(dialog.downloadEnded, timeout=round(limit(1) * 1000)) as blocker:
         started = time.monotonic()
         dialog.downloads.cancel_button.click()
-    assert time.monotonic() - started < scaled(1.0)
+    assert time.monotonic() - started < limit(1.0)
     assert blocker.args == ["cancelled"]
-    assert job.wait(scaled(1.0))
+    assert job.wait(limit(1.0))
     assert "cancelled" in dialog.message.text()
     assert is_downloaded(ENTRY.repo_id) is None
     assert ENTRY.repo_id not in [c.model_id for c in picker.choices()]
@@ -322,7 +322,7 @@ def test_closing_the_dialog_stops_the_download_thread(
     qtbot.waitUntil(lambda: hub.served["model.safetensors"] > 0, timeout=15000)
     started = time.monotonic()
     dialog.close()
-    assert time.monotonic() - started < scaled(1.5)
+    assert time.monotonic() - started < limit(1.5)
     assert not any(t.name == THREAD_NAME for t in threading.enumerate())
     assert is_downloaded(ENTRY.repo_id) is None
 

@@ -17,18 +17,16 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QColor, QTextCursor
 
-from logline.engine import Finished, TokenText
 from logline.resources_access import resource
 from logline.summarize import modes
-from logline.summarize.citations import FLAGGED_RE
-from logline.summarize.events import ChunkDone, ChunkText, PhaseStarted
+from logline.summarize.citations import FLAGGED_RE, apply, validate
+from logline.summarize.events import AnswerText, ChunkDone, ChunkText, PhaseStarted, SummaryFinished
 from logline.summarize.runner import SummaryOptions, SummaryResult
-from logline.ui.engine_jobs import SummaryOutcome
 from logline.ui.jobs import Job
 from logline.ui.main_window import NOTES_TAB, SUMMARY_TAB, MainWindow
 from logline.ui.mode_picker import ModePicker
 from logline.ui.summary_view import FLAG_FOREGROUND
-from time_scale import scaled, scaled_ms
+from timing import limit
 
 pytestmark = pytest.mark.gui
 
@@ -161,12 +159,13 @@ def test_a_map_reduce_summary_shows_chunk_progress_notes_and_the_answer(
         elif isinstance(event, ChunkText) and event.phase == "map":
             streamed[event.index] = streamed.get(event.index, "") + event.text
 
-    def on_result(outcome: SummaryOutcome) -> None:
-        results.append(outcome.result)
+    def on_result(result: SummaryResult) -> None:
+        results.append(result)
         order.append("result")
 
     def watch(job: Job) -> None:
-        job.success(on_result)  # before the presenter's: the result, then the summary's end
+        # Before the presenter's: the result arrives, then the summary ends on screen.
+        job.on_event(lambda e: isinstance(e, SummaryFinished) and on_result(e.result))
         job.started.connect(lambda: job.on_event(on_event))  # after the presenter's
 
     window.summaryStarted.connect(watch)
@@ -174,7 +173,7 @@ def test_a_map_reduce_summary_shows_chunk_progress_notes_and_the_answer(
 
     with qtbot.waitSignal(window.presenter.finished, timeout=FIRST_RUN_S * 1000) as blocker:
         window.summarize_action.trigger()
-    finished: Finished = blocker.args[0]
+    finished: SummaryResult = blocker.args[0]
     _shoot(window, "after")
 
     assert finished.reason in ("done", "length") and finished.error is None
@@ -220,13 +219,13 @@ def test_stop_during_the_map_phase_keeps_the_notes(qtbot, tiny_model_dir: Path) 
 
     qtbot.waitUntil(writing_a_chunk, timeout=FIRST_RUN_S * 1000)
     assert window.status.text.startswith("Taking notes: chunk")
-    with qtbot.waitSignal(window.presenter.finished, timeout=scaled_ms(5000)) as blocker:
+    with qtbot.waitSignal(window.presenter.finished, timeout=round(limit(5) * 1000)) as blocker:
         stopped_at = time.monotonic()
         window.stop_action.trigger()
     elapsed = time.monotonic() - stopped_at
 
     assert blocker.args[0].reason == "stopped"
-    assert elapsed < scaled(0.5), f"Stop took {elapsed:.2f} s"
+    assert elapsed < limit(0.5), f"Stop took {elapsed:.2f} s"
     sections = window.notes_view.sections
     written = [s for s in sections if s.text]
     assert written and len(written) < len(sections)
@@ -260,13 +259,18 @@ def test_an_invalid_citation_is_flagged_and_styled(qtbot) -> None:
     pieces = [text[i : i + 3] for i in range(0, len(text), 3)]
     release = threading.Event()
 
-    def work(cancel, emit) -> SummaryOutcome:
+    def work(cancel, emit) -> SummaryResult:
         # Token by token, the invalid citation split across tokens, through job -> presenter
-        # -> view; the job ends once the test has looked at the streamed text.
+        # -> view; the summary ends once the test has looked at the streamed text, with the
+        # answer checked as the runner checks it.
         for piece in pieces:
-            emit(TokenText(piece))
+            emit(AnswerText(piece))
         release.wait(10)
-        return SummaryOutcome(None, Finished("done"))
+        report = validate(text, window.document)
+        checked = apply(text, report, SummaryOptions().citation_policy)
+        result = SummaryResult(checked, text, "done", "synopsis", None, citations=report)
+        emit(SummaryFinished(result))
+        return result
 
     job = Job(work, name="logline-test-tokens")
     window.presenter.document = window.document

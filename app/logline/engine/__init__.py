@@ -8,12 +8,12 @@ from logline.engine.cancel import CancelToken, GenerationCancelled
 from logline.engine.events import (
     EngineEvent,
     Finished,
+    Generated,
     GenerationStats,
     LoadProgress,
     ModelLoaded,
     Notice,
     PromptProgress,
-    TokenText,
 )
 from logline.engine.sampling import SamplingParams
 
@@ -21,6 +21,7 @@ __all__ = [
     "CancelToken",
     "EngineEvent",
     "Finished",
+    "Generated",
     "GenerationCancelled",
     "GenerationStats",
     "LoadProgress",
@@ -28,5 +29,4 @@ __all__ = [
     "Notice",
     "PromptProgress",
     "SamplingParams",
-    "TokenText",
 ]

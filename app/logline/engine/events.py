@@ -1,4 +1,12 @@
-"""Small immutable events the engine emits while it works (the UI adapts them to Qt signals)."""
+"""The engine's events: one small family of immutable dataclasses, handed to an ``emit`` callback.
+
+A generation reports ``PromptProgress`` while it reads the prompt, one ``Generated`` per piece of
+new text (in the spirit of mlx-lm's ``GenerationResponse``: the text, the tokens so far, the batch
+row, and on a sequence's last event its finish reason), then one ``Finished`` for the whole call,
+carrying its ``GenerationStats``. Loading a model reports ``LoadProgress`` and ``ModelLoaded``.
+Nothing outside ``logline.engine`` creates ``Generated`` or ``Finished``: the summarizer
+translates them into its own events (``logline.summarize.events``) at one place.
+"""
 
 from __future__ import annotations
 
@@ -38,12 +46,25 @@ class PromptProgress:
 
 
 @dataclass(frozen=True)
-class TokenText:
+class Generated:
+    """New text of one sequence.
+
+    ``row`` is the request's index in a batch (0 for a single generation); ``tokens`` counts the
+    sequence's generated tokens so far. A sequence's last event carries its ``finish_reason``
+    (its text may be empty then): ``done`` (end of sequence or a stop string), ``length``,
+    ``stopped`` (cancelled; the text so far is kept) or ``error``.
+    """
+
     text: str
+    tokens: int = 0
+    row: int = 0
+    finish_reason: FinishReason | None = None
 
 
 @dataclass(frozen=True)
 class GenerationStats:
+    """Totals of one generate / generate_batch call (a value carried by ``Finished``)."""
+
     prompt_tokens: int
     prompt_seconds: float
     generation_tokens: int
@@ -77,36 +98,11 @@ class GenerationStats:
 
 @dataclass(frozen=True)
 class Finished:
+    """The end of one generate / generate_batch call (every sequence has ended by then)."""
+
     reason: FinishReason
     stats: GenerationStats | None = None
     error: BaseException | None = None
 
 
-@dataclass(frozen=True)
-class BatchTokenText:
-    """Text generated for request ``index`` of a batch (``Engine.generate_batch``)."""
-
-    index: int
-    text: str
-
-
-@dataclass(frozen=True)
-class BatchItemFinished:
-    """Request ``index`` of a batch ended (its partial text is kept when ``reason`` is stopped)."""
-
-    index: int
-    reason: FinishReason
-    tokens: int
-
-
-EngineEvent = (
-    ModelLoaded
-    | LoadProgress
-    | Notice
-    | PromptProgress
-    | TokenText
-    | GenerationStats
-    | Finished
-    | BatchTokenText
-    | BatchItemFinished
-)
+EngineEvent = ModelLoaded | LoadProgress | Notice | PromptProgress | Generated | Finished

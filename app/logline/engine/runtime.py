@@ -36,14 +36,12 @@ from logline.engine.batch import (
 from logline.engine.cancel import CancelToken, GenerationCancelled
 from logline.engine.cpu_layers import cpu_decode
 from logline.engine.events import (
-    BatchItemFinished,
-    BatchTokenText,
     EngineEvent,
     Finished,
+    Generated,
     GenerationStats,
     ModelLoaded,
     PromptProgress,
-    TokenText,
 )
 from logline.engine.mlx_runtime import device_kind, import_mlx
 from logline.engine.precision import choose_cpu_precision
@@ -224,14 +222,17 @@ class Engine:
             cache = self._prefill(loaded, prompt, cancel, emit, self._prefix_for(prompt))
             decode_started = time.perf_counter()
             generated, reason = self._decode(loaded, prompt[-1:], cache, params, cancel, emit)
+            emit(Generated("", generated, 0, reason))  # type: ignore[arg-type]
             # Kept after decoding: a copy kept before would hold the prompt's buffers while
             # decoding moves to larger ones (twice the KV cache at the peak).
             self._keep_prefix(prompt, cache)
         except GenerationCancelled:
             reason = "stopped"
+            emit(Generated("", generated, 0, "stopped"))
         except Exception as exc:  # reported to the user as a Finished(error) event
             log.exception("Generation failed")
             reason, error = "error", exc
+            emit(Generated("", generated, 0, "error"))
         finished_at = time.perf_counter()
         stats = GenerationStats(
             prompt_tokens=len(prompt),
@@ -242,7 +243,6 @@ class Engine:
             active_memory_bytes=memory.memory_stat(mx, "get_active_memory"),
             cache_memory_bytes=memory.memory_stat(mx, "get_cache_memory"),
         )
-        emit(stats)
         finished = Finished(reason, stats, error)  # type: ignore[arg-type]
         emit(finished)
         return finished
@@ -261,9 +261,10 @@ class Engine:
         The prompts' common token prefix is prefilled once (or taken from the prefix cache kept
         from the previous call) and kept for the next call; each prompt's remainder is prefilled
         from a copy of it; then up to ``max_batch`` sequences decode together (``batch``).
-        Emits ``PromptProgress`` (tokens actually prefilled in this call), ``BatchTokenText`` and
-        ``BatchItemFinished`` per request, one ``GenerationStats`` for the whole batch and a final
-        ``Finished``. On cancel every unfinished request ends "stopped", its text so far kept.
+        Emits ``PromptProgress`` (tokens actually prefilled in this call), ``Generated`` events per
+        request (``row`` = its index; its last one carries its finish reason) and a final
+        ``Finished`` with the whole batch's stats. On cancel every unfinished request ends
+        "stopped", its text so far kept.
         Sampled (temperature > 0) requests draw from one random stream seeded by the first
         request's seed, so they are reproducible but differ from one-at-a-time sampling.
         """
@@ -289,13 +290,13 @@ class Engine:
 
         def on_text(row: Row, text: str) -> None:
             texts[row.index] += text
-            emit(BatchTokenText(row.index, text))
+            emit(Generated(text, row.count, row.index))
 
         def on_finish(row: Row) -> None:
             results[row.index] = BatchItemResult(
                 row.index, texts[row.index], row.count, row.reason or "stopped"
             )
-            emit(BatchItemFinished(row.index, row.reason or "stopped", row.count))
+            emit(Generated("", row.count, row.index, row.reason or "stopped"))
 
         self.last_prefilled_tokens = 0
         try:
@@ -330,7 +331,7 @@ class Engine:
             if index not in results:  # never decoded (cancelled or failed before its turn)
                 item_reason = "error" if final_reason == "error" else "stopped"
                 results[index] = BatchItemResult(index, texts[index], 0, item_reason)
-                emit(BatchItemFinished(index, item_reason, 0))
+                emit(Generated("", 0, index, item_reason))  # type: ignore[arg-type]
         kv_bytes = memory.kv_bytes_per_token(loaded.model) * sum(len(p) for p in prompts)
         stats = GenerationStats(
             prompt_tokens=sum(len(p) for p in prompts),
@@ -343,7 +344,6 @@ class Engine:
         )
         if kv_bytes > memory.LARGE_JOB_BYTES:
             memory.clear_cache(mx)
-        emit(stats)
         finished = Finished(final_reason, stats, error)  # type: ignore[arg-type]
         emit(finished)
         return BatchResults([results[i] for i in range(len(requests))], finished)
@@ -573,7 +573,7 @@ class Engine:
                 loaded, last_prompt_token, cache, params, sampler, processors, cancel, emit
             )
         if stops and reason != "done" and len(text) > sent:
-            emit(TokenText(text[sent:]))
+            emit(Generated(text[sent:], count))
         if cancel.cancelled:
             reason = "stopped"
         return count, reason
@@ -617,19 +617,19 @@ class Engine:
                 reason = "done" if response.finish_reason == "stop" else "length"
             if response.text:
                 if not stops:
-                    emit(TokenText(response.text))
+                    emit(Generated(response.text, count))
                     continue
                 text += response.text
                 cut = min((i for i in (text.find(s) for s in stops) if i >= 0), default=-1)
                 if cut >= 0:
                     if cut > sent:
-                        emit(TokenText(text[sent:cut]))
+                        emit(Generated(text[sent:cut], count))
                     sent = cut
                     reason = "done"
                     break
                 safe = len(text) - hold_back
                 if safe > sent:
-                    emit(TokenText(text[sent:safe]))
+                    emit(Generated(text[sent:safe], count))
                     sent = safe
         return reason, count, text, sent
 

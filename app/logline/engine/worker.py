@@ -10,7 +10,6 @@ from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from logline.engine.cancel import CancelToken
-from logline.engine.events import EngineEvent, Finished
 from logline.engine.runtime import Engine
 
 log = logging.getLogger(__name__)
@@ -20,21 +19,32 @@ _PARK = object()
 _JOB_RETURNED = object()
 
 
-class EventStream(Iterator[EngineEvent]):
-    """Events of one job, in order. Unlike a generator, it stays usable after a
-    ``KeyboardInterrupt`` arrives while waiting, so a CLI can cancel and keep draining."""
+class _JobFailed:
+    """Put on a job's event queue in place of its end when the job raised."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+class EventStream(Iterator[Any]):
+    """Events of one job, in order; if the job raised, iterating re-raises its error after the
+    events it emitted. Unlike a generator, it stays usable after a ``KeyboardInterrupt`` arrives
+    while waiting, so a CLI can cancel and keep draining."""
 
     def __init__(self, events: queue.Queue[Any]) -> None:
         self._events = events
         self._done = False
 
-    def __next__(self) -> EngineEvent:
+    def __next__(self) -> Any:
         if self._done:
             raise StopIteration
         event = self._events.get()
         if event is _JOB_RETURNED:
             self._done = True
             raise StopIteration
+        if isinstance(event, _JobFailed):
+            self._done = True
+            raise event.error
         return event
 
 
@@ -77,13 +87,11 @@ class EngineThread:
 
     def stream(
         self,
-        job: Callable[[Engine, CancelToken, Callable[[EngineEvent], None]], Any],
+        job: Callable[[Engine, CancelToken, Callable[[Any], None]], Any],
         cancel: CancelToken,
     ) -> EventStream:
-        """Run a job that emits events; iterate them on the calling thread until the job ends.
-
-        If the job raises, a ``Finished("error")`` carrying the error is the last event.
-        """
+        """Run a job that emits events (engine or summary events); iterate them on the calling
+        thread until the job ends. If the job raises, iterating raises its error last."""
         events: queue.Queue[Any] = queue.Queue()
 
         def run(engine: Engine) -> None:
@@ -91,7 +99,8 @@ class EngineThread:
                 job(engine, cancel, events.put)
             except BaseException as exc:  # handed to the consumer, which presents it
                 log.debug("Engine job failed", exc_info=True)
-                events.put(Finished("error", None, exc))
+                events.put(_JobFailed(exc))
+                return
             events.put(_JOB_RETURNED)
 
         self.submit(run)

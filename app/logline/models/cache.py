@@ -24,13 +24,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from logline import config, paths
-from logline.models import registry, state
+from logline.models import catalog, download, registry, state
 from logline.models.errors import (
     CacheBudgetError,
     ModelError,
     ModelInUseError,
     ModelNotFoundError,
 )
+from logline.units import format_bytes
 
 log = logging.getLogger(__name__)
 
@@ -178,8 +179,6 @@ def _scan_hub() -> Any | None:
 def _hub_models(
     info: Any, records: dict[str, state.ModelRecord], default_key: str | None
 ) -> list[CachedModel]:
-    from logline.models import catalog, download
-
     found = []
     for repo in info.repos:
         if repo.repo_type != "model":
@@ -274,14 +273,6 @@ class EvictionPlan:
         }
 
 
-def _gb(n: int) -> str:
-    """Disk sizes in decimal units, as Finder shows them."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= scale / 10 or unit == "kB":
-            return f"{n / scale:.1f} {unit}"
-    raise AssertionError("unreachable")
-
-
 def protection_reason(model: CachedModel, in_use: Iterable[str] = ()) -> str | None:
     """Why ``model`` must not be evicted, or None."""
     if model.key in set(in_use) | state.in_use():
@@ -293,6 +284,11 @@ def protection_reason(model: CachedModel, in_use: Iterable[str] = ()) -> str | N
     if model.is_default:
         return "the default model"
     return None
+
+
+def raise_budget_hint() -> str:
+    """Where the budget is set today: the settings file (the app has no settings window yet)."""
+    return f"Raise cache_budget_bytes in {config.settings_path()}"
 
 
 def plan_eviction(
@@ -318,8 +314,9 @@ def plan_eviction(
             **base,
             fits=False,
             message=(
-                f"This model needs {_gb(needed_bytes)}, more than the whole model cache budget of "
-                f"{_gb(budget)}. Raise the budget in Settings, or choose a smaller model."
+                f"This model needs {format_bytes(needed_bytes)}, more than the whole model cache "
+                f"budget of {format_bytes(budget)}. {raise_budget_hint()}, or choose a smaller "
+                "model."
             ),
         )
     in_use = set(in_use)
@@ -338,17 +335,17 @@ def plan_eviction(
         over -= model.size_bytes
     if over > 0:
         held = ", ".join(
-            f"{m.display_name} ({_gb(m.size_bytes)}, {protection_reason(m, in_use)})"
+            f"{m.display_name} ({format_bytes(m.size_bytes)}, {protection_reason(m, in_use)})"
             for m in protected
         )
         message = (
-            f"Cannot make room for {_gb(needed_bytes)} within the {_gb(budget)} model cache "
-            f"budget even after deleting every model that may be deleted: {_gb(over)} more is "
-            "needed."
+            f"Cannot make room for {format_bytes(needed_bytes)} within the {format_bytes(budget)} "
+            "model cache budget even after deleting every model that may be deleted: "
+            f"{format_bytes(over)} more is needed."
         )
         if held:
             message += f" Kept: {held}."
-        message += " Unpin or delete a model, or raise the budget in Settings."
+        message += f" Unpin or delete a model, or {raise_budget_hint().lower()}."
         return EvictionPlan(
             **base,
             evict=tuple(chosen),
@@ -363,8 +360,8 @@ def plan_eviction(
         evict=tuple(chosen),
         orphans=orphans,
         protected=protected,
-        message=f"To stay within {_gb(budget)}, delete {names}, freeing "
-        f"{_gb(sum(m.size_bytes for m in chosen) + sum(o.size_bytes for o in orphans))}.",
+        message=f"To stay within {format_bytes(budget)}, delete {names}, freeing "
+        f"{format_bytes(sum(m.size_bytes for m in chosen) + sum(o.size_bytes for o in orphans))}.",
     )
 
 
@@ -375,11 +372,9 @@ def _delete_model(model: CachedModel) -> None:
             raise ModelError(f"Refusing to delete {model.path}: it is not in the model cache.")
         shutil.rmtree(model.path)
     else:
-        from logline.models import download
-
         download.delete_download(model.key)
     state.forget(model.key)
-    log.info("Deleted model %s (%s)", model.key, _gb(model.size_bytes))
+    log.info("Deleted model %s (%s)", model.key, format_bytes(model.size_bytes))
 
 
 def _delete_orphan(orphan: Orphan) -> None:

@@ -56,6 +56,7 @@ from logline.models.transfer import (
     is_network_failure,
     resolve_url,
 )
+from logline.units import format_bytes
 
 __all__ = [
     "ALLOW_PATTERNS",
@@ -120,7 +121,7 @@ def pull(
     if not reach.reachable:  # automatic offline mode: no retries against a missing network
         return _resolve_offline(repo_id, revision, reach)
 
-    from logline.models.hub import install_timeouts, load_hub
+    from logline.models.hub import install_timeouts, load_hub  # lazy: huggingface_hub
 
     load_hub(endpoint=endpoint)
     install_timeouts(timeout_s)
@@ -259,17 +260,10 @@ def _check_disk_space(
     free = free_space(folder) if free_space else shutil.disk_usage(folder).free
     if needed > 0 and free < needed + DISK_MARGIN_BYTES:
         raise InsufficientDiskSpaceError(
-            f"Not enough disk space to download {repo_id}: it needs {_human(needed)} more "
-            f"(plus {_human(DISK_MARGIN_BYTES)} to spare) and {_human(free)} is free in {folder}."
+            f"Not enough disk space to download {repo_id}: it needs {format_bytes(needed)} more "
+            f"(plus {format_bytes(DISK_MARGIN_BYTES)} to spare) and {format_bytes(free)} is free "
+            f"in {folder}."
         )
-
-
-def _human(n: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if abs(n) < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} TB"
 
 
 def _link_snapshot(ctx: HubCall, commit: str, files: list[RemoteFile]) -> Path:

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from logline.units import format_bytes
+
 log = logging.getLogger(__name__)
 
 GiB = 1024**3
@@ -150,12 +152,6 @@ def usable_memory(ram: int | None = None) -> tuple[int, int]:
 # ----------------------------------------------------------------------------- verdicts
 
 
-def format_gb(n: float) -> str:
-    """Memory in GB as people read it (binary GB, like "8 GB" for an 8 GiB Mac)."""
-    value = n / GiB
-    return f"{value:.0f} GB" if abs(value - round(value)) < 0.05 else f"{value:.1f} GB"
-
-
 def format_context(tokens: int) -> str:
     return f"{tokens // 1024}k" if tokens % 1024 == 0 else f"{tokens:,}-token"
 
@@ -180,11 +176,13 @@ def advise(
     machine = "this Mac" if sys.platform == "darwin" else "this computer"
     label = format_context(context)
     article = "an" if label.startswith(("8", "11", "18")) else "a"
-    kv_part = f" plus {format_gb(kv)} for {article} {label} context" if shape else ""
-    head = f"{name} needs about {format_gb(weights + working_bytes(weights))} for weights{kv_part}"
+    kv_text = format_bytes(kv, memory=True)
+    kv_part = f" plus {kv_text} for {article} {label} context" if shape else ""
+    weights_text = format_bytes(weights + working_bytes(weights), memory=True)
+    head = f"{name} needs about {weights_text} for weights{kv_part}"
     where = (
-        f"{machine} has {format_gb(total)}, of which about {format_gb(avail)} can be used for "
-        "models"
+        f"{machine} has {format_bytes(total, memory=True)}, of which about "
+        f"{format_bytes(avail, memory=True)} can be used for models"
     )
     if needed > avail:
         level: Level = "refuse"

@@ -32,6 +32,8 @@ from typing import Any
 
 from logline.models.errors import ModelImportError
 from logline.models.manifest import MANIFEST_NAME, ModelManifest
+from logline.models.model_folder import check_model_id, replace_folder
+from logline.units import format_bytes
 
 log = logging.getLogger(__name__)
 
@@ -190,14 +192,8 @@ def import_model_folder(
     Raises :class:`ModelImportError` for an invalid folder, an id in use (unless
     ``overwrite``), a failed copy or a cancel; nothing is left behind in those cases.
     """
-    from logline.models.gguf_import import VALID_MODEL_ID, _replace_folder
-
     folder = Path(folder).expanduser().resolve()
-    if not VALID_MODEL_ID.fullmatch(model_id):
-        raise ModelImportError(
-            f"Invalid model id {model_id!r}: use letters, digits, '.', '_' and '-' "
-            "(not starting with '.' or '-')."
-        )
+    check_model_id(model_id)
     config = validate_model_folder(folder)
     destination = models_root / model_id
     if destination.exists() and not overwrite:
@@ -219,7 +215,7 @@ def import_model_folder(
         if not reference:
             _copy_files(files, staging, progress, cancel)
         manifest.write(staging / MANIFEST_NAME)
-        _replace_folder(staging, destination)
+        replace_folder(staging, destination)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -238,8 +234,8 @@ def _copy_files(
     free = shutil.disk_usage(staging).free
     if total > free:
         raise ModelImportError(
-            f"Not enough disk space to copy the model: it needs {total / 1e9:.1f} GB, "
-            f"{free / 1e9:.1f} GB are free. Reference it in place instead."
+            f"Not enough disk space to copy the model: it needs {format_bytes(total)}, "
+            f"{format_bytes(free)} are free. Reference it in place instead."
         )
     done = 0
     report = progress or (lambda _done, _total: None)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 import shutil
 import tempfile
@@ -27,6 +26,7 @@ from logline.models.errors import ModelImportError
 from logline.models.gguf_file import GGUFHeader, read_header
 from logline.models.gguf_tokenizer import stop_token_ids, write_tokenizer_files
 from logline.models.manifest import MANIFEST_NAME, ModelManifest
+from logline.models.model_folder import check_model_id, replace_folder
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,6 @@ _BLOCK_NAMES = {
     "ffn_down": "mlp.down_proj",
 }
 _BLOCK_RE = re.compile(r"^blk\.(\d+)\.([a-z_]+)$")
-VALID_MODEL_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 
 ProgressCallback = Callable[[str, float], None]
 
@@ -206,11 +205,7 @@ def import_gguf(
     header = read_header(gguf_path)
     check_supported(header)
     model_id = model_id or default_model_id(gguf_path)
-    if not VALID_MODEL_ID.fullmatch(model_id):
-        raise ModelImportError(
-            f"Invalid model id {model_id!r}: use letters, digits, '.', '_' and '-' "
-            "(not starting with '.' or '-')."
-        )
+    check_model_id(model_id)
     destination = models_root / model_id
     if destination.exists() and not overwrite:
         raise ModelImportError(f"A model named {model_id!r} is already installed at {destination}.")
@@ -220,7 +215,7 @@ def import_gguf(
     started = time.perf_counter()
     try:
         report("Reading tensors", 0.05)
-        from logline.engine.mlx_runtime import import_mlx
+        from logline.engine.mlx_runtime import import_mlx  # lazy: imports MLX
 
         mx = import_mlx()
         try:
@@ -247,29 +242,13 @@ def import_gguf(
             parameters=_parameter_count(header),
         )
         manifest.write(staging / MANIFEST_NAME)
-        _replace_folder(staging, destination)
+        replace_folder(staging, destination)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     report("Done", 1.0)
     log.info("Imported %s as %s in %.1f s", gguf_path.name, model_id, time.perf_counter() - started)
     return manifest
-
-
-def _replace_folder(staging: Path, destination: Path) -> None:
-    """Move ``staging`` to ``destination``; an existing model stays intact until the new one is
-    in place (it is moved aside first, and moved back if the swap fails)."""
-    if not destination.exists():
-        staging.rename(destination)
-        return
-    backup = destination.with_name(f".{destination.name}.replaced-{os.getpid()}")
-    destination.rename(backup)
-    try:
-        staging.rename(destination)
-    except BaseException:
-        backup.rename(destination)
-        raise
-    shutil.rmtree(backup, ignore_errors=True)
 
 
 def _describe_quantization(header: GGUFHeader) -> str:

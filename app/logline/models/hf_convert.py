@@ -42,6 +42,8 @@ from typing import Any
 from logline.models.errors import ModelImportError
 from logline.models.folder_import import COPIED_PATTERNS, validate_model_folder
 from logline.models.manifest import MANIFEST_NAME, ModelManifest
+from logline.models.model_folder import check_model_id, replace_folder
+from logline.units import format_bytes
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +93,6 @@ def convert_model_folder(
     space, a failure inside mlx-lm, or a cancel; nothing is left behind in those cases.
     Uses MLX: run it on the engine thread.
     """
-    from logline.models.gguf_import import _replace_folder
-
     source = Path(source).expanduser().resolve()
     _check_request(source, model_id, bits, group_size, dtype)
     destination = models_root / model_id
@@ -135,7 +135,7 @@ def convert_model_folder(
         )
         manifest.write(staging / MANIFEST_NAME)
         _check_cancel(stop)
-        _replace_folder(staging, destination)
+        replace_folder(staging, destination)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -151,19 +151,13 @@ def _check_request(
 ) -> None:
     """Everything that can be refused before MLX is touched (a missing path above all: mlx-lm
     would take it for a hub repo id)."""
-    from logline.models.gguf_import import VALID_MODEL_ID
-
     if bits not in SUPPORTED_BITS:
         raise ModelImportError(f"Unsupported quantization: {bits} bits (use 4, 8 or none).")
     if group_size not in SUPPORTED_GROUP_SIZES:
         raise ModelImportError(f"Unsupported group size {group_size} (use 32, 64 or 128).")
     if dtype not in OUTPUT_DTYPES:
         raise ModelImportError(f"Unsupported dtype {dtype!r} (use one of {OUTPUT_DTYPES}).")
-    if not VALID_MODEL_ID.fullmatch(model_id):
-        raise ModelImportError(
-            f"Invalid model id {model_id!r}: use letters, digits, '.', '_' and '-' "
-            "(not starting with '.' or '-')."
-        )
+    check_model_id(model_id)
     if not source.is_dir():
         raise ModelImportError(f'"{source}" is not a folder.')
     config = validate_model_folder(source)
@@ -240,7 +234,7 @@ def _free_bytes(folder: Path) -> int:
 # -- MLX steps (engine thread) -----------------------------------------------------------------
 def _load_float_model(folder: Path) -> tuple[Any, dict[str, Any]]:
     """mlx-lm's ``load_model`` on a local folder, lazily (weights are read when evaluated)."""
-    from logline.engine.mlx_runtime import import_mlx
+    from logline.engine.mlx_runtime import import_mlx  # lazy: imports MLX
 
     import_mlx()
     from mlx_lm.utils import load_model
@@ -324,8 +318,8 @@ def _check_disk_space(model: Any, extra_files: list[Path], models_root: Path) ->
     free = _free_bytes(models_root)
     if needed > free:
         raise ModelImportError(
-            f"Not enough disk space to convert the model: it needs about {needed / 1e9:.1f} GB, "
-            f"{free / 1e9:.1f} GB are free."
+            f"Not enough disk space to convert the model: it needs about {format_bytes(needed)}, "
+            f"{format_bytes(free)} are free."
         )
 
 

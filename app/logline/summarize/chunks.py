@@ -5,8 +5,9 @@ without a heading, an epigraph), then each scene of a screenplay, or each page o
 document. Each chunk holds whole units packed in document order, except that a unit longer than
 the budget is split into parts (at element boundaries, then paragraphs, lines, sentences and
 words; never mid-word unless a single "word" is itself over budget) and each part is a chunk of
-its own. Every unit's text is preceded by a marker line (``[Sc. 12, pp. 34–36]``, ``[p. 7]``, see
-``notes/shared_formats.md``) so a model's notes can cite scenes and pages.
+its own. Every unit's text is preceded by a marker line (``[Sc. 12, pp. 34–36]``, ``[p. 7]``:
+:func:`marker`, in the citation format :mod:`logline.summarize.citations` checks) so a model's
+notes can cite scenes and pages.
 
 Token counts come from a ``count_tokens(text) -> int`` callable (the engine's tokenizer); each
 unit is tokenized once, a split unit's pieces once more, and each finished chunk once to report

@@ -1,7 +1,10 @@
-"""Events a summary emits besides the engine's own (token text, prompt progress, stats, finished).
+"""What a summary reports while it runs: the one event stream the CLI and the GUI consume.
 
-The final answer streams as ``TokenText``; the map and merge phases report through these, so a
-window can show "chunk 3 of 14" and each chunk's notes as they are written.
+The runner (:mod:`logline.summarize.runner`) translates the engine's events into these at one
+place (``_Session.relay``); consumers never see the engine's ``Generated`` or ``Finished``. A
+summary reports its plan, each phase as it starts, prompt reading progress, each chunk's notes
+as they are written (map and merge phases), the final answer's text as it streams, notices, and
+always ends with exactly one ``SummaryFinished`` carrying the result.
 """
 
 from __future__ import annotations
@@ -9,7 +12,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from logline.engine.events import Notice
+from logline.summarize.result import SummaryResult
+
 Phase = Literal["map", "merge", "reduce", "single"]
+
+__all__ = [
+    "AnswerText",
+    "ChunkDone",
+    "ChunkText",
+    "Notice",
+    "Phase",
+    "PhaseStarted",
+    "PlanChosen",
+    "Reading",
+    "SummaryEvent",
+    "SummaryFinished",
+]
 
 
 @dataclass(frozen=True)
@@ -25,6 +44,15 @@ class PhaseStarted:
     phase: Phase
     items: int  # chunks (map), groups (merge) or 1
     level: int = 0  # merge level (1, 2, …)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Prompt tokens read so far in the current phase (``done`` of ``total``)."""
+
+    phase: Phase
+    done: int
+    total: int
 
 
 @dataclass(frozen=True)
@@ -47,4 +75,28 @@ class ChunkDone:
     reason: str
 
 
-SummaryEvent = PlanChosen | PhaseStarted | ChunkText | ChunkDone
+@dataclass(frozen=True)
+class AnswerText:
+    """More text of the final answer (its citations not yet checked), as it is written."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class SummaryFinished:
+    """The last event of every summary: the result, whose ``reason`` and ``error`` say how it
+    ended and whose ``text`` has its citations checked."""
+
+    result: SummaryResult
+
+
+SummaryEvent = (
+    PlanChosen
+    | PhaseStarted
+    | Reading
+    | ChunkText
+    | ChunkDone
+    | AnswerText
+    | Notice
+    | SummaryFinished
+)

@@ -4,38 +4,55 @@ One call, :func:`summarize`, on the engine thread:
 
 1. **Plan** (:mod:`~logline.summarize.planner`) against the model's *usable* context: the smaller
    of its trained limit and what memory allows (:func:`logline.models.fit.usable_context`).
-2. **Single pass** when the whole document fits: the answer streams as ``TokenText``.
+2. **Single pass** when the whole document fits: the answer streams as ``AnswerText``.
 3. Otherwise **map**: notes on every chunk, generated as one batch (the engine shares the prompt
    prefix — system prompt and instructions — through a prompt cache and decodes the chunks
    together). Every batch (map or merge) is sized so the tokens in flight never exceed one
    context window: memory stays flat however long the document is.
 4. **Merge** notes in groups while they do not fit one prompt, then **reduce**: the final answer
-   streams as ``TokenText``. Modes whose answer is the notes themselves (the scene breakdown)
+   streams as ``AnswerText``. Modes whose answer is the notes themselves (the scene breakdown)
    concatenate instead.
 5. **Citations** in the answer are checked against the document; invalid ones are flagged (or
    removed), never passed off as fact.
 
 Cancel is honoured everywhere the engine checks it; a cancelled summary returns what it has with
 ``reason == "stopped"``.
+
+Events: the engine's events are translated into summary events (:mod:`~logline.summarize.events`)
+in one place, :meth:`_Session.relay`; every summary ends with one ``SummaryFinished``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from dataclasses import dataclass, replace
+from typing import Literal
 
 from logline.documents import Document
 from logline.engine.cancel import CancelToken
-from logline.engine.events import Finished, GenerationStats, Notice, TokenText
-from logline.engine.runtime import Emit, Engine, GenerationRequest, Message
+from logline.engine.events import EngineEvent, Finished, Generated, GenerationStats, PromptProgress
+from logline.engine.runtime import Engine, GenerationRequest, Message
 from logline.engine.sampling import SamplingParams
+from logline.models import fit
 from logline.summarize import modes
-from logline.summarize.citations import CitationReport, apply, validate
-from logline.summarize.events import ChunkDone, ChunkText, PhaseStarted, PlanChosen
-from logline.summarize.planner import SummaryPlan, plan_reduce, plan_summary
+from logline.summarize.citations import apply, validate
+from logline.summarize.events import (
+    AnswerText,
+    ChunkDone,
+    ChunkText,
+    Notice,
+    Phase,
+    PhaseStarted,
+    PlanChosen,
+    Reading,
+    SummaryEvent,
+    SummaryFinished,
+)
+from logline.summarize.planner import plan_reduce, plan_summary
+from logline.summarize.result import PhaseStats, SummaryResult
 
 log = logging.getLogger(__name__)
 
@@ -59,50 +76,13 @@ class SummaryOptions:
     citation_policy: Literal["flag", "remove"] = "flag"
 
 
-@dataclass
-class PhaseStats:
-    phase: str
-    items: int
-    seconds: float
-    prompt_tokens: int = 0
-    generated_tokens: int = 0
-    peak_memory_bytes: int = 0
+SummaryEmit = Callable[[SummaryEvent], None]
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "phase": self.phase,
-            "items": self.items,
-            "seconds": round(self.seconds, 3),
-            "prompt_tokens": self.prompt_tokens,
-            "generated_tokens": self.generated_tokens,
-            "peak_memory_bytes": self.peak_memory_bytes,
-        }
-
-
-@dataclass
-class SummaryResult:
-    text: str  # the answer with citations checked (invalid ones flagged or removed)
-    raw_text: str  # what the model wrote
-    reason: str  # done / stopped / length / error
-    mode: str
-    plan: SummaryPlan | None
-    notes: list[str] = field(default_factory=list)  # map outputs (long documents)
-    citations: CitationReport | None = None
-    phases: list[PhaseStats] = field(default_factory=list)
-    seconds: float = 0.0
-    error: BaseException | None = None
-
-    @property
-    def peak_memory_bytes(self) -> int:
-        return max((p.peak_memory_bytes for p in self.phases), default=0)
+__all__ = ["PhaseStats", "SummaryEmit", "SummaryOptions", "SummaryResult", "summarize"]
 
 
 def usable_context(engine: Engine, cap: int | None = None) -> int:
     """The most tokens one prompt plus its answer may use with the loaded model on this machine."""
-    import json
-
-    from logline.models import fit
-
     loaded = engine.loaded
     if loaded is None:
         raise RuntimeError("No model is loaded")
@@ -136,7 +116,7 @@ class _Session:
         document: Document,
         options: SummaryOptions,
         cancel: CancelToken,
-        emit: Emit,
+        emit: SummaryEmit,
     ) -> None:
         self.engine = engine
         self.document = document
@@ -149,6 +129,39 @@ class _Session:
         self.sampling = options.sampling or self.mode.sampling
         self.map_sampling = options.map_sampling or notes_sampling(self.mode, options)
         self.phases: list[PhaseStats] = []
+        self.last_stats: GenerationStats | None = None
+        self.phase: Phase = "single"  # the phase running, for relayed events
+        self.answer: list[str] = []  # the final answer's text so far
+        self.notes: list[str] = []  # each item's text so far in a map or merge batch
+        self.items_done = 0
+
+    # -- the one place engine events become summary events ----------------------------------
+    def relay(self, event: EngineEvent) -> None:
+        """The engine's ``emit`` during a summary: translate, keep the text, pass it on."""
+        if isinstance(event, Generated):
+            if self.phase in ("single", "reduce"):
+                if event.text:
+                    self.answer.append(event.text)
+                    self.emit(AnswerText(event.text))
+                return
+            if event.text:
+                self.notes[event.row] += event.text
+                self.emit(ChunkText(self.phase, event.row, event.text))
+            if event.finish_reason is not None:
+                self.items_done += 1
+                total = len(self.notes)
+                self.emit(
+                    ChunkDone(self.phase, event.row, self.items_done, total, event.finish_reason)
+                )
+        elif isinstance(event, PromptProgress):
+            self.emit(Reading(self.phase, event.done, event.total))
+        elif isinstance(event, Notice):
+            self.emit(event)
+        # Finished: the call's return value carries it (stats recorded per phase)
+
+    def start_phase(self, phase: Phase, items: int, level: int = 0) -> None:
+        self.phase = phase
+        self.emit(PhaseStarted(phase, items, level))
 
     # -- prompts ----------------------------------------------------------------------------
     def messages(self, role: str, value: str) -> list[Message]:
@@ -171,53 +184,35 @@ class _Session:
         return len(self.engine.render_prompt(self.messages(role, ""))) + TEMPLATE_MARGIN
 
     # -- generation -------------------------------------------------------------------------
-    def stream(self, phase: str, messages: Sequence[Message], sampling: SamplingParams) -> tuple:
-        """Generate one answer, passing its tokens on; (text, Finished)."""
-        parts: list[str] = []
-
-        def relay(event: object) -> None:
-            if isinstance(event, TokenText):
-                parts.append(event.text)
-            if not isinstance(event, Finished):  # the summary emits its own Finished
-                self.emit(event)  # type: ignore[arg-type]
-
+    def stream(
+        self, phase: Phase, messages: Sequence[Message], sampling: SamplingParams
+    ) -> tuple[str, Finished]:
+        """Generate the final answer, streaming it as ``AnswerText``; (text, Finished)."""
+        self.start_phase(phase, 1)
+        self.answer = []
         started = time.perf_counter()
         finished = self.engine.generate(
-            GenerationRequest(messages=messages, sampling=sampling), self.cancel, relay
+            GenerationRequest(messages=messages, sampling=sampling), self.cancel, self.relay
         )
         self.record(phase, 1, started, finished.stats)
-        return "".join(parts), finished
+        return "".join(self.answer), finished
 
     def batch(
-        self, phase: str, prompts: list[list[Message]], sampling: SamplingParams, level: int = 0
+        self, phase: Phase, prompts: list[list[Message]], sampling: SamplingParams, level: int = 0
     ) -> tuple[list[str], str]:
         """Notes for every prompt (map or merge), batched; (texts, worst finish reason)."""
-        self.emit(PhaseStarted(phase, len(prompts), level))  # type: ignore[arg-type]
+        self.start_phase(phase, len(prompts), level)
         tokens = [self.engine.render_prompt(m) for m in prompts]
         requests = [GenerationRequest(prompt_tokens=t, sampling=sampling) for t in tokens]
-        texts = [""] * len(prompts)
-        done = 0
-
-        def relay(event: object) -> None:
-            nonlocal done
-            name = type(event).__name__
-            if name == "BatchTokenText":
-                texts[event.index] += event.text  # type: ignore[attr-defined]
-                self.emit(ChunkText(phase, event.index, event.text))  # type: ignore[arg-type, attr-defined]
-            elif name == "BatchItemFinished":
-                done += 1
-                self.emit(ChunkDone(phase, event.index, done, len(prompts), event.reason))  # type: ignore[arg-type, attr-defined]
-            elif not isinstance(event, (Finished, GenerationStats, TokenText)):
-                self.emit(event)  # type: ignore[arg-type]
-
+        self.notes = [""] * len(prompts)
+        self.items_done = 0
         started = time.perf_counter()
         results = self.engine.generate_batch(
-            requests, self.cancel, relay, max_batch=self.batch_size(tokens, sampling)
+            requests, self.cancel, self.relay, max_batch=self.batch_size(tokens, sampling)
         )
-        stats = getattr(results, "stats", None)
         items = list(results)
         texts = [item.text for item in items]
-        self.record(phase, len(prompts), started, stats)
+        self.record(phase, len(prompts), started, results.stats)
         reasons = [item.reason for item in items]
         reason = "stopped" if self.cancel.cancelled or "stopped" in reasons else "done"
         if "error" in reasons:
@@ -235,15 +230,16 @@ class _Session:
 
     context = 0  # the usable context, set once planned
 
-    def record(self, phase: str, items: int, started: float, stats: Any) -> None:
+    def record(self, phase: str, items: int, started: float, stats: GenerationStats | None) -> None:
+        self.last_stats = stats or self.last_stats
         self.phases.append(
             PhaseStats(
                 phase,
                 items,
                 time.perf_counter() - started,
-                getattr(stats, "prompt_tokens", 0),
-                getattr(stats, "generation_tokens", 0),
-                getattr(stats, "peak_memory_bytes", 0),
+                stats.prompt_tokens if stats else 0,
+                stats.generation_tokens if stats else 0,
+                stats.peak_memory_bytes if stats else 0,
             )
         )
 
@@ -252,10 +248,14 @@ def summarize(
     engine: Engine,
     document: Document,
     cancel: CancelToken,
-    emit: Emit,
+    emit: SummaryEmit,
     options: SummaryOptions | None = None,
 ) -> SummaryResult:
-    """Summarize ``document`` in ``options.mode`` with the loaded model (engine thread only)."""
+    """Summarize ``document`` in ``options.mode`` with the loaded model (engine thread only).
+
+    ``emit`` receives summary events (:mod:`~logline.summarize.events`), the last one always a
+    ``SummaryFinished`` carrying the returned result.
+    """
     options = options or SummaryOptions()
     started = time.perf_counter()
     session = _Session(engine, document, options, cancel, emit)
@@ -266,6 +266,7 @@ def summarize(
         log.exception("Summary failed")
         result.reason, result.error = "error", exc
     result.phases = session.phases
+    result.stats = session.last_stats
     result.seconds = time.perf_counter() - started
     if result.raw_text:  # also modes that ask for none: an invented one is still caught
         result.citations = validate(result.raw_text, document)
@@ -279,7 +280,7 @@ def summarize(
             )
     else:
         result.text = result.raw_text
-    emit(Finished(result.reason, None, result.error))  # type: ignore[arg-type]
+    emit(SummaryFinished(result))
     return result
 
 
@@ -301,7 +302,6 @@ def _run(session: _Session, result: SummaryResult) -> None:
     session.emit(PlanChosen(plan.strategy, len(plan.chunks), plan.describe(), labels))
     log.info("Summary plan: %s", plan.describe())
     if plan.strategy == "single":
-        session.emit(PhaseStarted("single", 1))
         messages = session.messages("single", plan.chunks[0].text)
         text, finished = session.stream("single", messages, session.sampling)
         result.raw_text, result.reason = text, finished.reason
@@ -323,14 +323,13 @@ def _run(session: _Session, result: SummaryResult) -> None:
 
     if session.mode.combine == "concat":
         result.raw_text = _concat(notes)
-        session.emit(TokenText(result.raw_text))
+        session.emit(AnswerText(result.raw_text))
         return
 
     notes = _merge_until_it_fits(session, notes, context)
     if session.cancel.cancelled:
         result.reason, result.raw_text = "stopped", _concat(notes)
         return
-    session.emit(PhaseStarted("reduce", 1))
     text, finished = session.stream(
         "reduce", session.messages("reduce", _concat(notes)), session.sampling
     )
@@ -365,10 +364,3 @@ def _merge_until_it_fits(session: _Session, notes: list[str], context: int) -> l
 
 def _concat(notes: Sequence[str]) -> str:
     return NOTES_SEPARATOR.join(n.strip() for n in notes if n.strip())
-
-
-def summary_options(mode: str, **overrides: Any) -> SummaryOptions:
-    """Options for ``mode`` with fields overridden (``None`` values ignored)."""
-    return replace(
-        SummaryOptions(mode=mode), **{k: v for k, v in overrides.items() if v is not None}
-    )

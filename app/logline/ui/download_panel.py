@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
+from logline.config import effective_settings, get_token
 from logline.messages import user_message
+from logline.models import cache
 from logline.models.download_events import (
     CacheEvicted,
     DownloadProgress,
@@ -24,9 +26,10 @@ from logline.models.download_events import (
     DownloadStarted,
 )
 from logline.models.errors import DownloadCancelledError
-from logline.ui.eviction_dialog import EvictionDialog, format_size
+from logline.ui.eviction_dialog import EvictionDialog
 from logline.ui.jobs import Emit, Job, ThreadWork
 from logline.ui.model_table import OFFLINE_REASON, ModelRow, ModelTable
+from logline.units import format_bytes, format_bytes_pair, format_rate
 
 if TYPE_CHECKING:
     from logline.models.cache import EvictionPlan
@@ -52,10 +55,10 @@ def format_duration(seconds: float) -> str:
 
 
 def describe_progress(done: int, total: int, speed_bps: float, eta_s: float | None) -> str:
-    """For example "412 / 2,150 MB · 18.3 MB/s · 1 min 35 s left" (decimal MB, like Finder)."""
-    parts = [f"{done / 1e6:,.0f} / {total / 1e6:,.0f} MB"]
+    """For example "0.4 / 2.1 GB · 18.3 MB/s · 1 min 35 s left" (decimal units, like Finder)."""
+    parts = [format_bytes_pair(done, total)]
     if speed_bps > 0:
-        parts.append(f"{speed_bps / 1e6:,.1f} MB/s")
+        parts.append(format_rate(speed_bps))
     if eta_s is not None and done < total:
         parts.append(f"{format_duration(eta_s)} left")
     return " · ".join(parts)
@@ -74,9 +77,6 @@ def download_work(
     Events: :class:`CacheEvicted`, then the download's own; returns the DownloadResult."""
 
     def work(cancel: CancelEvent, emit: Emit) -> DownloadResult:
-        from logline.config import get_token
-        from logline.models import cache
-
         if evict is not None and not cancel.is_set():
             emit(CacheEvicted(cache.apply_eviction(evict, ())))
         if cancel.is_set():
@@ -169,8 +169,6 @@ class DownloadPanel(QWidget):
     def start(self, row: ModelRow) -> bool:
         """Check offline, memory fit and room in the cache (asking where needed), then start.
         False when it was refused at once (the reason is shown)."""
-        from logline.config import effective_settings
-
         offline = effective_settings().offline
         if self.running:
             self._error("Another download is running; wait for it or cancel it first.")
@@ -195,8 +193,6 @@ class DownloadPanel(QWidget):
         return True
 
     def _make_room(self, row: ModelRow) -> None:
-        from logline.models import cache
-
         have = row.cached.size_bytes if row.cached else 0
         needed = max((row.entry.download_bytes if row.entry else 0) - have, 0)
         try:
@@ -220,16 +216,13 @@ class DownloadPanel(QWidget):
         dialog.open()
 
     def _begin(self, row: ModelRow, plan: EvictionPlan | None) -> None:
-        from logline.config import effective_settings
-        from logline.models import download
-
         settings = effective_settings()
         work = download_work(
             row.key,
             endpoint=settings.hub_endpoint,
             offline=settings.offline,
             evict=plan,
-            pull=self._pull or download.pull,
+            pull=self._pull or _default_pull(),
         )
         job = Job(work, name=THREAD_NAME)
         job.on_event(self._on_event).success(self._on_finished).failure(self._on_failed)
@@ -258,7 +251,7 @@ class DownloadPanel(QWidget):
         elif isinstance(event, DownloadRetrying):
             self._info(f"Connection trouble; retrying ({event.reason}).")
         elif isinstance(event, CacheEvicted):
-            self._info(f"Freed {format_size(event.freed_bytes)}. Downloading {self._name}…")
+            self._info(f"Freed {format_bytes(event.freed_bytes)}. Downloading {self._name}…")
             self.modelsChanged.emit()
 
     def _set_progress(self, done: int, total: int, speed: float, eta: float | None) -> None:
@@ -297,3 +290,11 @@ class DownloadPanel(QWidget):
         """Cancel a running download and join its thread; False when it did not end in time."""
         job = self.job
         return True if job is None else job.stop(timeout_s)
+
+
+def _default_pull() -> Pull:
+    """:func:`logline.models.download.pull`."""
+    # Lazy: the download module brings in the HTTP and TLS stack, kept off the window's start-up.
+    from logline.models import download
+
+    return download.pull

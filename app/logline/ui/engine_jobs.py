@@ -1,19 +1,24 @@
 """What the window's engine jobs run on the engine thread: load a model, summarize a document.
 
 Plain callables of the :data:`~logline.ui.engine_worker.EngineWork` shape (no Qt), so a test can
-run them with a stand-in ``emit``. Their events are the core's dataclasses, plus
-:class:`StatusText` for the status bar.
+run them with a stand-in ``emit``. Their events are the core's: loading reports through
+:func:`logline.models.loading.load_with_events` (``LoadProgress``, ``ModelLoaded``, ``Notice``),
+a summary through :func:`logline.summarize.runner.summarize` (the summary events, ending with
+``SummaryFinished``); :class:`StatusText` adds what the status bar says in between.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from logline.engine.events import Finished, GenerationStats, ModelLoaded, Notice
+from logline.engine.events import LoadProgress, ModelLoaded
 from logline.models.choice import ModelChoice, resolve_choice
-from logline.models.loading import load_model
-from logline.summarize.runner import SummaryOptions, SummaryResult, summarize
+from logline.models.loading import load_with_events
+from logline.summarize.events import SummaryFinished
+from logline.summarize.result import SummaryResult
+from logline.summarize.runner import SummaryOptions, summarize
 
 if TYPE_CHECKING:
     from logline.documents import Document
@@ -22,47 +27,43 @@ if TYPE_CHECKING:
     from logline.ui.engine_worker import EngineWork
     from logline.ui.jobs import Emit
 
-__all__ = ["ModelChoice", "StatusText", "SummaryOutcome", "load_work", "summary_work"]
+__all__ = ["ModelChoice", "StatusText", "load_work", "summary_work"]
 
 READING = "Reading the document…"
+LOAD_STEP_PERCENT = 5  # loading progress is passed on in steps of this many percent
 
 
 @dataclass(frozen=True)
 class StatusText:
-    """What the engine is doing, for the status bar ("Loading Tiny… 40%")."""
+    """What the engine is doing, for the status bar ("Loading Tiny…")."""
 
     text: str
 
 
-@dataclass(frozen=True)
-class SummaryOutcome:
-    """What a summary job returns: the result (None when stopped before it began) and how it
-    ended (reason, the final answer's generation stats, error)."""
+def _in_steps(emit: Emit) -> Callable[[object], None]:
+    """``emit``, passing ``LoadProgress`` on only when it crosses a step (fewer queued events)."""
+    shown = -1
 
-    result: SummaryResult | None
-    finished: Finished
+    def relay(event: object) -> None:
+        nonlocal shown
+        if isinstance(event, LoadProgress):
+            percent = event.done * 100 // event.total if event.total else 100
+            if percent // LOAD_STEP_PERCENT == shown // LOAD_STEP_PERCENT:
+                return
+            shown = percent
+        emit(event)
+
+    return relay
 
 
 def load_model_here(engine: Engine, choice: ModelChoice, emit: Emit) -> ModelLoaded:
-    """Resolve and load ``choice`` (engine thread); emits StatusText, ModelLoaded, Notice."""
+    """Resolve and load ``choice`` (engine thread); emits StatusText, then LoadProgress,
+    ModelLoaded and a Notice for a tight fit."""
     model = resolve_choice(choice, lambda text: emit(StatusText(text)))
     loaded = engine.loaded
     if loaded is None or loaded.path != model.path:
         emit(StatusText(f"Loading {choice.label}…"))
-    shown = -1
-
-    def progress(done: int, total: int) -> None:
-        nonlocal shown
-        percent = done * 100 // total if total else 100
-        if percent // 5 != shown // 5:  # a status update every 5 %
-            shown = percent
-            emit(StatusText(f"Loading {choice.label}… {percent}%"))
-
-    outcome = load_model(engine, model, progress=progress)
-    emit(outcome.loaded)
-    if outcome.warning:
-        emit(Notice(outcome.warning))
-    return outcome.loaded
+    return load_with_events(engine, model, _in_steps(emit)).loaded
 
 
 def load_work(choice: ModelChoice) -> EngineWork:
@@ -75,27 +76,17 @@ def load_work(choice: ModelChoice) -> EngineWork:
 
 
 def summary_work(document: Document, choice: ModelChoice, options: SummaryOptions) -> EngineWork:
-    """Load ``choice``, then summarize ``document``; returns a :class:`SummaryOutcome`.
+    """Load ``choice``, then summarize ``document``; returns the SummaryResult, which the last
+    event, ``SummaryFinished``, also carries (a summary stopped before it began included)."""
 
-    Its events are the runner's, less ``Finished`` and ``GenerationStats`` (carried by the
-    outcome instead)."""
-
-    def work(engine: Engine, cancel: CancelEvent, emit: Emit) -> SummaryOutcome:
+    def work(engine: Engine, cancel: CancelEvent, emit: Emit) -> SummaryResult:
         if not cancel.cancelled:
             load_model_here(engine, choice, emit)
         if cancel.cancelled:
-            return SummaryOutcome(None, Finished("stopped"))
+            result = SummaryResult("", "", "stopped", options.mode, None)
+            emit(SummaryFinished(result))
+            return result
         emit(StatusText(READING))
-        stats: GenerationStats | None = None
-
-        def relay(event: object) -> None:
-            nonlocal stats
-            if isinstance(event, GenerationStats):
-                stats = event  # the last one is the final answer's
-            elif not isinstance(event, Finished):
-                emit(event)
-
-        result = summarize(engine, document, cancel, relay, options)
-        return SummaryOutcome(result, Finished(result.reason, stats, result.error))  # type: ignore[arg-type]
+        return summarize(engine, document, cancel, emit, options)
 
     return work

@@ -39,6 +39,7 @@ from logline.models.import_source import (
     run_import,
 )
 from logline.ui.jobs import Emit, Job
+from logline.units import format_bytes_pair
 
 if TYPE_CHECKING:
     from logline.engine.runtime import Engine
@@ -55,15 +56,10 @@ NO_ENGINE = "Importing this model needs the engine, which is not running."
 ANOTHER_IMPORT = "Another import is running; wait for it or cancel it first."
 
 
-def _bytes_pair(done: int, total: int) -> str:
-    unit, scale = ("GB", 1e9) if total >= 1e9 else ("MB", 1e6)
-    return f"{done / scale:,.1f} / {total / scale:,.1f} {unit}"
-
-
 def describe_import_progress(stage: str, done: int, total: int) -> str:
     """For example "Copying 1.2 / 4.5 GB", "Quantizing: module 12 of 30", "Reading tensors…"."""
     if stage in ("Copying", "Writing"):
-        return f"{stage} {_bytes_pair(done, total)}"
+        return f"{stage} {format_bytes_pair(done, total)}"
     if stage in ("Quantizing", "Converting") and total:
         return f"{stage}: module {done} of {total}"
     if stage == "Reading":

@@ -18,7 +18,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QMessageBox, QSizePolicy, QWidget
 
 from logline.models.choice import ModelChoice
-from logline.ui.eviction_dialog import format_size
+from logline.units import format_bytes
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class CatalogOffer:
 
     @property
     def label(self) -> str:
-        return f"{self.display_name} — download {format_size(self.download_bytes)}"
+        return f"{self.display_name} — download {format_bytes(self.download_bytes)}"
 
 
 def downloaded_choices(known: set[str]) -> list[ModelChoice]:

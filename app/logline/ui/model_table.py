@@ -16,8 +16,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from logline.ui.eviction_dialog import format_last_used, format_size
+from logline.models import cache, catalog, fit
+from logline.models.hub_layout import is_downloaded
+from logline.ui.eviction_dialog import format_last_used
 from logline.ui.model_picker import FIT_CONTEXT
+from logline.units import format_bytes
 
 if TYPE_CHECKING:
     from logline.models.cache import CachedModel
@@ -66,8 +69,6 @@ class MemoryFigures:
 
 def model_rows() -> tuple[list[ModelRow], int, int]:
     """(rows, bytes used, budget): what is on disk first (default first), then the catalog."""
-    from logline.models import cache, catalog
-
     report = cache.cache_report()
     rows = [
         ModelRow(m.key, m.display_name, catalog.find_entry(m.key) if m.kind == "hub" else None, m)
@@ -84,14 +85,10 @@ def model_rows() -> tuple[list[ModelRow], int, int]:
 
 def fit_verdict(row: ModelRow, memory: MemoryFigures) -> FitVerdict | None:
     """The fit advisor's verdict for ``row``; None when it cannot tell."""
-    from logline.models import fit
-
     try:
         if row.usable and row.cached is not None:
             folder = row.cached.path
             if row.cached.kind == "hub":
-                from logline.models.download import is_downloaded
-
                 folder = is_downloaded(row.key) or folder
             return fit.advise_for_folder(folder, FIT_CONTEXT, ram=memory.ram, usable=memory.usable)
         if row.entry is not None:
@@ -157,7 +154,7 @@ class ModelTable(QTableWidget):
         cells = (
             name,
             QTableWidgetItem(self._status_text(row)),
-            QTableWidgetItem(format_size(cached.size_bytes) if cached else "—"),
+            QTableWidgetItem(format_bytes(cached.size_bytes) if cached else "—"),
             QTableWidgetItem(format_last_used(cached.last_used) if row.usable else "—"),
             QTableWidgetItem("Pinned" if cached and cached.pinned else ""),
             fit,
@@ -174,7 +171,7 @@ class ModelTable(QTableWidget):
             return f"{kind} · default" if cached.is_default else kind
         if self.offline:
             return OFFLINE_REASON
-        size = f" ({format_size(row.entry.download_bytes)})" if row.entry else ""
+        size = f" ({format_bytes(row.entry.download_bytes)})" if row.entry else ""
         return f"Partly downloaded{size}" if cached else f"Not downloaded{size}"
 
     def set_status(self, key: str, text: str) -> None:
@@ -190,8 +187,6 @@ class ModelTable(QTableWidget):
 
     def select_model(self, name: str) -> bool:
         """Select the row of ``name`` (a model id, repo id or catalog id)."""
-        from logline.models import catalog
-
         entry = catalog.find_entry(name)
         wanted = {name, entry.repo_id} if entry else {name}
         for index, row in enumerate(self.rows):

@@ -17,9 +17,11 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout
 
+from logline.config import effective_settings
+from logline.models import cache, state
+from logline.models.errors import ModelError
 from logline.ui.download_panel import DownloadPanel, Pull
 from logline.ui.engine_worker import EngineHost
-from logline.ui.eviction_dialog import format_size
 from logline.ui.import_panel import ImportPanel
 from logline.ui.model_table import (
     OFFLINE_REASON,
@@ -29,6 +31,7 @@ from logline.ui.model_table import (
     model_rows,
 )
 from logline.ui.questions import Questions
+from logline.units import format_bytes
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
@@ -131,8 +134,6 @@ class ModelsDialog(QDialog):
     # -- table -----------------------------------------------------------------------------
     def refresh(self) -> None:
         """Re-read the cache, the catalog and the settings, keeping the selection."""
-        from logline.config import effective_settings
-
         self._offline = effective_settings().offline
         self.offline_label.setVisible(self._offline)
         try:
@@ -142,7 +143,7 @@ class ModelsDialog(QDialog):
             rows, used, budget = [], 0, 0
             self.show_error(f"The model cache cannot be read: {exc}")
         self.cache_label.setText(
-            f"Model cache: {format_size(used)} used of a {format_size(budget)} budget"
+            f"Model cache: {format_bytes(used)} used of a {format_bytes(budget)} budget"
         )
         self.table.show_rows(rows, offline=self._offline)
         self._update_buttons()
@@ -217,7 +218,7 @@ class ModelsDialog(QDialog):
         row = self.selected_row()
         if row is None or not row.usable or row.cached is None:
             return
-        size = format_size(row.cached.size_bytes)
+        size = format_bytes(row.cached.size_bytes)
         self.questions.ask(
             "Delete this model?",
             f"Delete {row.display_name} ({size}) from this computer?"
@@ -227,24 +228,19 @@ class ModelsDialog(QDialog):
         )
 
     def _delete(self, row: ModelRow) -> None:
-        from logline.models import cache
-        from logline.models.errors import ModelError
-
         try:
             removed = cache.remove_model(row.key)
         except (ModelError, OSError) as exc:
             self.show_error(str(exc))
             return
         self.show_info(
-            f"Deleted {removed.display_name}, freeing {format_size(removed.size_bytes)}."
+            f"Deleted {removed.display_name}, freeing {format_bytes(removed.size_bytes)}."
         )
         self.refresh()
         self.modelsChanged.emit()
 
     @Slot()
     def toggle_pin_selected(self) -> None:
-        from logline.models import state
-
         row = self.selected_row()
         if row is None or row.cached is None:
             return

@@ -5,8 +5,10 @@ thread) and its outcome, keeps the summary's state (mode, phase, chunk labels, r
 drives the Summary and Notes tabs, the status bar, the pane's detail line and the banner. The
 main window only builds the views, starts the job and wires the actions.
 
-Token path: engine decode -> summarize runner -> ``Job.yielded`` (queued to the GUI thread) ->
-:meth:`SummaryPresenter.on_event` -> ``SummaryView.append_tokens`` (which batches repaints).
+Token path, four hops from the engine to the screen: the engine's ``Generated`` is translated
+into ``AnswerText`` by the summarize runner (``_Session.relay``) -> ``Job.yielded`` (queued to
+the GUI thread) -> :meth:`SummaryPresenter.on_event` -> ``SummaryView.append_tokens`` (which
+batches repaints).
 """
 
 from __future__ import annotations
@@ -17,17 +19,26 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from logline.engine.events import Finished, ModelLoaded, Notice, PromptProgress, TokenText
+from logline.engine.events import LoadProgress, ModelLoaded
 from logline.messages import user_message
-from logline.summarize.events import ChunkDone, ChunkText, PhaseStarted, PlanChosen
+from logline.summarize.events import (
+    AnswerText,
+    ChunkDone,
+    ChunkText,
+    Notice,
+    PhaseStarted,
+    PlanChosen,
+    Reading,
+    SummaryFinished,
+)
 from logline.summarize.modes import MODES
-from logline.ui.engine_jobs import StatusText, SummaryOutcome
+from logline.summarize.result import SummaryResult
+from logline.ui.engine_jobs import StatusText
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QLabel, QTabWidget
 
     from logline.documents import Document
-    from logline.summarize.runner import SummaryResult
     from logline.ui.banner import Banner
     from logline.ui.jobs import Job
     from logline.ui.notes_view import NotesView
@@ -74,10 +85,10 @@ class SummaryScreen:
 
 
 class SummaryPresenter(QObject):
-    """Shows one summary at a time. ``finished(Finished)`` says how each one ended (reason,
-    the final answer's stats, error), after the views show it."""
+    """Shows one summary at a time. ``finished(SummaryResult)`` says how each one ended
+    (``reason``, the final answer's ``stats``, ``error``), after the views show it."""
 
-    finished = Signal(object)  # Finished
+    finished = Signal(object)  # SummaryResult
     modelLoaded = Signal(object)  # ModelLoaded
     generatingChanged = Signal(bool)
 
@@ -90,6 +101,7 @@ class SummaryPresenter(QObject):
         self.phase = ""  # its current phase: single, map, merge or reduce
         self.chunk_labels: tuple[str, ...] = ()
         self.result: SummaryResult | None = None
+        self.model_label = ""
         self._show_notes_tab(False)
 
     @property
@@ -111,6 +123,7 @@ class SummaryPresenter(QObject):
         screen.summary_view.start(waiting="Reading the document…", document=document)
         self._reset_notes()
         self.document, self.mode, self.phase, self.result = document, mode, "", None
+        self.model_label = model_label
         screen.status.set_stats("")
         screen.detail.setText(model_label)
         self.attach(job)
@@ -118,9 +131,10 @@ class SummaryPresenter(QObject):
         job.run()
 
     def attach(self, job: Job) -> None:
-        """Take ``job``'s events and outcome (a job returning a :class:`SummaryOutcome`)."""
+        """Take ``job``'s events (the summary events, ending with ``SummaryFinished``) and its
+        failure (an error before the summary began, e.g. the model did not load)."""
         self.job = job
-        job.on_event(self.on_event).success(self._on_returned).failure(self._on_failed)
+        job.on_event(self.on_event).failure(self._on_failed)
         self.generatingChanged.emit(True)
 
     def stop(self) -> None:
@@ -131,9 +145,9 @@ class SummaryPresenter(QObject):
     # -- events ----------------------------------------------------------------------------
     def on_event(self, event: object) -> None:
         """One event of the summary job (GUI thread)."""
-        if isinstance(event, TokenText):
+        if isinstance(event, AnswerText):
             self._on_tokens(event.text)
-        elif isinstance(event, PromptProgress):
+        elif isinstance(event, Reading):
             self._on_reading(event.done, event.total)
         elif isinstance(event, ChunkText):
             self.screen.notes_view.append(event.phase, event.index, event.text)
@@ -143,6 +157,11 @@ class SummaryPresenter(QObject):
             self._on_phase_started(event.phase, event.items, event.level)
         elif isinstance(event, PlanChosen):
             self._on_plan_chosen(event)
+        elif isinstance(event, SummaryFinished):
+            self._on_summary_finished(event.result)
+        elif isinstance(event, LoadProgress):
+            percent = event.done * 100 // event.total if event.total else 100
+            self.screen.status.message(f"Loading {self.model_label}… {percent}%")
         elif isinstance(event, StatusText):
             self.screen.status.message(event.text)
         elif isinstance(event, Notice):
@@ -230,30 +249,32 @@ class SummaryPresenter(QObject):
         self.screen.tabs.tabBar().setVisible(shown)
 
     # -- the end ---------------------------------------------------------------------------
-    def _on_returned(self, outcome: SummaryOutcome) -> None:
-        result = outcome.result
-        if result is not None and result.plan is not None and result.plan.strategy == "map_reduce":
+    def _on_summary_finished(self, result: SummaryResult) -> None:
+        if result.plan is not None and result.plan.strategy == "map_reduce":
             self.screen.notes_view.set_titles([chunk.label for chunk in result.plan.chunks])
-        if outcome.finished.error is not None:
-            self._show_error(user_message(outcome.finished.error))
-        self._finish(result, outcome.finished)
+        if result.error is not None:
+            self._show_error(user_message(result.error))
+        self._finish(result, result.text)
 
     def _on_failed(self, exc: BaseException) -> None:
+        if self.job is None:  # the summary had already finished
+            return
         self._show_error(user_message(exc))
-        self._finish(None, Finished("error", None, exc))
+        self._finish(SummaryResult("", "", "error", self.mode, None, error=exc), None)
 
     def _show_error(self, message: str) -> None:
         self.screen.banner.show_message(message, "error")
         self.screen.status.message(message, 10000)
 
-    def _finish(self, result: SummaryResult | None, finished: Finished) -> None:
+    def _finish(self, finished: SummaryResult, checked_text: str | None) -> None:
+        """Show how the summary ended; ``checked_text`` is its answer with citations checked
+        (None: no answer was written)."""
         screen = self.screen
-        self.result = result
+        self.result = finished
         # The answer with its citations checked replaces what streamed, unless nothing of the
         # answer streamed (stopped while taking notes: the notes stay in their own tab).
         answered = bool(screen.summary_view.text) or finished.reason in ("done", "length")
-        final_text = result.text if result is not None and answered else None
-        screen.summary_view.finish(final_text)
+        screen.summary_view.finish(checked_text if answered else None)
         if finished.reason in ("stopped", "error"):
             screen.notes_view.stop_writing(finished.reason)
         self._update_notes_tab()

@@ -6,6 +6,8 @@
   JSON sidecar in DIR; finished ones are skipped on the next run, so an interrupted batch resumes.
 
 The model is loaded once, on the CLI's engine thread; documents are parsed on the main thread.
+The engine, summarize, models and documents imports sit inside the functions that use them
+(lazy: keeps `logline --help` fast).
 """
 
 from __future__ import annotations
@@ -14,9 +16,20 @@ import argparse
 import json
 import logging
 import sys
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from logline.cli.console import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    ctrl_c_cancels,
+    fail,
+    print_load_progress,
+    print_prompt_progress,
+)
+from logline.units import format_bytes
 
 log = logging.getLogger(__name__)
 
@@ -68,17 +81,7 @@ def add_parser(commands: Any) -> None:
     summarize.add_argument("--json", action="store_true", help="with --out: print a JSON report")
 
 
-@dataclass(frozen=True)
-class _Done:
-    """The engine job's last event: the summary itself."""
-
-    result: Any
-
-
 def run(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
-    from logline.cli import EXIT_INTERRUPTED, EXIT_OK, _ctrl_c_cancels, _fail
     from logline.engine import CancelToken
     from logline.engine.worker import EngineThread
     from logline.summarize.batch import collect_inputs
@@ -87,19 +90,19 @@ def run(args: argparse.Namespace) -> int:
 
     mode = get_mode(args.mode)
     if mode.needs_instruction and not (args.instruction or "").strip():
-        return _fail(f'--mode {mode.id} needs --instruction "what you want to know"')
+        return fail(f'--mode {mode.id} needs --instruction "what you want to know"')
     try:
         items = collect_inputs(args.files)
     except FileNotFoundError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     if not items:
-        return _fail("no documents found in the folders given")
+        return fail("no documents found in the folders given")
     sampling = mode.sampling
     overrides = {"max_tokens": args.max_tokens, "temperature": args.temperature, "seed": args.seed}
     try:
         sampling = replace(sampling, **{k: v for k, v in overrides.items() if v is not None})
     except ValueError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     options = SummaryOptions(
         mode=mode.id,
         instruction=args.instruction,
@@ -110,12 +113,12 @@ def run(args: argparse.Namespace) -> int:
     )
     streaming = args.out is None and len(items) == 1
     if args.out is None and not streaming:
-        return _fail("several documents need --out DIR for their summaries")
+        return fail("several documents need --out DIR for their summaries")
     worker = EngineThread()
     cancel = CancelToken()
     session = _Batch(args, options, worker, cancel)
     try:
-        with _ctrl_c_cancels(cancel):
+        with ctrl_c_cancels(cancel):
             code = session.stream_one(items[0]) if streaming else session.write_all(items)
     finally:
         worker.close()
@@ -133,63 +136,49 @@ class _Batch:
 
     # -- engine jobs --------------------------------------------------------------------------
     def _load_model(self, engine: Any, emit: Any) -> None:
-        from logline.engine import LoadProgress, Notice
-        from logline.models.loading import load_model
+        from logline.models.loading import load_with_events
         from logline.models.registry import resolve_model
 
         if self.model_id is not None:
             return
         model = resolve_model(self.args.model)
-        outcome = load_model(
-            engine,
-            model,
-            progress=lambda d, t: emit(LoadProgress(d, t)),
-            force=self.args.force_load,
-        )
-        emit(outcome.loaded)
-        if outcome.warning:
-            emit(Notice(outcome.warning))
+        load_with_events(engine, model, emit, force=self.args.force_load)
         self.model_id = model.model_id
 
     def _summarize(self, document: Any, sink: Any) -> Any:
-        """Run one summary on the engine thread, handing each event to ``sink``; the result."""
-        from logline.engine import Finished
+        """Run one summary on the engine thread, handing each event but the last to ``sink``;
+        the result (a failure before the summary started, e.g. no such model, is raised)."""
+        from logline.summarize.events import SummaryFinished
         from logline.summarize.runner import summarize
 
         def job(engine: Any, token: Any, emit: Any) -> None:
             self._load_model(engine, emit)
-            emit(_Done(summarize(engine, document, token, emit, self.options)))
+            summarize(engine, document, token, emit, self.options)
 
         result = None
-        error: BaseException | None = None
         for event in self.worker.stream(job, self.cancel):
-            if isinstance(event, _Done):
+            if isinstance(event, SummaryFinished):
                 result = event.result
-            elif isinstance(event, Finished):
-                error = event.error or error
             else:
                 sink(event)
-        if result is None and error is not None:
-            raise error  # the job failed before the summary started (e.g. no such model)
         return result
 
     # -- one document to stdout ---------------------------------------------------------------
     def stream_one(self, item: Any) -> int | None:
-        from logline.cli import EXIT_OK, _fail
         from logline.documents import DocumentError, load
-        from logline.engine import TokenText
         from logline.summarize.citation_stream import CitationFilter
+        from logline.summarize.events import AnswerText
 
         try:
             document = load(item.source, password=self.args.password)
         except DocumentError as exc:
-            return _fail(str(exc))
+            return fail(str(exc))
         checker = CitationFilter(document, self.options.citation_policy)
         wrote = False
 
         def sink(event: Any) -> None:
             nonlocal wrote
-            if isinstance(event, TokenText):
+            if isinstance(event, AnswerText):
                 shown = checker.feed(event.text)
                 if shown:
                     sys.stdout.write(shown)
@@ -202,15 +191,15 @@ class _Batch:
             result = self._summarize(document, sink)
         except Exception as exc:  # shown as one sentence, like every CLI error
             log.debug("Summary failed", exc_info=True)
-            return _fail(_describe_error(exc))
+            return fail(_describe_error(exc))
         tail = checker.flush()
         if tail or wrote:
             sys.stdout.write(tail + "\n")
             sys.stdout.flush()
         if result is None:
-            return _fail("the engine stopped without a result")
+            return fail("the engine stopped without a result")
         if result.error is not None:
-            return _fail(_describe_error(result.error))
+            return fail(_describe_error(result.error))
         if checker.invalid:
             print(
                 f"Note: {checker.invalid} of {checker.checked} citation(s) do not match the "
@@ -222,7 +211,6 @@ class _Batch:
 
     # -- many documents to files --------------------------------------------------------------
     def write_all(self, items: list[Any]) -> int | None:
-        from logline.cli import EXIT_ERROR, EXIT_OK
         from logline.documents import load
         from logline.models.errors import ModelError
         from logline.summarize.batch import file_sha256, is_done, job_key, write_outputs
@@ -281,12 +269,11 @@ class _Batch:
 
     # -- progress -----------------------------------------------------------------------------
     def _progress(self, event: Any) -> None:
-        from logline.cli import _print_load_progress, _print_progress
-        from logline.engine import LoadProgress, ModelLoaded, Notice, PromptProgress
-        from logline.summarize.events import ChunkDone, PhaseStarted, PlanChosen
+        from logline.engine import LoadProgress, ModelLoaded
+        from logline.summarize.events import ChunkDone, Notice, PhaseStarted, PlanChosen, Reading
 
         if isinstance(event, LoadProgress):
-            _print_load_progress(event, self.interactive)
+            print_load_progress(event, self.interactive)
         elif isinstance(event, ModelLoaded):
             log.info("Model %s loaded (%s)", event.model_id, event.precision)
         elif isinstance(event, Notice):
@@ -305,8 +292,8 @@ class _Batch:
                 print(f"\r{line}   ", end=end, file=sys.stderr, flush=True)
             elif event.done == event.total:
                 print(line, file=sys.stderr)
-        elif isinstance(event, PromptProgress):
-            _print_progress(event, self.interactive)
+        elif isinstance(event, Reading):
+            print_prompt_progress(event, self.interactive)
 
 
 def _describe_error(exc: BaseException) -> str:
@@ -323,9 +310,10 @@ def _stats_line(result: Any) -> str:
     prompt = sum(p.prompt_tokens for p in result.phases)
     plan = result.plan.describe() if result.plan is not None else "no plan"
     rate = generated / result.seconds if result.seconds > 0 else 0.0
+    peak = format_bytes(result.peak_memory_bytes, memory=True)
     return (
         f"{plan}; {prompt:,} prompt tokens, {generated:,} generated ({rate:.1f} tok/s overall) "
-        f"in {result.seconds:.1f} s, peak memory {result.peak_memory_bytes / 2**20:,.0f} MiB"
+        f"in {result.seconds:.1f} s, peak memory {peak}"
     )
 
 

@@ -1,0 +1,72 @@
+"""The ``logline`` command line: its parser and ``main``, which hands each command to its module.
+
+Every subcommand module has ``add_parser(commands)`` (its flags) and a ``run(args)`` that returns
+the exit code. They import their heavy dependencies inside ``run``, so building the parser (and
+``logline --help``) loads no model, document or MLX code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from logline import __version__
+from logline.cli import inspect, models, prompts, summarize
+from logline.cli.console import EXIT_INTERRUPTED, EXIT_USAGE, configure_logging, fail
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "summarize": summarize.run,
+    "models": models.run,
+    "inspect": inspect.run,
+    "prompts": prompts.run,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="logline",
+        description="Summarize screenplays and documents with local LLMs. "
+        "Run without arguments to open the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"logline {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    summarize.add_parser(commands)
+    prompts.add_parser(commands)
+    inspect.add_parser(commands)
+    _add_gui_parser(commands)
+    models.add_parser(commands)
+    return parser
+
+
+def _add_gui_parser(commands: Any) -> None:
+    gui = commands.add_parser("gui", help="open the app window (the default without arguments)")
+    gui.add_argument("files", nargs="*", type=Path, help="documents to open")
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    launch_gui: Callable[[list[str]], int] | None = None,
+) -> int:
+    """Run the CLI. ``launch_gui`` opens the window (``logline.__main__`` passes the Qt one; the
+    CLI itself never imports Qt)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose)
+    try:
+        command = _COMMANDS.get(args.command)
+        if command is not None:
+            return command(args)
+        if args.command in (None, "gui"):
+            if launch_gui is None:
+                return fail("this entry point has no window; run `logline` or `python -m logline`")
+            return launch_gui([str(f) for f in getattr(args, "files", [])])
+    except KeyboardInterrupt:
+        print("\nInterrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    parser.error(f"unknown command {args.command!r}")
+    return EXIT_USAGE

@@ -1,0 +1,49 @@
+"""What a finished (or stopped, or failed) summary leaves: the answer, its notes, its accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from logline.engine.events import GenerationStats
+from logline.summarize.citations import CitationReport
+from logline.summarize.planner import SummaryPlan
+
+
+@dataclass
+class PhaseStats:
+    phase: str
+    items: int
+    seconds: float
+    prompt_tokens: int = 0
+    generated_tokens: int = 0
+    peak_memory_bytes: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "phase": self.phase,
+            "items": self.items,
+            "seconds": round(self.seconds, 3),
+            "prompt_tokens": self.prompt_tokens,
+            "generated_tokens": self.generated_tokens,
+            "peak_memory_bytes": self.peak_memory_bytes,
+        }
+
+
+@dataclass
+class SummaryResult:
+    text: str  # the answer with citations checked (invalid ones flagged or removed)
+    raw_text: str  # what the model wrote
+    reason: str  # done / stopped / length / error
+    mode: str
+    plan: SummaryPlan | None
+    notes: list[str] = field(default_factory=list)  # map outputs (long documents)
+    citations: CitationReport | None = None
+    phases: list[PhaseStats] = field(default_factory=list)
+    seconds: float = 0.0
+    error: BaseException | None = None
+    stats: GenerationStats | None = None  # the last generation's (the final answer's) stats
+
+    @property
+    def peak_memory_bytes(self) -> int:
+        return max((p.peak_memory_bytes for p in self.phases), default=0)
