@@ -56,4 +56,4 @@ def user_message(exc: BaseException, action: Action = "summary") -> str:
         return str(exc)
     if isinstance(exc, OSError) and action in _NOT_WRITTEN:
         return f"{_NOT_WRITTEN[action]}: {exc.strerror or exc}"
-    return f"{_FAILED[action]}: {exc or type(exc).__name__}"
+    return f"{_FAILED[action]}: {str(exc) or type(exc).__name__}"
