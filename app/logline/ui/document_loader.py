@@ -50,7 +50,8 @@ class DocumentLoader(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._latest: Job | None = None
-        self._jobs: list[Job] = []  # running
+        self._jobs: list[Job] = []  # outcome not delivered yet
+        self._started: list[Job] = []  # their threads may still be ending
 
     @property
     def busy(self) -> bool:
@@ -69,6 +70,7 @@ class DocumentLoader(QObject):
         if not self._jobs:
             self.busyChanged.emit(True)
         self._jobs.append(job)
+        self._started = [*(j for j in self._started if j.thread_alive), job]
         self._latest = job
         return job.run()
 
@@ -82,8 +84,9 @@ class DocumentLoader(QObject):
     def shutdown(self, timeout_s: float = JOIN_TIMEOUT_S) -> bool:
         """Wait for running loads (they are bounded by the readers' limits); their outcomes are
         no longer delivered."""
-        ended = all([job.wait(timeout_s) for job in self._jobs])
+        ended = all([job.wait(timeout_s) for job in self._started])
         for job in self._jobs:
             job.detach()
         self._jobs.clear()
+        self._started.clear()
         return ended

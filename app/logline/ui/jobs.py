@@ -147,6 +147,11 @@ class Job(QObject):
     def is_finished(self) -> bool:
         return self._finished
 
+    @property
+    def thread_alive(self) -> bool:
+        """True while the job's own thread runs (it may end a moment after ``finished``)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def wait(self, timeout_s: float = JOIN_TIMEOUT_S) -> bool:
         """Join the job's own thread; False when it is still alive after ``timeout_s``.
         (A job on an executor ends with that executor's thread.)"""
