@@ -195,3 +195,20 @@ def test_no_thread_is_left_running_after_shutdown(qtbot) -> None:
     assert host.shutdown()
     assert running_engine_threads() == []
     assert running_job_threads() == []
+
+
+def test_a_detached_job_runs_to_its_end_but_tells_nobody(qtbot) -> None:
+    release = threading.Event()
+    heard: list[object] = []
+
+    def work(_cancel, emit):
+        release.wait(TIMEOUT_MS / 1000)
+        emit(Step(1))
+        return "done"
+
+    job = Job(work).on_event(heard.append).success(heard.append).done(lambda: heard.append("end"))
+    job.run()
+    job.detach()  # e.g. its window closed
+    release.set()
+    qtbot.waitUntil(lambda: job.is_finished and not job.thread_alive, timeout=TIMEOUT_MS)
+    assert heard == []

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from logline.ui.engine_worker import EngineWork
     from logline.ui.jobs import Emit
 
-__all__ = ["ModelChoice", "StatusText", "load_work", "summary_work"]
+__all__ = ["StatusText", "load_model_here", "load_work", "summary_work"]
 
 READING = "Reading the document…"
 LOAD_STEP_PERCENT = 5  # loading progress is passed on in steps of this many percent
