@@ -346,6 +346,8 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _watch_engine_job(self, job: Job) -> None:
         """A model import holds the engine: say so, or a summary started now seems stuck."""
+        if job is self.presenter.job:  # the summary's events are the presenter's alone
+            return
         imported: list[bool] = []
 
         def on_event(event: object) -> None:
