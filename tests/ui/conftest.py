@@ -1,4 +1,4 @@
-"""GUI test fixtures: a check that no test leaves a QThread running.
+"""GUI test fixtures: a check that no test leaves a QThread (or a job's thread) running.
 
 ``tiny_model_dir``, the offscreen Qt platform and the per-test ``LOGLINE_HOME`` come from
 tests/conftest.py.
@@ -25,6 +25,7 @@ def _no_dangling_qthreads(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(QThread, "start", recording_start)
     yield
     from logline.ui.engine_worker import running_engine_threads
+    from logline.ui.jobs import running_job_threads
 
     running: list[QThread] = []
     for thread in [*started, *running_engine_threads()]:
@@ -37,5 +38,10 @@ def _no_dangling_qthreads(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for thread in running:
         thread.quit()
         thread.wait(10_000)
+    # A job's thread may still be returning from its last emit: only one that outlives a
+    # bounded join was left running.
+    for job_thread in running_job_threads():
+        job_thread.join(10)
+    names += [job_thread.name for job_thread in running_job_threads()]
     if names:
-        pytest.fail(f"QThread(s) still running after the test: {names}")
+        pytest.fail(f"Thread(s) still running after the test: {names}")

@@ -1,4 +1,4 @@
-"""The engine QThread: requests in, signals out on the GUI thread, work on the engine thread."""
+"""The engine QThread: jobs in, signals out on the GUI thread, work on the engine thread."""
 
 from __future__ import annotations
 
@@ -12,8 +12,13 @@ import pytest
 from PySide6.QtCore import QThread
 
 from logline.documents import load
-from logline.engine import Finished, ModelLoaded, SamplingParams
-from logline.ui.engine_worker import EngineHost, ModelChoice, running_engine_threads
+from logline.engine import ModelLoaded, SamplingParams
+from logline.models.choice import ModelChoice
+from logline.summarize.events import AnswerText, Reading, SummaryFinished
+from logline.summarize.result import SummaryResult
+from logline.summarize.runner import SummaryOptions
+from logline.ui.engine_jobs import load_work, summary_work
+from logline.ui.engine_worker import EngineHost, running_engine_threads
 
 pytestmark = pytest.mark.gui
 
@@ -46,6 +51,12 @@ def test_events_arrive_on_the_gui_thread_in_order(
     seen: list[str] = []
     threads: set[bool] = set()
     engine_side: list[QThread] = []
+    names = {
+        ModelLoaded: "loaded",
+        Reading: "progress",
+        AnswerText: "tokens",
+        SummaryFinished: "summary finished",
+    }
 
     def record(name: str):
         def slot(*_args: object) -> None:
@@ -54,45 +65,59 @@ def test_events_arrive_on_the_gui_thread_in_order(
 
         return slot
 
-    host.modelLoaded.connect(record("loaded"))
-    host.promptProgress.connect(record("progress"))
-    host.tokens.connect(record("tokens"))
-    host.finished.connect(record("finished"))
-    # A direct connection on the worker runs where the worker emits: the engine thread.
-    host.worker.tokens.connect(
-        lambda _t: engine_side.append(QThread.currentThread()), type=_direct()
-    )
+    choice = ModelChoice("tiny", tiny_model_dir, "Tiny")
+    options = SummaryOptions(sampling=SamplingParams(max_tokens=24))
+    summary = summary_work(document, choice, options)
+
+    def work(engine, cancel, emit):
+        engine_side.append(QThread.currentThread())
+        return summary(engine, cancel, emit)
+
+    job = host.job(work, name="summary")
+    job.yielded.connect(lambda event: record(names.get(type(event), "other"))())
+    job.returned.connect(record("returned"))
+    job.finished.connect(record("finished"))
     busy: list[bool] = []
     host.busyChanged.connect(busy.append)
 
-    choice = ModelChoice("tiny", tiny_model_dir, "Tiny")
-    with qtbot.waitSignal(host.finished, timeout=180_000) as blocker:
-        host.summarize(document, choice, SamplingParams(max_tokens=24))
+    outcomes: list[SummaryResult] = []
+    job.returned.connect(outcomes.append)
+    with qtbot.waitSignals([job.returned, job.finished], order="strict", timeout=180_000):
+        job.run()
         assert host.busy
-    finished: Finished = blocker.args[0]
+    (outcome,) = outcomes
 
-    assert finished.reason in ("done", "length")
-    assert threads == {True}, "a host signal was delivered off the GUI thread"
-    assert engine_side and all(t is host.thread_handle for t in engine_side)
-    assert seen[0] == "loaded" and seen[-1] == "finished"
-    assert seen.index("progress") < seen.index("tokens")
+    assert outcome.reason in ("done", "length")
+    assert outcome.stats is not None
+    assert threads == {True}, "a job signal was delivered off the GUI thread"
+    assert engine_side == [host.thread_handle]
+    events = [name for name in seen if name not in ("other", "returned", "finished")]
+    assert events[0] == "loaded" and events[-1] == "summary finished"
+    assert seen[-2:] == ["returned", "finished"]
+    assert events.index("progress") < events.index("tokens")
     assert busy == [True, False] and not host.busy
 
 
 def test_load_model_reports_the_model(qtbot, host: EngineHost, tiny_model_dir: Path) -> None:
-    with qtbot.waitSignal(host.modelLoaded, timeout=180_000) as blocker:
-        host.load_model(ModelChoice("tiny", tiny_model_dir))
+    job = host.job(load_work(ModelChoice("tiny", tiny_model_dir)))
+    events: list[object] = []
+    job.yielded.connect(events.append)
+    with qtbot.waitSignal(job.returned, timeout=180_000) as blocker:
+        job.run()
     event = blocker.args[0]
     assert isinstance(event, ModelLoaded) and event.model_id == "tiny"
+    assert event in events
 
 
 def test_cancel_before_the_job_starts_stops_it(
     qtbot, host: EngineHost, tiny_model_dir: Path, document
 ) -> None:
-    with qtbot.waitSignal(host.finished, timeout=180_000) as blocker:
-        token = host.summarize(document, ModelChoice("tiny", tiny_model_dir))
-        host.cancel()
-    assert token.cancelled
+    work = summary_work(document, ModelChoice("tiny", tiny_model_dir), SummaryOptions())
+    job = host.job(work)
+    with qtbot.waitSignal(job.returned, timeout=180_000) as blocker:
+        job.run()
+        job.cancel.cancel()
+    assert job.cancel.cancelled
     assert blocker.args[0].reason == "stopped"
 
 
@@ -133,12 +158,6 @@ def test_the_window_imports_no_mlx_on_the_gui_thread(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
-
-
-def _direct():
-    from PySide6.QtCore import Qt
-
-    return Qt.ConnectionType.DirectConnection
 
 
 def _clean_env() -> dict[str, str]:

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QThread, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLineEdit
 
 from logline.documents import DocumentError, load
-from logline.engine import Finished, SamplingParams
+from logline.engine import SamplingParams
+from logline.summarize.events import AnswerText, Reading
+from logline.summarize.result import SummaryResult
+from logline.ui import document_loader
 from logline.ui.engine_worker import running_engine_threads
+from logline.ui.jobs import Job
 from logline.ui.main_window import MainWindow
+from timing import limit
 
 pytestmark = pytest.mark.gui
 
@@ -82,16 +88,21 @@ def test_summary_streams_into_the_window(qtbot, window: MainWindow, script_file:
     assert window.summarize_action.isEnabled()
     progress: list[tuple[int, int]] = []
     chunks: list[str] = []
-    window.host.promptProgress.connect(lambda done, total: progress.append((done, total)))
-    window.host.tokens.connect(chunks.append)
+    window.summaryStarted.connect(lambda job: job.on_event(record))
 
-    with qtbot.waitSignal(window.host.finished, timeout=FIRST_RUN_S * 1000) as blocker:
+    def record(event: object) -> None:
+        if isinstance(event, Reading):
+            progress.append((event.done, event.total))
+        elif isinstance(event, AnswerText):
+            chunks.append(event.text)
+
+    with qtbot.waitSignal(window.presenter.finished, timeout=FIRST_RUN_S * 1000) as blocker:
         window.summarize_action.trigger()
         assert window.generating
         assert window.stop_action.isEnabled()
         assert not window.summarize_action.isEnabled()
         assert not window.open_action.isEnabled()
-    finished: Finished = blocker.args[0]
+    finished: SummaryResult = blocker.args[0]
 
     assert finished.reason in ("done", "length"), finished
     assert finished.error is None
@@ -114,14 +125,14 @@ def test_stop_ends_quickly_and_keeps_the_partial_text(
     qtbot.waitUntil(lambda: len(window.summary_view.text.strip()) >= 20, timeout=FIRST_RUN_S * 1000)
     assert window.generating and window.stop_action.isEnabled()
 
-    with qtbot.waitSignal(window.host.finished, timeout=2000) as blocker:
+    with qtbot.waitSignal(window.presenter.finished, timeout=round(limit(2) * 1000)) as blocker:
         stopped_at = time.monotonic()
         window.stop_action.trigger()
     elapsed = time.monotonic() - stopped_at
 
-    finished: Finished = blocker.args[0]
+    finished: SummaryResult = blocker.args[0]
     assert finished.reason == "stopped", finished
-    assert elapsed < 2.0
+    assert elapsed < limit(2.0)
     partial = window.summary_view.text
     assert len(partial.strip()) >= 20
     assert window.summary_view.toPlainText().strip()
@@ -199,14 +210,18 @@ def test_a_missing_model_fails_with_a_message_not_a_crash(
     window = _make_window(qtbot, tmp_path / "no-such-model")
     open_document(qtbot, window, script_file)
     events: list[object] = []
-    window.host.failed.connect(events.append)
-    window.host.finished.connect(events.append)
-    with qtbot.waitSignals(
-        [window.host.failed, window.host.finished], order="strict", timeout=FIRST_RUN_S * 1000
-    ):
+
+    def watch(job: Job) -> None:
+        job.errored.connect(events.append)
+
+    window.summaryStarted.connect(watch)
+    window.presenter.finished.connect(events.append)
+    with qtbot.waitSignal(window.presenter.finished, timeout=FIRST_RUN_S * 1000):
         window.summarize_action.trigger()
-    message, finished = events
-    assert isinstance(finished, Finished) and finished.reason == "error"
+    error, finished = events  # the job's error, then the summary's end
+    assert isinstance(finished, SummaryResult) and finished.reason == "error"
+    assert finished.error is error
+    message = window.banner.text
     assert "no-such-model" in message and "missing" in message
     assert window.banner.kind == "error" and window.banner.text
     assert window.summarize_action.isEnabled() and not window.stop_action.isEnabled()
@@ -219,22 +234,29 @@ def test_closing_during_a_summary_stops_the_engine_thread(
     window = _make_window(qtbot, tiny_model_dir, sampling=SamplingParams(max_tokens=1500))
     open_document(qtbot, window, script_file)
     window.summarize_action.trigger()
-    qtbot.waitSignal(window.host.tokens, timeout=FIRST_RUN_S * 1000).wait()
+    qtbot.waitUntil(lambda: bool(window.summary_view.text), timeout=FIRST_RUN_S * 1000)
     window.close()
     assert running_engine_threads() == []
 
 
-def test_documents_load_off_the_gui_thread(qtbot, window: MainWindow, script_file: Path) -> None:
+def test_documents_load_off_the_gui_thread(
+    qtbot, window: MainWindow, script_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     threads: list[object] = []
-    window.loader._worker.loaded.connect(
-        lambda *_: threads.append(QThread.currentThread()), Qt.ConnectionType.DirectConnection
-    )
+    real_load = document_loader.load
+
+    def recording_load(path, password=None):
+        threads.append(threading.current_thread())
+        return real_load(path, password=password)
+
+    monkeypatch.setattr(document_loader, "load", recording_load)
     assert window.open_file(script_file)
     # open_file only queues the work: nothing is loaded yet and Summarize waits for it.
     assert window.document is None and not window.summarize_action.isEnabled()
     assert window.statusBar().currentMessage() == "Opening kitchen-table.fountain…"
     qtbot.waitSignal(window.documentOpened, timeout=20000).wait()
-    assert threads and threads[0] is not QApplication.instance().thread()
+    assert threads and threads[0] is not threading.main_thread()
+    assert threads[0].name == document_loader.THREAD_NAME
     assert window.document is not None and window.summarize_action.isEnabled()
     assert "1 scene" in window.document_detail.text()
 
@@ -248,7 +270,8 @@ def test_only_the_newest_open_is_shown(qtbot, window: MainWindow, tmp_path: Path
     window.open_file(first)
     with qtbot.waitSignal(window.documentOpened, timeout=20000):
         window.open_file(second)
-    qtbot.wait(100)
+    # Both loads have delivered their outcome once the loader is idle: only the newest shows.
+    qtbot.waitUntil(lambda: not window.loader.busy, timeout=20000)
     assert [document.path for document in opened] == [second]
 
 
@@ -267,9 +290,9 @@ def test_an_encrypted_pdf_asks_for_its_password(qtbot, window: MainWindow, tmp_p
     asked: list[tuple[str, bool]] = []
     answers = iter(["wrong", "opensesame"])
 
-    def ask(name: str, wrong_before: bool) -> str | None:
+    def ask(name: str, wrong_before: bool, answer) -> None:
         asked.append((name, wrong_before))
-        return next(answers)
+        answer(next(answers))
 
     window.ask_password = ask
     # The right password opens it; a blank page has no text, which is the error that remains.
@@ -277,7 +300,41 @@ def test_an_encrypted_pdf_asks_for_its_password(qtbot, window: MainWindow, tmp_p
     assert asked == [("locked.pdf", False), ("locked.pdf", True)]
     assert "no text layer" in message and "OCR" in message
 
-    window.ask_password = lambda name, wrong_before: None  # the user cancels
+    window.ask_password = lambda name, wrong_before, answer: answer(None)  # the user cancels
     with qtbot.waitSignal(window.documentFailed, timeout=20000):
         window.open_file(locked)
     assert window.statusBar().currentMessage() == "locked.pdf was not opened."
+
+
+def test_the_password_prompt_does_not_block(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    """The real prompt: window-modal, opened with open(); its answer continues the flow."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(612, 792)
+    writer.encrypt("opensesame", algorithm="AES-256")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    locked = tmp_path / "locked.pdf"
+    locked.write_bytes(buffer.getvalue())
+
+    assert window.open_file(locked)
+    qtbot.waitUntil(lambda: window.password_dialog is not None, timeout=20000)
+    dialog = window.password_dialog
+    assert dialog.isVisible() and dialog.windowModality() == Qt.WindowModality.WindowModal
+    assert dialog.textEchoMode() == QLineEdit.EchoMode.Password
+    assert "locked.pdf is password-protected" in dialog.labelText()
+    dialog.setTextValue("wrong")
+    dialog.accept()
+    qtbot.waitUntil(
+        lambda: window.password_dialog is not None and window.password_dialog is not dialog,
+        timeout=20000,
+    )
+    retry = window.password_dialog
+    assert "did not open locked.pdf" in retry.labelText()
+    with qtbot.waitSignal(window.documentFailed, timeout=20000):
+        retry.reject()
+    assert window.password_dialog is None
+    assert window.banner.text  # a wrong password, then Cancel: the error is shown

@@ -9,19 +9,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QThread
+from PySide6.QtCore import QThread
 
 from logline import paths
+from logline.models import import_source
+from logline.models.import_source import (
+    CANCELLED_MESSAGE,
+    ImportProgress,
+    ImportRequest,
+    run_import,
+)
 from logline.models.manifest import MANIFEST_NAME, ModelManifest
 from logline.ui.engine_worker import EngineHost
-from logline.ui.import_task import (
-    CANCELLED_MESSAGE,
-    THREAD_NAME,
-    WAITING_TEXT,
-    ImportJob,
-    describe_import_progress,
-)
+from logline.ui.import_panel import THREAD_NAME, WAITING_TEXT, describe_import_progress
+from logline.ui.jobs import Job
 from logline.ui.models_dialog import ModelsDialog
+from logline.units import format_bytes
 from tiny_models import write_tiny_hf_llama, write_tiny_llama_gguf
 
 pytestmark = pytest.mark.gui
@@ -71,7 +74,7 @@ def _answer(dialog: ModelsDialog, label: str) -> None:
 
 def _progress_texts(dialog: ModelsDialog) -> list[str]:
     texts: list[str] = []
-    dialog.importer.progress.connect(lambda text, _per_mille: texts.append(text))
+    dialog.imports.progress.connect(lambda text, _per_mille: texts.append(text))
     return texts
 
 
@@ -88,8 +91,9 @@ def test_progress_reads_like_a_person_wrote_it() -> None:
 def test_copy_an_mlx_folder(qtbot, dialog: ModelsDialog, tiny_model_dir: Path) -> None:
     texts = _progress_texts(dialog)
     with qtbot.waitSignals([dialog.modelsChanged, dialog.importEnded], timeout=TIMEOUT_MS):
-        assert dialog.import_path(tiny_model_dir)
-        assert dialog.import_bar.isVisible() and not dialog.import_button.isEnabled()
+        assert dialog.imports.import_path(tiny_model_dir)
+        assert dialog.imports.import_bar.isVisible()
+        assert not dialog.imports.import_button.isEnabled()
     model_id = tiny_model_dir.name
     installed = paths.models_dir() / model_id
     assert (installed / "model.safetensors").stat().st_size == (
@@ -98,14 +102,18 @@ def test_copy_an_mlx_folder(qtbot, dialog: ModelsDialog, tiny_model_dir: Path) -
     assert _manifest(model_id).source == "import"
     assert dialog.selected_row() is not None and dialog.selected_row().key == model_id
     assert dialog.message.text().endswith("is imported and ready to use.")
-    assert any(text.startswith("Copying ") and " MB" in text for text in texts)
-    assert not dialog.import_bar.isVisible() and dialog.import_button.isEnabled()
+    size = (tiny_model_dir / "model.safetensors").stat().st_size
+    unit = format_bytes(size).split()[-1]  # the tiny model counts in KB or MB
+    assert any(
+        text.startswith("Copying ") and " / " in text and text.endswith(unit) for text in texts
+    )
+    assert not dialog.imports.import_bar.isVisible() and dialog.imports.import_button.isEnabled()
 
 
 def test_reference_an_mlx_folder_in_place(
     qtbot, dialog: ModelsDialog, tiny_model_dir: Path
 ) -> None:
-    dialog.ask_import(tiny_model_dir)
+    dialog.imports.ask_import(tiny_model_dir)
     assert dialog.question is not None
     assert "where it is" in dialog.question.text()
     with qtbot.waitSignal(dialog.importEnded, timeout=TIMEOUT_MS) as ended:
@@ -118,15 +126,21 @@ def test_reference_an_mlx_folder_in_place(
 
 
 def test_a_float_folder_is_converted_on_the_engine_thread(
-    qtbot, dialog: ModelsDialog, host: EngineHost, hf_folder: Path
+    qtbot, dialog: ModelsDialog, host: EngineHost, hf_folder: Path, monkeypatch
 ) -> None:
     texts = _progress_texts(dialog)
     on_engine: list[bool] = []
-    host.worker.importProgress.connect(
-        lambda *_a: on_engine.append(QThread.currentThread() is host.thread_handle),
-        type=Qt.ConnectionType.DirectConnection,
-    )
-    dialog.ask_import(hf_folder)
+    convert = import_source.convert_model_folder
+
+    def converting(*args, progress, **kwargs):
+        def report(stage: str, done: int, total: int) -> None:
+            on_engine.append(QThread.currentThread() is host.thread_handle)
+            progress(stage, done, total)
+
+        return convert(*args, progress=report, **kwargs)
+
+    monkeypatch.setattr(import_source, "convert_model_folder", converting)
+    dialog.imports.ask_import(hf_folder)
     assert dialog.question is not None
     assert "4-bit" in dialog.question.text() and "takes a while" in dialog.question.text()
     with qtbot.waitSignal(dialog.importEnded, timeout=TIMEOUT_MS) as ended:
@@ -146,7 +160,7 @@ def test_a_float_folder_is_converted_on_the_engine_thread(
 def test_a_gguf_file_is_imported(qtbot, dialog: ModelsDialog, tmp_path: Path) -> None:
     gguf = write_tiny_llama_gguf(tmp_path / "drive" / "tiny-story.gguf", name="Tiny Story")
     with qtbot.waitSignals([dialog.modelsChanged, dialog.importEnded], timeout=TIMEOUT_MS):
-        dialog.ask_import(gguf)  # a GGUF file needs no question
+        dialog.imports.ask_import(gguf)  # a GGUF file needs no question
         assert dialog.question is None
     manifest = _manifest("tiny-story")
     assert manifest.format == "gguf" and manifest.display_name == "Tiny Story"
@@ -173,70 +187,75 @@ def test_a_bad_folder_shows_the_validation_message(
     folder = tmp_path / "Not-A-Model"
     folder.mkdir()
     make(folder)
-    assert not dialog.import_path(folder)
+    assert not dialog.imports.import_path(folder)
     assert expected in dialog.message.text()
     assert dialog.message.property("level") == "error"
-    assert not dialog.importer.running and not dialog.import_bar.isVisible()
+    assert not dialog.imports.running and not dialog.imports.import_bar.isVisible()
     assert _leftovers() == []
 
 
 def test_other_files_are_refused(dialog: ModelsDialog, tmp_path: Path) -> None:
     other = tmp_path / "script.fountain"
     other.write_text("INT. HOUSE - DAY\n")
-    dialog.ask_import(other)
+    dialog.imports.ask_import(other)
     assert dialog.question is None
     assert "not a GGUF file or a model folder" in dialog.message.text()
 
 
 def test_cancel_during_a_conversion_leaves_nothing(
-    qtbot, dialog: ModelsDialog, host: EngineHost, hf_folder: Path
+    qtbot, dialog: ModelsDialog, host: EngineHost, hf_folder: Path, monkeypatch
 ) -> None:
     # The engine thread holds at the first converted module until the GUI has pressed Cancel,
     # so the cancel lands mid-conversion whatever the machine's speed.
     pressed = threading.Event()
+    convert = import_source.convert_model_folder
 
-    def engine_side(_job: ImportJob, stage: str, done: int, _total: int) -> None:
-        if stage == "Quantizing" and done == 1:
-            pressed.wait(30)
+    def converting(*args, progress, **kwargs):
+        def engine_side(stage: str, done: int, total: int) -> None:
+            progress(stage, done, total)
+            if stage == "Quantizing" and done == 1:
+                pressed.wait(30)
 
-    def gui_side(stage: str, done: int, _total: int) -> None:
-        if stage == "Quantizing" and done == 1:
-            dialog.import_cancel_button.click()
+        return convert(*args, progress=engine_side, **kwargs)
+
+    def gui_side(event: object) -> None:
+        if isinstance(event, ImportProgress) and event.stage == "Quantizing" and event.done == 1:
+            dialog.imports.import_cancel_button.click()
             pressed.set()
 
-    host.worker.importProgress.connect(engine_side, type=Qt.ConnectionType.DirectConnection)
-    host.importProgress.connect(gui_side)
+    monkeypatch.setattr(import_source, "convert_model_folder", converting)
+    host.jobQueued.connect(lambda job: job.on_event(gui_side))
     with qtbot.waitSignal(dialog.importEnded, timeout=TIMEOUT_MS) as ended:
-        assert dialog.import_path(hf_folder, quantize=8)
+        assert dialog.imports.import_path(hf_folder, quantize=8)
     assert pressed.is_set()
     assert ended.args == ["cancelled"]
     assert dialog.message.text() == CANCELLED_MESSAGE
     assert _leftovers() == []  # no model folder, no staging folder
-    assert not dialog.importer.running and dialog.import_button.isEnabled()
+    assert not dialog.imports.running and dialog.imports.import_button.isEnabled()
 
 
 def test_an_import_queued_behind_a_summary_says_it_is_waiting(
     qtbot, dialog: ModelsDialog, host: EngineHost, tmp_path: Path
 ) -> None:
-    # Hold the engine thread with another job, as a running summary would.
+    # Hold the engine thread with another import job, as a running summary would.
     release = threading.Event()
-    host.worker.importProgress.connect(
-        lambda job, *_a: job.model_id == "first" and release.wait(30),
-        type=Qt.ConnectionType.DirectConnection,
-    )
     gguf = write_tiny_llama_gguf(tmp_path / "tiny-wait.gguf")
-    first = ImportJob("gguf", gguf, paths.models_dir(), "first")
+    first_request = ImportRequest("gguf", gguf, paths.models_dir(), "first")
+
+    def held(_engine, cancel, _emit) -> str:
+        release.wait(30)
+        return run_import(first_request, lambda *_a: None, cancel)
+
+    first: Job = host.job(held, name="first import")
     ends: list[str] = []
     dialog.importEnded.connect(ends.append)
-    with qtbot.waitSignal(host.importFinished, timeout=TIMEOUT_MS):
-        host.import_model(first)
-        assert host.importing
-        host._pending = 1  # what host.summarize() counts: the engine is busy with a summary
+    with qtbot.waitSignal(first.finished, timeout=TIMEOUT_MS):
+        first.run()
+        assert host.busy
         try:
-            assert dialog.import_path(gguf)
-            assert dialog.import_label.text() == WAITING_TEXT
+            assert dialog.imports.import_path(gguf)
+            assert dialog.imports.import_label.text() == WAITING_TEXT
         finally:
-            host._pending = 0
             release.set()
     # The other job's outcome is not taken for the dialog's own.
     assert (paths.models_dir() / "first").is_dir()
@@ -244,7 +263,7 @@ def test_an_import_queued_behind_a_summary_says_it_is_waiting(
     qtbot.waitUntil(lambda: ends == ["done"], timeout=TIMEOUT_MS)
     assert dialog.selected_row().key == "tiny-wait"
     assert set(_leftovers()) == {"first", "tiny-wait"}
-    assert not host.importing
+    assert not host.busy
 
 
 def test_without_an_engine_mlx_imports_are_refused_in_plain_words(qtbot, tmp_path: Path) -> None:
@@ -252,23 +271,23 @@ def test_without_an_engine_mlx_imports_are_refused_in_plain_words(qtbot, tmp_pat
     qtbot.addWidget(dialog)
     gguf = write_tiny_llama_gguf(tmp_path / "tiny.gguf")
     with qtbot.waitSignal(dialog.importEnded) as ended:
-        assert not dialog.import_path(gguf)
+        assert not dialog.imports.import_path(gguf)
     assert ended.args == ["failed"]
     assert "needs the engine" in dialog.message.text()
-    assert not dialog.importer.running
+    assert not dialog.imports.running
 
 
 def test_the_import_button_opens_a_chooser_without_blocking(
     qtbot, dialog: ModelsDialog, tiny_model_dir: Path
 ) -> None:
-    actions = [a.text() for a in dialog.import_button.menu().actions()]
+    actions = [a.text() for a in dialog.imports.import_button.menu().actions()]
     assert actions == ["GGUF File…", "Model Folder…"]
-    dialog.choose_import_folder()  # returns at once: the chooser is opened with open()
-    chooser = dialog.file_dialog
+    dialog.imports.choose_folder()  # returns at once: the chooser is opened with open()
+    chooser = dialog.imports.file_dialog
     assert chooser is not None and chooser.isVisible()
     chooser.fileSelected.emit(str(tiny_model_dir))
     chooser.reject()
-    assert dialog.file_dialog is None
+    assert dialog.imports.file_dialog is None
     assert dialog.question is not None  # copy or use in place?
     with qtbot.waitSignal(dialog.importEnded, timeout=TIMEOUT_MS) as ended:
         _answer(dialog, "Copy Into Logline")
@@ -284,10 +303,10 @@ def test_the_main_window_imports_on_its_engine_and_refreshes_the_picker(
     qtbot.addWidget(window)
     try:
         dialog = window.open_models_dialog()
-        assert dialog.importer.host is window.host  # no second engine thread
+        assert dialog.imports.host is window.host  # no second engine thread
         gguf = write_tiny_llama_gguf(tmp_path / "tiny-picker.gguf", name="Tiny Picker")
         with qtbot.waitSignal(dialog.importEnded, timeout=TIMEOUT_MS) as ended:
-            dialog.import_path(gguf)
+            dialog.imports.import_path(gguf)
         assert ended.args == ["done"]
         assert "tiny-picker" in [c.model_id for c in window.model_picker.choices()]
     finally:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,14 +15,18 @@ from PySide6.QtWidgets import QMessageBox
 from hub_server import FakeHub, fake_hub, tiny_model_files
 from logline import paths
 from logline.config import update_settings
-from logline.models import catalog, state
+from logline.models import catalog, download, state
+from logline.models.choice import ModelChoice
 from logline.models.download import is_downloaded
+from logline.models.download_events import DownloadProgress
 from logline.models.folder_import import import_model_folder
 from logline.models.registry import default_model_id, installed_models
-from logline.ui.download_task import THREAD_NAME, describe_progress, format_duration
-from logline.ui.engine_jobs import ModelChoice
+from logline.ui.download_panel import THREAD_NAME, describe_progress, format_duration
 from logline.ui.model_picker import CatalogOffer, ModelPicker, check_fit_before_load
+from logline.ui.model_table import MemoryFigures
 from logline.ui.models_dialog import OFFLINE_REASON, ModelsDialog
+from logline.units import format_bytes_pair
+from timing import limit
 
 pytestmark = pytest.mark.gui
 
@@ -50,16 +55,32 @@ def hub() -> Iterator[FakeHub]:
         yield server
 
 
+MakeDialog = Callable[..., ModelsDialog]
+FITS = MemoryFigures(ram=BIG_RAM)
+
+
 @pytest.fixture
-def dialog(qtbot) -> Iterator[ModelsDialog]:
-    dialog = ModelsDialog()
-    dialog.ram_bytes = BIG_RAM
-    dialog.refresh()
-    qtbot.addWidget(dialog)
-    dialog.show()
-    yield dialog
-    assert dialog.shutdown(5)
-    dialog.close()
+def make_dialog(qtbot) -> Iterator[MakeDialog]:
+    """Opens Models windows (what-if memory, a ``pull`` with other timeouts); closes them."""
+    opened: list[ModelsDialog] = []
+
+    def make(memory: MemoryFigures = FITS, **pull_options) -> ModelsDialog:
+        pull = functools.partial(download.pull, **pull_options) if pull_options else None
+        dialog = ModelsDialog(memory=memory, pull=pull)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        opened.append(dialog)
+        return dialog
+
+    yield make
+    for dialog in opened:
+        assert dialog.shutdown(5)
+        dialog.close()
+
+
+@pytest.fixture
+def dialog(make_dialog: MakeDialog) -> ModelsDialog:
+    return make_dialog()
 
 
 def _import(source: Path, model_id: str, name: str, **kwargs) -> Path:
@@ -75,8 +96,9 @@ def _select_entry(dialog: ModelsDialog) -> None:
 
 def test_progress_text_reads_like_a_person_wrote_it() -> None:
     text = describe_progress(412_000_000, 2_150_000_000, 18_300_000, 95)
-    assert text == "412 / 2,150 MB · 18.3 MB/s · 1 min 35 s left"
-    assert describe_progress(5, 5, 0.0, 0.0) == "0 / 0 MB"
+    assert text == "0.4 / 2.1 GB · 18.3 MB/s · 1 min 35 s left"
+    assert describe_progress(5, 5, 0.0, 0.0) == "5 / 5 bytes"
+    assert describe_progress(12_000_000, 412_000_000, 0.0, None) == "12 / 412 MB"
     assert format_duration(8.4) == "8 s" and format_duration(3900) == "1 h 5 min"
 
 
@@ -115,20 +137,22 @@ def test_download_through_the_dialog_refreshes_the_picker(
     assert ENTRY.repo_id not in [c.model_id for c in picker.choices()]
     ticks = []
     _select_entry(dialog)
-    assert dialog.download_button.isEnabled()
+    assert dialog.downloads.download_button.isEnabled()
 
     with qtbot.waitSignal(dialog.downloadEnded, timeout=30000) as blocker:
-        dialog.download_button.click()
-        assert dialog.task is not None and dialog.task.running
-        dialog.task.progress.connect(ticks.append)
-        assert dialog.cancel_button.isEnabled() and not dialog.download_button.isEnabled()
+        dialog.downloads.download_button.click()
+        job = dialog.downloads.job
+        assert job is not None and job.running
+        job.on_event(lambda e: isinstance(e, DownloadProgress) and ticks.append(e))
+        assert dialog.downloads.cancel_button.isEnabled()
+        assert not dialog.downloads.download_button.isEnabled()
     assert blocker.args == ["done"], dialog.message.text()
 
     total = sum(len(b) for n, b in hub.repos[ENTRY.repo_id].files.items() if n.endswith(".json"))
     total += len(hub.repos[ENTRY.repo_id].files["model.safetensors"])
     assert ticks and ticks[-1].bytes_done == ticks[-1].bytes_total == total
-    assert dialog.progress_bar.value() == dialog.progress_bar.maximum()
-    assert dialog.progress_label.text().startswith(f"{total / 1e6:,.0f} / {total / 1e6:,.0f} MB")
+    assert dialog.downloads.progress_bar.value() == dialog.downloads.progress_bar.maximum()
+    assert dialog.downloads.progress_label.text().startswith(format_bytes_pair(total, total))
     assert "ready" in dialog.message.text()
     assert is_downloaded(ENTRY.repo_id) is not None
     row = dialog.row_for(ENTRY.repo_id)
@@ -136,7 +160,7 @@ def test_download_through_the_dialog_refreshes_the_picker(
     assert dialog.table.item(dialog.rows.index(row), 1).text() == "Downloaded"
     assert ENTRY.repo_id in [c.model_id for c in picker.choices()]
     assert ENTRY.id not in [o.entry_id for o in picker.offers()]
-    assert not dialog.task.running and not dialog.cancel_button.isEnabled()
+    assert not dialog.downloads.running and not dialog.downloads.cancel_button.isEnabled()
 
 
 def test_cancel_during_a_throttled_download_returns_within_a_second(
@@ -147,16 +171,16 @@ def test_cancel_during_a_throttled_download_returns_within_a_second(
     qtbot.addWidget(picker)
     dialog.modelsChanged.connect(picker.refresh)
     _select_entry(dialog)
-    dialog.download_button.click()
-    task = dialog.task
+    dialog.downloads.download_button.click()
+    job = dialog.downloads.job
     qtbot.waitUntil(lambda: hub.served["model.safetensors"] > 128 * 1024, timeout=15000)
 
-    with qtbot.waitSignal(dialog.downloadEnded, timeout=1000) as blocker:
+    with qtbot.waitSignal(dialog.downloadEnded, timeout=round(limit(1) * 1000)) as blocker:
         started = time.monotonic()
-        dialog.cancel_button.click()
-    assert time.monotonic() - started < 1.0
+        dialog.downloads.cancel_button.click()
+    assert time.monotonic() - started < limit(1.0)
     assert blocker.args == ["cancelled"]
-    assert task.shutdown(1.0)
+    assert job.wait(limit(1.0))
     assert "cancelled" in dialog.message.text()
     assert is_downloaded(ENTRY.repo_id) is None
     assert ENTRY.repo_id not in [c.model_id for c in picker.choices()]
@@ -166,14 +190,14 @@ def test_cancel_during_a_throttled_download_returns_within_a_second(
 def test_offline_disables_download_with_the_reason(qtbot, dialog: ModelsDialog) -> None:
     update_settings(offline=True)
     _select_entry(dialog)
-    assert not dialog.download_button.isEnabled()
-    assert dialog.download_button.toolTip() == OFFLINE_REASON
+    assert not dialog.downloads.download_button.isEnabled()
+    assert dialog.downloads.download_button.toolTip() == OFFLINE_REASON
     assert dialog.offline_label.isVisibleTo(dialog)
     row = dialog.rows.index(dialog.selected_row())
     assert dialog.table.item(row, 1).text() == OFFLINE_REASON
-    assert not dialog.start_download(dialog.selected_row())
+    assert not dialog.downloads.start(dialog.selected_row())
     assert dialog.message.text().startswith(OFFLINE_REASON)
-    assert dialog.task is None
+    assert dialog.downloads.job is None
 
 
 def _two_models_over_budget(tiny_model_dir: Path) -> tuple[str, str]:
@@ -190,15 +214,15 @@ def _two_models_over_budget(tiny_model_dir: Path) -> tuple[str, str]:
 def test_eviction_no_deletes_nothing(qtbot, dialog: ModelsDialog, tiny_model_dir: Path) -> None:
     old, new = _two_models_over_budget(tiny_model_dir)
     _select_entry(dialog)
-    dialog.download_button.click()
-    evict = dialog.eviction_dialog
+    dialog.downloads.download_button.click()
+    evict = dialog.downloads.eviction_dialog
     assert evict is not None and evict.isVisible()
     assert [m.key for m in evict.plan.evict] == [old]
     assert "Old Model" in evict.items.item(0).text()
     assert "frees" in evict.summary.text()
     evict.keep_button.click()
 
-    assert dialog.eviction_dialog is None and dialog.task is None
+    assert dialog.downloads.eviction_dialog is None and dialog.downloads.job is None
     assert {m.model_id for m in installed_models()} >= {old, new}
     assert "Nothing was deleted" in dialog.message.text()
 
@@ -208,36 +232,37 @@ def test_eviction_yes_deletes_the_least_recently_used_then_downloads(
 ) -> None:
     old, new = _two_models_over_budget(tiny_model_dir)
     _select_entry(dialog)
-    dialog.download_button.click()
+    dialog.downloads.download_button.click()
     with qtbot.waitSignal(dialog.downloadEnded, timeout=30000) as blocker:
-        dialog.eviction_dialog.delete_button.click()
+        dialog.downloads.eviction_dialog.delete_button.click()
     assert blocker.args == ["done"], dialog.message.text()
     ids = {m.model_id for m in installed_models()}
     assert old not in ids and new in ids
     assert is_downloaded(ENTRY.repo_id) is not None
 
 
-def test_a_refuse_verdict_blocks_the_download(qtbot, dialog: ModelsDialog) -> None:
-    dialog.ram_bytes = 1024**3
+def test_a_refuse_verdict_blocks_the_download(qtbot, make_dialog: MakeDialog) -> None:
+    dialog = make_dialog(MemoryFigures(ram=1024**3))
     _select_entry(dialog)
     row = dialog.rows.index(dialog.selected_row())
     assert dialog.table.item(row, 5).text() == "Too large"
     assert "Choose a smaller model" in dialog.table.item(row, 5).toolTip()
-    assert not dialog.start_download(dialog.selected_row())
+    assert not dialog.downloads.start(dialog.selected_row())
     assert dialog.message.text().startswith("Not downloaded:")
-    assert dialog.task is None and dialog.question is None
+    assert dialog.downloads.job is None and dialog.question is None
 
 
-def test_a_warn_verdict_asks_before_downloading(qtbot, dialog: ModelsDialog) -> None:
+def test_a_warn_verdict_asks_before_downloading(qtbot, make_dialog: MakeDialog) -> None:
     from logline.models.fit import advise_for_catalog
 
     needed = advise_for_catalog(ENTRY, 8192, ram=BIG_RAM).needed_bytes
-    dialog.ram_bytes, dialog.usable_bytes = BIG_RAM, int(needed / 0.95)
+    dialog = make_dialog(MemoryFigures(ram=BIG_RAM, usable=int(needed / 0.95)))
     _select_entry(dialog)
-    dialog.download_button.click()
+    dialog.downloads.download_button.click()
     assert dialog.question is not None and "anyway" in dialog.question.text()
     dialog.question.button(QMessageBox.StandardButton.No).click()
-    assert dialog.question is None and dialog.task is None and dialog.eviction_dialog is None
+    assert dialog.question is None and dialog.downloads.job is None
+    assert dialog.downloads.eviction_dialog is None
 
 
 def test_fit_check_before_load(tiny_model_dir: Path) -> None:
@@ -285,7 +310,7 @@ def test_the_window_opens_the_dialog_from_the_toolbar_and_the_picker(
     assert picker.choice().model_id == "tiny"
     assert picker.choices()[0].model_id == "tiny"
     window.close()
-    assert dialog.task is None
+    assert dialog.downloads.job is None
 
 
 def test_closing_the_dialog_stops_the_download_thread(
@@ -293,11 +318,11 @@ def test_closing_the_dialog_stops_the_download_thread(
 ) -> None:
     hub.behaviour.throttle_bps = 512 * 1024
     _select_entry(dialog)
-    dialog.download_button.click()
+    dialog.downloads.download_button.click()
     qtbot.waitUntil(lambda: hub.served["model.safetensors"] > 0, timeout=15000)
     started = time.monotonic()
     dialog.close()
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < limit(1.5)
     assert not any(t.name == THREAD_NAME for t in threading.enumerate())
     assert is_downloaded(ENTRY.repo_id) is None
 
@@ -311,14 +336,14 @@ def test_closing_the_dialog_stops_the_download_thread(
     ids=["corrupt", "stalled"],
 )
 def test_download_errors_are_shown_in_plain_words(
-    qtbot, dialog: ModelsDialog, hub: FakeHub, misbehave, words: str
+    qtbot, make_dialog: MakeDialog, hub: FakeHub, misbehave, words: str
 ) -> None:
     misbehave(hub)
-    dialog.pull_options = {"timeout_s": 0.5, "retries": 0, "backoff_s": 0.0}
+    dialog = make_dialog(timeout_s=0.5, retries=0, backoff_s=0.0)
     _select_entry(dialog)
     with qtbot.waitSignal(dialog.downloadEnded, timeout=20000) as blocker:
-        dialog.download_button.click()
+        dialog.downloads.download_button.click()
     assert blocker.args == ["failed"]
     assert words in dialog.message.text(), dialog.message.text()
     assert dialog.message.property("level") == "error"
-    assert dialog.download_button.isEnabled()  # it can be tried again
+    assert dialog.downloads.download_button.isEnabled()  # it can be tried again

@@ -101,3 +101,10 @@ class ProgressTracker:
         remaining = max(self.total - self.done, 0)
         eta = remaining / speed if speed > 0 else (0.0 if remaining == 0 else None)
         return DownloadProgress(self.repo_id, filename, self.done, self.total, speed, eta)
+
+
+@dataclass(frozen=True)
+class CacheEvicted:
+    """Models an approved eviction plan deleted before a download, and the bytes that freed."""
+
+    freed_bytes: int

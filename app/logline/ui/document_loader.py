@@ -1,8 +1,9 @@
-"""Load documents on a small background thread, so a long PDF never freezes the window.
+"""Load documents in background jobs, so a long PDF never freezes the window.
 
-Parsing is pure Python (no MLX), so it gets its own thread rather than the engine's: opening a
-document while a model loads or a summary streams stays possible. Each request has an id; only
-the newest request's result is delivered, so opening B while A is still loading shows B.
+Parsing is pure Python (no MLX), so each load is a :class:`~logline.ui.jobs.Job` on its own
+thread rather than on the engine's: opening a document while a model loads or a summary streams
+stays possible. Only the newest load's outcome is delivered (the job is its own identity), so
+opening B while A is still loading shows B.
 """
 
 from __future__ import annotations
@@ -10,37 +11,32 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from logline.documents import Document, DocumentError, load
+from logline.models.cancel_event import CancelEvent
+from logline.ui.jobs import Emit, Job
 
 log = logging.getLogger(__name__)
 
 THREAD_NAME = "logline-documents"
+JOIN_TIMEOUT_S = 5.0
 
 
-class _LoadWorker(QObject):
-    loaded = Signal(int, object)  # request id, Document
-    failed = Signal(int, object)  # request id, DocumentError
-
-    @Slot(int, str, str)
-    def load(self, request: int, path: str, password: str) -> None:
-        try:
-            document = load(path, password=password or None)
-        except DocumentError as exc:
-            self.failed.emit(request, exc)
-        except Exception as exc:  # a bug in a reader: say so instead of dropping the request
-            log.exception("Unexpected failure loading a document (%s)", type(exc).__name__)
-            self.failed.emit(
-                request,
-                DocumentError(
-                    f'"{Path(path).name}" could not be read because of an internal error '
-                    f"({type(exc).__name__}). Please report it.",
-                    path=Path(path),
-                ),
-            )
-        else:
-            self.loaded.emit(request, document)
+def read_document(path: Path, password: str | None) -> Document:
+    """:func:`logline.documents.load`, every failure a :class:`DocumentError` (a reader's bug
+    too: the user is told to report it instead of the request being dropped)."""
+    try:
+        return load(path, password=password)
+    except DocumentError:
+        raise
+    except Exception as exc:
+        log.exception("Unexpected failure loading a document (%s)", type(exc).__name__)
+        raise DocumentError(
+            f'"{path.name}" could not be read because of an internal error '
+            f"({type(exc).__name__}). Please report it.",
+            path=path,
+        ) from exc
 
 
 class DocumentLoader(QObject):
@@ -50,51 +46,47 @@ class DocumentLoader(QObject):
     loaded = Signal(object)
     failed = Signal(object)
     busyChanged = Signal(bool)
-    _requested = Signal(int, str, str)  # request id, path, password ("" for none)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._latest = 0
-        self._thread = QThread()
-        self._thread.setObjectName(THREAD_NAME)
-        self._worker = _LoadWorker()
-        self._worker.moveToThread(self._thread)
-        self._requested.connect(self._worker.load)
-        self._worker.loaded.connect(self._on_loaded)
-        self._worker.failed.connect(self._on_failed)
-        self._pending: set[int] = set()
-        self._thread.start()
+        self._latest: Job | None = None
+        self._jobs: list[Job] = []  # outcome not delivered yet
+        self._started: list[Job] = []  # their threads may still be ending
 
     @property
     def busy(self) -> bool:
-        return bool(self._pending)
+        return bool(self._jobs)
 
-    def load(self, path: str | Path, password: str | None = None) -> None:
-        self._latest += 1
-        if not self._pending:
+    def load(self, path: str | Path, password: str | None = None) -> Job:
+        """Start loading ``path``; the returned job is the request's identity."""
+        path = Path(path)
+
+        def work(_cancel: CancelEvent, _emit: Emit) -> Document:
+            return read_document(path, password or None)
+
+        job = Job(work, name=THREAD_NAME)
+        job.success(lambda document: self._settle(job) and self.loaded.emit(document))
+        job.failure(lambda error: self._settle(job) and self.failed.emit(error))
+        if not self._jobs:
             self.busyChanged.emit(True)
-        self._pending.add(self._latest)
-        self._requested.emit(self._latest, str(path), password or "")
+        self._jobs.append(job)
+        self._started = [*(j for j in self._started if j.thread_alive), job]
+        self._latest = job
+        return job.run()
 
-    def _settle(self, request: int) -> bool:
-        self._pending.discard(request)
-        if not self._pending:
+    def _settle(self, job: Job) -> bool:
+        """Forget ``job``; True when it is the newest request (its outcome is delivered)."""
+        self._jobs.remove(job)
+        if not self._jobs:
             self.busyChanged.emit(False)
-        return request == self._latest
+        return job is self._latest
 
-    @Slot(int, object)
-    def _on_loaded(self, request: int, document: Document) -> None:
-        if self._settle(request):
-            self.loaded.emit(document)
-
-    @Slot(int, object)
-    def _on_failed(self, request: int, error: DocumentError) -> None:
-        if self._settle(request):
-            self.failed.emit(error)
-
-    def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Stop the thread after the current load (loads are bounded by the readers' limits)."""
-        if not self._thread.isRunning():
-            return True
-        self._thread.quit()
-        return bool(self._thread.wait(timeout_ms))
+    def shutdown(self, timeout_s: float = JOIN_TIMEOUT_S) -> bool:
+        """Wait for running loads (they are bounded by the readers' limits); their outcomes are
+        no longer delivered."""
+        ended = all([job.wait(timeout_s) for job in self._started])
+        for job in self._jobs:
+            job.detach()
+        self._jobs.clear()
+        self._started.clear()
+        return ended

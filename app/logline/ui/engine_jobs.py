@@ -1,64 +1,92 @@
-"""Plain data the GUI sends to the engine thread (Qt-free, so tests can build it directly)."""
+"""What the window's engine jobs run on the engine thread: load a model, summarize a document.
+
+Plain callables of the :data:`~logline.ui.engine_worker.EngineWork` shape (no Qt), so a test can
+run them with a stand-in ``emit``. Their events are the core's: loading reports through
+:func:`logline.models.loading.load_with_events` (``LoadProgress``, ``ModelLoaded``, ``Notice``),
+a summary through :func:`logline.summarize.runner.summarize` (the summary events, ending with
+``SummaryFinished``); :class:`StatusText` adds what the status bar says in between.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from logline.engine.cancel import CancelToken
+from logline.engine.events import LoadProgress, ModelLoaded
+from logline.models.choice import ModelChoice, resolve_choice
+from logline.models.loading import load_with_events
+from logline.summarize.events import SummaryFinished
+from logline.summarize.result import SummaryResult
+from logline.summarize.runner import SummaryOptions, summarize
 
 if TYPE_CHECKING:
     from logline.documents import Document
-    from logline.engine.sampling import SamplingParams
-    from logline.summarize.runner import SummaryOptions
+    from logline.engine.runtime import Engine
+    from logline.models.cancel_event import CancelEvent
+    from logline.ui.engine_worker import EngineWork
+    from logline.ui.jobs import Emit
+
+__all__ = ["StatusText", "load_model_here", "load_work", "summary_work"]
+
+READING = "Reading the document…"
+LOAD_STEP_PERCENT = 5  # loading progress is passed on in steps of this many percent
 
 
 @dataclass(frozen=True)
-class ModelChoice:
-    """Which model to run. ``path`` None means "resolve ``model_id`` on the engine thread"
-    (installing the embedded default there if needed, since that uses MLX)."""
+class StatusText:
+    """What the engine is doing, for the status bar ("Loading Tiny…")."""
 
-    model_id: str
-    path: Path | None = None
-    display_name: str = ""
-
-    @property
-    def label(self) -> str:
-        return self.display_name or self.model_id
+    text: str
 
 
-@dataclass(frozen=True)
-class SummaryJob:
-    """One summary to run. ``options`` (mode, instruction, context cap…) default to the
-    synopsis; ``sampling``, when given, replaces the final answer's sampling parameters."""
+def _in_steps(emit: Emit) -> Callable[[object], None]:
+    """``emit``, passing ``LoadProgress`` on only when it crosses a step (fewer queued events)."""
+    shown = -1
 
-    document: Document
-    model: ModelChoice
-    sampling: SamplingParams | None = None
-    options: SummaryOptions | None = None
-    cancel: CancelToken = field(default_factory=CancelToken)
+    def relay(event: object) -> None:
+        nonlocal shown
+        if isinstance(event, LoadProgress):
+            percent = event.done * 100 // event.total if event.total else 100
+            if percent // LOAD_STEP_PERCENT == shown // LOAD_STEP_PERCENT:
+                return
+            shown = percent
+        emit(event)
 
-    def summary_options(self) -> SummaryOptions:
-        """The options handed to :func:`logline.summarize.runner.summarize`."""
-        from dataclasses import replace
-
-        from logline.summarize.runner import SummaryOptions
-
-        options = self.options or SummaryOptions()
-        return replace(options, sampling=self.sampling) if self.sampling else options
+    return relay
 
 
-def is_expected(exc: BaseException) -> bool:
-    """Errors whose message is written for users (no traceback needed in the log)."""
-    from logline.documents import DocumentError
-    from logline.models.errors import ModelError
+def load_model_here(engine: Engine, choice: ModelChoice, emit: Emit) -> ModelLoaded:
+    """Resolve and load ``choice`` (engine thread); emits StatusText, then LoadProgress,
+    ModelLoaded and a Notice for a tight fit."""
+    model = resolve_choice(choice, lambda text: emit(StatusText(text)))
+    loaded = engine.loaded
+    if loaded is None or loaded.path != model.path:
+        emit(StatusText(f"Loading {choice.label}…"))
+    return load_with_events(engine, model, _in_steps(emit)).loaded
 
-    return isinstance(exc, (ModelError, DocumentError, ValueError))
+
+def load_work(choice: ModelChoice) -> EngineWork:
+    """Load ``choice`` ahead of time; returns its ModelLoaded."""
+
+    def work(engine: Engine, _cancel: CancelEvent, emit: Emit) -> ModelLoaded:
+        return load_model_here(engine, choice, emit)
+
+    return work
 
 
-def user_message(exc: BaseException) -> str:
-    """A sentence to show for an error raised on the engine thread."""
-    if is_expected(exc):
-        return str(exc)
-    return f"Summarizing failed: {exc or type(exc).__name__}"
+def summary_work(document: Document, choice: ModelChoice, options: SummaryOptions) -> EngineWork:
+    """Load ``choice``, then summarize ``document``; returns the SummaryResult, which the last
+    event, ``SummaryFinished``, also carries (a summary stopped before it began included)."""
+
+    def work(engine: Engine, cancel: CancelEvent, emit: Emit) -> SummaryResult:
+        if not cancel.cancelled:
+            load_model_here(engine, choice, emit)
+        if cancel.cancelled:
+            result = SummaryResult("", "", "stopped", options.mode, None)
+            emit(SummaryFinished(result))
+            return result
+        emit(StatusText(READING))
+        return summarize(engine, document, cancel, emit, options)
+
+    return work

@@ -18,17 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from logline.units import format_bytes
+
 if TYPE_CHECKING:
     from logline.models.cache import CachedModel, EvictionPlan
-
-
-def format_size(n: float) -> str:
-    """Disk sizes in decimal units, as Finder shows them: "2.1 GB", "412 MB"."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= scale:
-            digits = 1 if unit == "GB" or n < 10 * scale else 0
-            return f"{n / scale:,.{digits}f} {unit}"
-    return f"{n:,.0f} bytes"
 
 
 def format_last_used(stamp: float | None, now: float | None = None) -> str:
@@ -45,7 +38,7 @@ def format_last_used(stamp: float | None, now: float | None = None) -> str:
 
 
 def _model_line(model: CachedModel) -> str:
-    return f"{model.display_name} — {format_size(model.size_bytes)}, last used " + (
+    return f"{model.display_name} — {format_bytes(model.size_bytes)}, last used " + (
         format_last_used(model.last_used)
     )
 
@@ -60,8 +53,8 @@ class EvictionDialog(QDialog):
         self.setWindowTitle("Make room for the download?")
         layout = QVBoxLayout(self)
         intro = QLabel(
-            f"{model_name} needs {format_size(plan.needed_bytes)}. The model cache holds "
-            f"{format_size(plan.used_bytes)} of its {format_size(plan.budget_bytes)} budget, so "
+            f"{model_name} needs {format_bytes(plan.needed_bytes)}. The model cache holds "
+            f"{format_bytes(plan.used_bytes)} of its {format_bytes(plan.budget_bytes)} budget, so "
             "Logline has to delete the models used least recently:"
         )
         intro.setWordWrap(True)
@@ -71,13 +64,13 @@ class EvictionDialog(QDialog):
         for model in plan.evict:
             self.items.addItem(_model_line(model))
         if plan.orphans:
-            size = format_size(sum(o.size_bytes for o in plan.orphans))
+            size = format_bytes(sum(o.size_bytes for o in plan.orphans))
             count = len(plan.orphans)
             self.items.addItem(f"{count} unfinished download{'s' if count != 1 else ''} — {size}")
         self.items.setMaximumHeight(22 * max(3, min(8, self.items.count())) + 8)
         layout.addWidget(self.items)
         self.summary = QLabel(
-            f"This frees {format_size(plan.freed_bytes)}. Pinned models and the default model "
+            f"This frees {format_bytes(plan.freed_bytes)}. Pinned models and the default model "
             "are never deleted. Deleted models can be downloaded again."
         )
         self.summary.setWordWrap(True)

@@ -173,7 +173,7 @@ def _schedule_screenshot(window: MainWindow, path: str, *, opening: bool) -> Non
         QTimer.singleShot(delay, lambda: _save_screenshot(window, path))
 
     if os.environ.get("LOGLINE_SCREENSHOT_SUMMARIZE") == "1" and opening:
-        window.host.finished.connect(shoot_later)
+        window.presenter.finished.connect(shoot_later)
         window.documentOpened.connect(lambda _document: QTimer.singleShot(200, window.summarize))
         window.documentFailed.connect(shoot_later)
     elif opening:

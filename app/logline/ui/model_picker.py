@@ -17,8 +17,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QMessageBox, QSizePolicy, QWidget
 
-from logline.ui.engine_worker import ModelChoice
-from logline.ui.eviction_dialog import format_size
+from logline.models.choice import ModelChoice
+from logline.units import format_bytes
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class CatalogOffer:
 
     @property
     def label(self) -> str:
-        return f"{self.display_name} — download {format_size(self.download_bytes)}"
+        return f"{self.display_name} — download {format_bytes(self.download_bytes)}"
 
 
 def downloaded_choices(known: set[str]) -> list[ModelChoice]:

@@ -68,6 +68,11 @@ class SummaryView(QTextBrowser):
         self.clear()
         self.setPlaceholderText(waiting or IDLE_HINT)
 
+    @property
+    def repaint_pending(self) -> bool:
+        """True while buffered text waits for its (batched) repaint."""
+        return self._timer.isActive()
+
     @Slot(str)
     def append_tokens(self, text: str) -> None:
         if self._filter is not None:

@@ -1,0 +1,59 @@
+"""One sentence for every error shown to a user, in the GUI and the CLI alike.
+
+The core's own errors (:class:`~logline.models.errors.ModelError`,
+:class:`~logline.documents.DocumentError`) already carry a message written for users; they are
+shown as they are, with a few download failures given a short lead-in. Anything else is a bug or
+an environment problem: it is named after what was being done (``action``) so the user knows
+which step failed, and :func:`written_for_users` tells loggers to keep its traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from logline.documents import DocumentError
+from logline.models.errors import (
+    DownloadTimeoutError,
+    IntegrityError,
+    ModelError,
+    ModelNotDownloadedError,
+)
+
+__all__ = ["Action", "user_message", "written_for_users"]
+
+Action = Literal["summary", "download", "import"]
+
+# What failed, for an error that carries no message of its own.
+_FAILED = {
+    "summary": "Summarizing failed",
+    "download": "The download failed",
+    "import": "The import failed",
+}
+# What could not be written, for an OSError while writing models to disk.
+_NOT_WRITTEN = {
+    "download": "The download could not be written to disk",
+    "import": "The model could not be written to disk",
+}
+
+
+def written_for_users(exc: BaseException) -> bool:
+    """True for errors whose message is written for users (a log needs no traceback)."""
+    return isinstance(exc, (ModelError, DocumentError, ValueError))
+
+
+def user_message(exc: BaseException, action: Action = "summary") -> str:
+    """The sentence to show for ``exc``, raised while doing ``action``."""
+    if action == "download":
+        if isinstance(exc, ModelNotDownloadedError):
+            return f"Offline: connect to download. {exc}"
+        if isinstance(exc, DownloadTimeoutError) and "stopped answering" not in str(exc):
+            return f"The server stopped answering. {exc}"
+        if isinstance(exc, IntegrityError):
+            return f"A downloaded file failed its checksum check. {exc}"
+    if action == "summary" and written_for_users(exc):
+        return str(exc)
+    if isinstance(exc, (ModelError, DocumentError)):
+        return str(exc)
+    if isinstance(exc, OSError) and action in _NOT_WRITTEN:
+        return f"{_NOT_WRITTEN[action]}: {exc.strerror or exc}"
+    return f"{_FAILED[action]}: {str(exc) or type(exc).__name__}"

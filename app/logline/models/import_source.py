@@ -1,0 +1,146 @@
+"""Importing a model from a drive: what a path is, and the one function that imports it.
+
+Three kinds of source, told apart by :func:`classify_source` (reads config.json and file
+headers only, so it is quick on any thread):
+
+- ``"mlx"``: an MLX-ready folder, copied into the models folder or referenced in place. Plain
+  file work: any thread.
+- ``"gguf"``: a GGUF file, read into an MLX model folder. Uses MLX.
+- ``"float"``: a Hugging Face folder of float weights, converted to 4-bit, 8-bit or float16 MLX.
+  Uses MLX.
+
+:func:`run_import` runs any of them; callers put the two that use MLX (:func:`needs_engine`) on
+their one MLX thread (the GUI's engine thread, the CLI's main thread).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from logline.models.errors import ModelImportError
+from logline.models.folder_import import import_model_folder
+from logline.models.gguf_import import import_gguf
+from logline.models.hf_convert import convert_model_folder, needs_conversion
+
+if TYPE_CHECKING:
+    import threading
+
+    from logline.models.cancel_event import CancelEvent
+
+__all__ = [
+    "CANCELLED_MESSAGE",
+    "ImportProgress",
+    "ImportRequest",
+    "SourceKind",
+    "StageProgress",
+    "classify_source",
+    "needs_engine",
+    "run_import",
+]
+
+CANCELLED_MESSAGE = "The import was cancelled; nothing was installed."
+
+SourceKind = Literal["gguf", "mlx", "float"]
+# (stage, done, total): "Copying"/"Writing" count bytes, "Quantizing"/"Converting" modules,
+# a GGUF import per mille of its work.
+StageProgress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """An import's progress as an event: ``stage`` as :data:`StageProgress` reports it."""
+
+    stage: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """Import ``source`` (classified as ``kind``) into ``models_root`` as ``model_id``.
+    ``reference`` keeps an MLX folder where it is; ``bits`` is what a float folder is converted
+    to (4, 8, or None for float16)."""
+
+    kind: SourceKind
+    source: Path
+    models_root: Path
+    model_id: str
+    display_name: str | None = None
+    reference: bool = False
+    bits: int | None = 4
+
+
+def classify_source(path: Path) -> SourceKind:
+    """What ``path`` is: a GGUF file, an MLX-ready folder, or a float folder to convert.
+
+    Raises :class:`~logline.models.errors.ModelImportError` (a user-ready message) for anything
+    else.
+    """
+    if path.is_file():
+        if path.suffix.lower() != ".gguf":
+            raise ModelImportError(f'"{path.name}" is not a GGUF file or a model folder.')
+        return "gguf"
+    if not path.exists():
+        raise ModelImportError(f'"{path}" does not exist (is the drive still connected?).')
+    return "float" if needs_conversion(path) else "mlx"
+
+
+def needs_engine(kind: SourceKind) -> bool:
+    """True when importing ``kind`` uses MLX (so it must run on the MLX thread)."""
+    return kind != "mlx"
+
+
+def run_import(
+    request: ImportRequest,
+    progress: StageProgress,
+    cancel: CancelEvent | threading.Event,
+) -> str:
+    """Import ``request`` here; return the installed model id.
+
+    Raises :class:`~logline.models.errors.ModelImportError`, with :data:`CANCELLED_MESSAGE`
+    when ``cancel`` was set before or during the import; nothing is left installed then.
+    """
+    if cancel.is_set():
+        raise ModelImportError(CANCELLED_MESSAGE)
+    if request.kind == "mlx":
+        manifest = import_model_folder(
+            request.source,
+            request.models_root,
+            model_id=request.model_id,
+            display_name=request.display_name,
+            reference=request.reference,
+            progress=lambda done, total: progress("Copying", done, total),
+            cancel=cancel,  # type: ignore[arg-type]  # reads is_set() only
+        )
+        return manifest.model_id
+    progress("Starting", 0, 0)
+    if request.kind == "float":
+        manifest = convert_model_folder(
+            request.source,
+            request.models_root,
+            model_id=request.model_id,
+            display_name=request.display_name,
+            bits=request.bits,
+            progress=progress,
+            cancel=cancel,  # type: ignore[arg-type]  # reads is_set() only
+        )
+        return manifest.model_id
+
+    def report(stage: str, fraction: float) -> None:
+        progress(stage, round(fraction * 1000), 1000)
+
+    manifest = import_gguf(
+        request.source,
+        request.models_root,
+        model_id=request.model_id,
+        display_name=request.display_name,
+        progress=report,
+    )
+    if cancel.is_set():  # import_gguf has no cancel point: undo the finished import
+        shutil.rmtree(request.models_root / manifest.model_id, ignore_errors=True)
+        raise ModelImportError(CANCELLED_MESSAGE)
+    return manifest.model_id
