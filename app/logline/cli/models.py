@@ -30,7 +30,8 @@ _ACTIONS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def run(args: argparse.Namespace) -> int:
-    from logline.models.errors import ModelError  # lazy: keeps `logline --help` fast
+    from logline.messages import user_message  # lazy: keeps `logline --help` fast
+    from logline.models.errors import ModelError
 
     action = _ACTIONS.get(args.models_command)
     if action is None:
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         return action(args)
     except ModelError as exc:
-        return fail(str(exc))
+        return fail(user_message(exc, "download" if args.models_command == "pull" else "import"))
 
 
 def add_parser(commands: Any) -> None:

@@ -166,6 +166,7 @@ class _Batch:
     # -- one document to stdout ---------------------------------------------------------------
     def stream_one(self, item: Any) -> int | None:
         from logline.documents import DocumentError, load
+        from logline.messages import user_message
         from logline.summarize.citation_stream import CitationFilter
         from logline.summarize.events import AnswerText
 
@@ -191,7 +192,7 @@ class _Batch:
             result = self._summarize(document, sink)
         except Exception as exc:  # shown as one sentence, like every CLI error
             log.debug("Summary failed", exc_info=True)
-            return fail(_describe_error(exc))
+            return fail(user_message(exc))
         tail = checker.flush()
         if tail or wrote:
             sys.stdout.write(tail + "\n")
@@ -199,7 +200,7 @@ class _Batch:
         if result is None:
             return fail("the engine stopped without a result")
         if result.error is not None:
-            return fail(_describe_error(result.error))
+            return fail(user_message(result.error))
         if checker.invalid:
             print(
                 f"Note: {checker.invalid} of {checker.checked} citation(s) do not match the "
@@ -212,6 +213,7 @@ class _Batch:
     # -- many documents to files --------------------------------------------------------------
     def write_all(self, items: list[Any]) -> int | None:
         from logline.documents import load
+        from logline.messages import user_message
         from logline.models.errors import ModelError
         from logline.summarize.batch import file_sha256, is_done, job_key, write_outputs
 
@@ -238,8 +240,8 @@ class _Batch:
             except Exception as exc:  # one file failing must not stop the batch
                 log.debug("Summary of %s failed", item.source, exc_info=True)
                 failures += 1
-                entry.update(status="failed", error=_describe_error(exc))
-                print(f"{prefix}: failed: {_describe_error(exc)}", file=sys.stderr)
+                entry.update(status="failed", error=user_message(exc))
+                print(f"{prefix}: failed: {user_message(exc)}", file=sys.stderr)
                 if isinstance(exc, ModelError):
                     break  # no model: every other file would fail the same way
                 continue
@@ -249,7 +251,7 @@ class _Batch:
                 break
             if result.error is not None:
                 failures += 1
-                entry.update(status="failed", error=_describe_error(result.error))
+                entry.update(status="failed", error=user_message(result.error))
                 print(f"{prefix}: failed: {entry['error']}", file=sys.stderr)
                 continue
             key["model"] = self.model_id or key["model"]
@@ -294,15 +296,6 @@ class _Batch:
                 print(line, file=sys.stderr)
         elif isinstance(event, Reading):
             print_prompt_progress(event, self.interactive)
-
-
-def _describe_error(exc: BaseException) -> str:
-    from logline.documents import DocumentError
-    from logline.models.errors import ModelError
-
-    if isinstance(exc, (ModelError, DocumentError, ValueError, OSError)):
-        return str(exc)
-    return f"generation failed: {exc}"
 
 
 def _stats_line(result: Any) -> str:

@@ -72,6 +72,7 @@ class ImportRequest:
     display_name: str | None = None
     reference: bool = False
     bits: int | None = 4
+    overwrite: bool = False  # replace an installed model of the same id
 
 
 def classify_source(path: Path) -> SourceKind:
@@ -113,6 +114,7 @@ def run_import(
             model_id=request.model_id,
             display_name=request.display_name,
             reference=request.reference,
+            overwrite=request.overwrite,
             progress=lambda done, total: progress("Copying", done, total),
             cancel=cancel,  # type: ignore[arg-type]  # reads is_set() only
         )
@@ -125,6 +127,7 @@ def run_import(
             model_id=request.model_id,
             display_name=request.display_name,
             bits=request.bits,
+            overwrite=request.overwrite,
             progress=progress,
             cancel=cancel,  # type: ignore[arg-type]  # reads is_set() only
         )
@@ -138,6 +141,7 @@ def run_import(
         request.models_root,
         model_id=request.model_id,
         display_name=request.display_name,
+        overwrite=request.overwrite,
         progress=report,
     )
     if cancel.is_set():  # import_gguf has no cancel point: undo the finished import
