@@ -135,25 +135,19 @@ class _Batch:
         self.interactive = sys.stderr.isatty()
 
     # -- engine jobs --------------------------------------------------------------------------
-    def _load_model(self, engine: Any, emit: Any) -> None:
-        from logline.models.loading import load_with_events
-        from logline.models.registry import resolve_model
-
-        if self.model_id is not None:
-            return
-        model = resolve_model(self.args.model)
-        load_with_events(engine, model, emit, force=self.args.force_load)
-        self.model_id = model.model_id
-
     def _summarize(self, document: Any, sink: Any) -> Any:
         """Run one summary on the engine thread, handing each event but the last to ``sink``;
         the result (a failure before the summary started, e.g. no such model, is raised)."""
+        from logline.models.registry import resolve_model
         from logline.summarize.events import SummaryFinished
-        from logline.summarize.runner import summarize
+        from logline.summarize.with_model import summarize_with_model
 
         def job(engine: Any, token: Any, emit: Any) -> None:
-            self._load_model(engine, emit)
-            summarize(engine, document, token, emit, self.options)
+            model = resolve_model(self.args.model)
+            summarize_with_model(
+                engine, model, document, token, emit, self.options, force_load=self.args.force_load
+            )
+            self.model_id = model.model_id
 
         result = None
         for event in self.worker.stream(job, self.cancel):

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING
 from logline.engine.events import LoadProgress, ModelLoaded
 from logline.models.choice import ModelChoice, resolve_choice
 from logline.models.loading import load_with_events
-from logline.summarize.events import SummaryFinished
+from logline.models.registry import InstalledModel
 from logline.summarize.result import SummaryResult
-from logline.summarize.runner import SummaryOptions, summarize
+from logline.summarize.runner import SummaryOptions
+from logline.summarize.with_model import summarize_with_model
 
 if TYPE_CHECKING:
     from logline.documents import Document
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 __all__ = ["StatusText", "load_model_here", "load_work", "summary_work"]
 
-READING = "Reading the document…"
 LOAD_STEP_PERCENT = 5  # loading progress is passed on in steps of this many percent
 
 
@@ -56,13 +56,20 @@ def _in_steps(emit: Emit) -> Callable[[object], None]:
     return relay
 
 
-def load_model_here(engine: Engine, choice: ModelChoice, emit: Emit) -> ModelLoaded:
-    """Resolve and load ``choice`` (engine thread); emits StatusText, then LoadProgress,
-    ModelLoaded and a Notice for a tight fit."""
+def _resolve(engine: Engine, choice: ModelChoice, emit: Emit) -> InstalledModel:
+    """The installed model ``choice`` names (engine thread: it may install the embedded one),
+    saying what happens next in the status bar."""
     model = resolve_choice(choice, lambda text: emit(StatusText(text)))
     loaded = engine.loaded
     if loaded is None or loaded.path != model.path:
         emit(StatusText(f"Loading {choice.label}…"))
+    return model
+
+
+def load_model_here(engine: Engine, choice: ModelChoice, emit: Emit) -> ModelLoaded:
+    """Resolve and load ``choice`` (engine thread); emits StatusText, then LoadProgress,
+    ModelLoaded and a Notice for a tight fit."""
+    model = _resolve(engine, choice, emit)
     return load_with_events(engine, model, _in_steps(emit)).loaded
 
 
@@ -80,13 +87,7 @@ def summary_work(document: Document, choice: ModelChoice, options: SummaryOption
     event, ``SummaryFinished``, also carries (a summary stopped before it began included)."""
 
     def work(engine: Engine, cancel: CancelEvent, emit: Emit) -> SummaryResult:
-        if not cancel.cancelled:
-            load_model_here(engine, choice, emit)
-        if cancel.cancelled:
-            result = SummaryResult("", "", "stopped", options.mode, None)
-            emit(SummaryFinished(result))
-            return result
-        emit(StatusText(READING))
-        return summarize(engine, document, cancel, emit, options)
+        model = _resolve(engine, choice, emit)
+        return summarize_with_model(engine, model, document, cancel, _in_steps(emit), options)
 
     return work

@@ -56,6 +56,7 @@ FINISH_LABELS = {
 SUMMARY_TAB, NOTES_TAB = 0, 1
 # What "Writing the …" names for each mode's final answer.
 ANSWER_NAMES = {"scenes": "scene breakdown", "custom": "answer"}
+READING = "Reading the document…"  # the status while a loaded model reads and plans
 
 
 def answer_name(mode_id: str) -> str:
@@ -167,6 +168,7 @@ class SummaryPresenter(QObject):
         elif isinstance(event, Notice):
             self.screen.banner.show_message(event.message, "notice")
         elif isinstance(event, ModelLoaded):
+            self.screen.status.message(READING)  # next: the document is tokenized and planned
             self.modelLoaded.emit(event)
         else:
             log.debug("Unhandled summary event %s", type(event).__name__)
