@@ -77,21 +77,24 @@ def test_prefill_attention_with_keys_before_the_chunk(mx) -> None:
     assert float(mx.abs(ours - expected).max()) < 1e-5
 
 
-def test_cpu_decode_swaps_blocks_and_restores_them(tiny_model_dir: Path, mx) -> None:
+def test_decode_blocks_swap_blocks_and_restore_them(tiny_model_dir: Path, mx) -> None:
     from mlx_lm import load
     from mlx_lm.models.cache import make_prompt_cache
 
-    from logline.engine.cpu_layers import cpu_decode
+    from logline.engine.backend import plan_backend
+    from logline.engine.swaps import decode_blocks
 
     model, _ = load(str(tiny_model_dir))
     model.set_dtype(mx.float32)
+    plan = plan_backend(model, device="cpu")
+    assert plan.numpy_kernels
     originals = [(layer.self_attn, layer.mlp) for layer in model.layers]
     cache = make_prompt_cache(model)
     model(mx.array([[3, 4, 5, 6, 7]]), cache=cache)
     reference_cache = make_prompt_cache(model)
     model(mx.array([[3, 4, 5, 6, 7]]), cache=reference_cache)
     expected = model(mx.array([[9]]), cache=reference_cache)
-    with cpu_decode(model):
+    with decode_blocks(model, plan):
         assert all(
             layer.self_attn is not attn and layer.mlp is not mlp
             for layer, (attn, mlp) in zip(model.layers, originals, strict=True)
@@ -103,29 +106,36 @@ def test_cpu_decode_swaps_blocks_and_restores_them(tiny_model_dir: Path, mx) -> 
 
 
 def test_other_dtypes_go_to_mlx_unchanged(tiny_model_dir: Path, mx) -> None:
-    """NumPy has no bfloat16: such models run MLX's own blocks, bit for bit."""
+    """NumPy has no bfloat16: the plan gives such models MLX's own blocks, bit for bit."""
     from mlx_lm import load
     from mlx_lm.models.cache import make_prompt_cache
 
-    from logline.engine.cpu_layers import cpu_decode
+    from logline.engine.backend import plan_backend
+    from logline.engine.swaps import decode_blocks
 
     model, _ = load(str(tiny_model_dir))
     model.set_dtype(mx.bfloat16)
+    plan = plan_backend(model, device="cpu")
+    assert plan.llama_blocks and not plan.float32
+    assert not plan.numpy_kernels and not plan.numpy_prompts
     prompt = mx.array([[3, 4, 5, 6, 7]])
     caches = [make_prompt_cache(model), make_prompt_cache(model)]
     for cache in caches:
         model(prompt, cache=cache)
     expected = model(mx.array([[9]]), cache=caches[0])
-    with cpu_decode(model):
+    originals = [(layer.self_attn, layer.mlp) for layer in model.layers]
+    with decode_blocks(model, plan):
+        assert [(layer.self_attn, layer.mlp) for layer in model.layers] == originals
         ours = model(mx.array([[9]]), cache=caches[1])
     assert mx.array_equal(ours, expected).item()
 
 
 def test_engine_decodes_the_same_text_with_and_without_the_numpy_kernels(
-    tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_model_dir: Path,
 ) -> None:
-    """Single-stream decoding through ``cpu_decode`` writes what MLX's kernels write."""
-    from logline.engine import runtime
+    """Single-stream decoding through the plan's NumPy blocks writes what MLX's kernels
+    write."""
+    from dataclasses import replace
 
     ids = [(i * 37) % 250 + 3 for i in range(200)]
     request = GenerationRequest(prompt_tokens=ids, sampling=SamplingParams(max_tokens=32))
@@ -141,10 +151,9 @@ def test_engine_decodes_the_same_text_with_and_without_the_numpy_kernels(
 
     engine = Engine(prefill_step=64)
     engine.load("tiny", tiny_model_dir)
+    plan = engine.loaded.plan
+    assert plan.numpy_kernels and plan.numpy_prompts
     fast = text(engine)
-    import contextlib
-
-    monkeypatch.setattr(runtime, "cpu_decode", lambda model: contextlib.nullcontext())
-    engine.fast_cpu_attention = False
+    engine.loaded.plan = replace(plan, numpy_kernels=False, numpy_prompts=False)
     plain = text(engine)
     assert fast == plain and fast

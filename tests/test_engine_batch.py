@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 
 from logline.engine import CancelToken, Finished, PromptProgress, SamplingParams
-from logline.engine.batch import StopText, aligned, common_prefix_length
 from logline.engine.events import Generated
+from logline.engine.prompt_chunks import aligned, common_prefix_length
 from logline.engine.runtime import Engine, GenerationRequest
+from logline.engine.stop_text import StopText
 from logline.engine.worker import EngineThread
+from timing import limit
 
 STEP = 32
 SYSTEM = {
@@ -72,14 +74,11 @@ def _batch(worker: EngineThread, requests, cancel=None, clear=True, **kwargs):
     return results, events, prefilled
 
 
-def _single_stream(model):
-    """What ``Engine.generate`` decodes one sequence with: on the CPU, the NumPy blocks."""
-    import contextlib
+def _single_stream(engine: Engine):
+    """What ``Engine.generate`` decodes one sequence with (the plan's decode blocks)."""
+    from logline.engine.swaps import decode_blocks
 
-    from logline.engine.cpu_layers import cpu_decode
-    from logline.engine.mlx_runtime import device_kind
-
-    return cpu_decode(model) if device_kind() == "cpu" else contextlib.nullcontext()
+    return decode_blocks(engine.loaded.model, engine.loaded.plan)
 
 
 def test_helpers() -> None:
@@ -180,7 +179,7 @@ def test_cancel_during_prefill_returns_quickly(worker: EngineThread) -> None:
             stopped_at = time.perf_counter()
         if isinstance(event, Finished):
             latency = time.perf_counter() - stopped_at
-    assert events[-1].reason == "stopped" and latency is not None and latency < 0.5
+    assert events[-1].reason == "stopped" and latency is not None and latency < limit(0.5)
     ends = [e for e in events if isinstance(e, Generated) and e.finish_reason is not None]
     assert [e.finish_reason for e in ends] == ["stopped", "stopped"]
 
@@ -201,7 +200,7 @@ def test_cancel_during_decode_keeps_partial_text(worker: EngineThread) -> None:
         if isinstance(event, Finished):
             finished = event
     assert finished is not None and finished.reason == "stopped"
-    assert time.perf_counter() - stopped_at < 0.5
+    assert time.perf_counter() - stopped_at < limit(0.5)
     results = worker.call(lambda e: None)  # the engine thread is free again
     assert results is None
     texts = {i: "".join(p.text for p in pieces if p.row == i) for i in range(3)}
@@ -284,9 +283,10 @@ def test_batched_step_logits_match_single_stream(worker: EngineThread) -> None:
         import mlx.core as mx
         from mlx_lm.models.cache import make_prompt_cache
 
-        from logline.engine.batch import _RowCaches, per_row_attention, products_row_exact
+        from logline.engine.shared_kv import RowCaches
+        from logline.engine.swaps import batch_blocks
 
-        model = engine.loaded.model
+        model, plan = engine.loaded.model, engine.loaded.plan
         prompts = [list(range(3, 3 + n)) for n in (9, 40, 71)]
         last = [5, 6, 7]
 
@@ -298,20 +298,20 @@ def test_batched_step_logits_match_single_stream(worker: EngineThread) -> None:
         single = []
         for prompt, token in zip(prompts, last, strict=True):
             cache = filled(prompt)
-            with _single_stream(model):
+            with _single_stream(engine):
                 logits = model(mx.array([[token]]), cache=cache)[:, -1, :]
             mx.eval(logits)
             single.append(logits)
         caches = [filled(p) for p in prompts]
-        with per_row_attention(model):
-            groups = [_RowCaches([c[i] for c in caches]) for i in range(len(model.layers))]
+        with batch_blocks(model, plan):
+            groups = [RowCaches([c[i] for c in caches]) for i in range(len(model.layers))]
             batched = model(mx.array(last)[:, None], cache=groups)[:, -1, :]
         single_all = mx.concatenate(single, axis=0)
         mx.eval(batched, single_all)
         exact = mx.array_equal(batched, single_all).item()
         diff = mx.abs(batched - single_all).max().item()
         same_argmax = mx.array_equal(mx.argmax(batched, -1), mx.argmax(single_all, -1)).item()
-        return exact, diff, same_argmax, products_row_exact()
+        return exact, diff, same_argmax, plan.row_exact
 
     exact, diff, same_argmax, row_exact = worker.call(run)
     assert same_argmax and diff < 1e-3
@@ -320,25 +320,30 @@ def test_batched_step_logits_match_single_stream(worker: EngineThread) -> None:
 
 
 @pytest.mark.parametrize("path", ["per-row caches", "per-row attention", "sequential fallback"])
-def test_other_model_paths_give_the_same_outputs(
-    worker: EngineThread, monkeypatch: pytest.MonkeyPatch, path: str
-) -> None:
-    """Llama-style models without the shared buffer keep per-row caches; models without
-    llama-style attention run attention per row; models whose caches cannot be batched decode
-    one by one. All must give the same text as the fast path."""
-    from logline.engine import batch, runtime
+def test_other_model_paths_give_the_same_outputs(worker: EngineThread, path: str) -> None:
+    """The plan's other batch paths: llama blocks without the shared buffer keep per-row caches;
+    models without llama blocks run attention per row; models whose caches cannot be batched
+    decode one by one. All must give the same text as the fast path."""
+    from dataclasses import replace
 
     requests = _requests(max_tokens=16)
     fast, _, _ = _batch(worker, requests)
-    if path == "per-row caches":
-        monkeypatch.setattr(batch, "USE_SHARED_KV", False)
-        assert not worker.call(lambda e: batch.can_share_kv(e.loaded.model))
-    elif path == "per-row attention":
-        monkeypatch.setattr(batch, "LLAMA_STYLE_ATTENTION", frozenset())
-        assert worker.call(lambda e: batch.row_batching_kind(e.loaded.model)) == "rows"
-    else:
-        monkeypatch.setattr(runtime, "supports_row_batching", lambda model, cache: False)
-    other, _, _ = _batch(worker, requests)
+    plan = worker.call(lambda e: e.loaded.plan)
+    assert plan.share_kv and plan.llama_blocks and plan.batch_rows  # the fast path, above
+    other_plan = {
+        "per-row caches": replace(plan, share_kv=False),
+        "per-row attention": replace(plan, share_kv=False, llama_blocks=False),
+        "sequential fallback": replace(plan, batch_rows=False),
+    }[path]
+
+    def set_plan(engine: Engine, new) -> None:
+        engine.loaded.plan = new
+
+    worker.call(lambda e: set_plan(e, other_plan))
+    try:
+        other, _, _ = _batch(worker, requests)
+    finally:
+        worker.call(lambda e: set_plan(e, plan))
     assert [r.text for r in other] == [r.text for r in fast]
     assert [r.reason for r in other] == [r.reason for r in fast]
     assert [r.tokens for r in other] == [r.tokens for r in fast]
@@ -352,7 +357,7 @@ def test_a_failure_ends_every_item_with_an_error(
     def broken(*args, **kwargs):
         raise RuntimeError("decode failed")
 
-    monkeypatch.setattr(runtime, "decode_rows", broken)
+    monkeypatch.setattr(runtime, "decode_group", broken)
     results, events, _ = _batch(worker, _requests())
     assert isinstance(events[-1], Finished) and events[-1].reason == "error"
     assert isinstance(events[-1].error, RuntimeError)
@@ -378,15 +383,11 @@ def test_shared_kv_steps_match_single_stream(worker: EngineThread, fused: bool) 
         import mlx.core as mx
         from mlx_lm.models.cache import make_prompt_cache
 
-        from logline.engine.batch import (
-            SharedKV,
-            can_share_kv,
-            per_row_attention,
-            products_row_exact,
-        )
+        from logline.engine.shared_kv import SharedKV
+        from logline.engine.swaps import batch_blocks
 
-        model = engine.loaded.model
-        assert can_share_kv(model)
+        model, plan = engine.loaded.model, engine.loaded.plan
+        assert plan.share_kv
         lengths = (9, 120, 254)
         tokens = [[5, 6, 7, 8], [9, 10, 11, 12], [13, 14, 15, 16]]
 
@@ -398,16 +399,15 @@ def test_shared_kv_steps_match_single_stream(worker: EngineThread, fused: bool) 
         single = []
         for n, row in zip(lengths, tokens, strict=True):
             cache = filled(n)
-            with _single_stream(model):
+            with _single_stream(engine):
                 steps = [model(mx.array([[t]]), cache=cache)[0, -1] for t in row]
                 mx.eval(steps)
             single.append(steps)
-        row_exact = products_row_exact() and not fused
+        row_exact = plan.row_exact and not fused
         exact = row_exact
         diffs, same = [], True
-        shared = SharedKV([filled(n) for n in lengths], exact=row_exact)
-        shared.fused = fused
-        with per_row_attention(model):
+        shared = SharedKV([filled(n) for n in lengths], exact=row_exact, fused=fused)
+        with batch_blocks(model, plan):
             rows = [0, 1, 2]
             for step in range(4):
                 if step == 2:
@@ -441,7 +441,7 @@ def test_gpu_decode_steps_wait_while_a_kv_copy_would_be_large(worker: EngineThre
         from mlx_lm.models.cache import make_prompt_cache
 
         from logline.engine import memory
-        from logline.engine.batch import PIPELINED_KV_SHARE, SharedKV, pipelines_kv_writes
+        from logline.engine.shared_kv import PIPELINED_KV_SHARE, SharedKV, pipelines_kv_writes
 
         model = engine.loaded.model
         caches = []

@@ -40,14 +40,14 @@ def main() -> int:
 
     mx = import_mlx()
     from logline.documents import load
-    from logline.engine import batch, memory
+    from logline.engine import memory, shared_kv
     from logline.engine.cancel import CancelToken
     from logline.engine.runtime import Engine, GenerationRequest
     from logline.summarize import modes, runner
     from logline.summarize.planner import plan_summary
 
     if args.pipelined:
-        batch.PIPELINED_KV_SHARE = float("inf")
+        shared_kv.PIPELINED_KV_SHARE = float("inf")
     engine = Engine()
     engine.load(args.model_path.name, args.model_path)
     model = engine.loaded.model
@@ -92,8 +92,8 @@ def main() -> int:
 
     steps = {"decode": 0}
     prefilled = Engine._prefilled_row
-    shared_init = batch.SharedKV.__init__
-    begin_step = batch.SharedKV.begin_step
+    shared_init = shared_kv.SharedKV.__init__
+    begin_step = shared_kv.SharedKV.begin_step
 
     def prefilled_row(self: Any, loaded: Any, index: int, *rest: Any) -> Any:
         row = prefilled(self, loaded, index, *rest)
@@ -118,8 +118,8 @@ def main() -> int:
     warm = [GenerationRequest(prompt_tokens=[5] * 40, sampling=replace(sampling, max_tokens=4))]
     engine.generate_batch(warm, CancelToken(), lambda event: None, max_batch=1)
     Engine._prefilled_row = prefilled_row  # type: ignore[method-assign]
-    batch.SharedKV.__init__ = init  # type: ignore[method-assign]
-    batch.SharedKV.begin_step = begin  # type: ignore[method-assign]
+    shared_kv.SharedKV.__init__ = init  # type: ignore[method-assign]
+    shared_kv.SharedKV.begin_step = begin  # type: ignore[method-assign]
     mx.reset_peak_memory()
     mark("start")
     started = time.perf_counter()

@@ -7,34 +7,17 @@ so prompt-processing progress can be reported while the prompt is still being pr
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from logline.engine import memory
-from logline.engine.batch import (
-    BatchItemResult,
-    PrefixCache,
-    Row,
-    StopText,
-    aligned,
-    common_prefix_length,
-    decode_rows,
-    finish_row,
-    fork_cache,
-    forkable,
-    next_boundary,
-    reserve,
-    supports_row_batching,
-    take_token,
-)
+from logline.engine.backend import current_device, plan_backend
+from logline.engine.batch_decode import BatchItemResult, BatchResults, Row, decode_group
 from logline.engine.cancel import CancelToken, GenerationCancelled
-from logline.engine.cpu_layers import cpu_decode
 from logline.engine.events import (
     EngineEvent,
     Finished,
@@ -43,10 +26,16 @@ from logline.engine.events import (
     ModelLoaded,
     PromptProgress,
 )
-from logline.engine.mlx_runtime import device_kind, import_mlx
+from logline.engine.kv_cache import PrefixCache, fork_cache, forkable
+from logline.engine.mlx_runtime import import_mlx
 from logline.engine.precision import choose_cpu_precision
-from logline.engine.prefill import cpu_prefill, layered_prefill
-from logline.engine.sampling import SamplingParams, build_sampler
+from logline.engine.prompt_chunks import aligned, common_prefix_length, next_boundary
+from logline.engine.requests import GenerationRequest, LoadedModel, Message
+from logline.engine.sampling import build_sampler
+from logline.engine.stop_text import StopText
+from logline.engine.stream import decode_stream
+from logline.engine.swaps import prompt_blocks
+from logline.engine.weights import check_prompt, describe_precision, materialize
 
 log = logging.getLogger(__name__)
 
@@ -54,39 +43,6 @@ log = logging.getLogger(__name__)
 MIN_SHARED_PREFIX = 32
 
 Emit = Callable[[EngineEvent], None]
-Message = dict[str, str]
-
-
-@dataclass(frozen=True)
-class GenerationRequest:
-    """What to generate: chat messages (rendered with the model's template) or raw token ids."""
-
-    messages: Sequence[Message] = ()
-    prompt_tokens: Sequence[int] = ()
-    sampling: SamplingParams = field(default_factory=SamplingParams)
-
-
-@dataclass
-class LoadedModel:
-    model_id: str
-    path: Path
-    model: Any
-    tokenizer: Any  # mlx_lm TokenizerWrapper
-    context_length: int
-    precision: str
-    weights_bytes: int = 0  # the parameters' bytes in memory, as loaded
-
-
-class BatchResults(list[BatchItemResult]):
-    """``generate_batch``'s per-request results, in request order, plus the batch's totals."""
-
-    def __init__(self, items: Sequence[BatchItemResult], finished: Finished) -> None:
-        super().__init__(items)
-        self.finished = finished
-
-    @property
-    def stats(self) -> GenerationStats | None:
-        return self.finished.stats
 
 
 class Engine:
@@ -94,8 +50,8 @@ class Engine:
 
     def __init__(self, *, prefill_step: int | None = None, fast_cpu_attention: bool = True) -> None:
         self._owner: int | None = None
-        # On the CPU, prompts use NumPy's exp in attention (engine/prefill.py): much faster, and
-        # within 2e-6 of MLX's own CPU kernel rather than bit-identical to it.
+        # On the CPU, prompts use NumPy's exp in attention (backend.BackendPlan.numpy_prompts):
+        # much faster, and within 2e-6 of MLX's own CPU kernel rather than bit-identical to it.
         self.fast_cpu_attention = fast_cpu_attention
         self._loaded: LoadedModel | None = None
         self._prefill_step = prefill_step
@@ -147,15 +103,18 @@ class Engine:
         started = time.perf_counter()
         # A local folder: mlx-lm reads it without any network access and never runs custom code.
         model, tokenizer, config = mlx_load(str(path), return_config=True)
-        precision = _describe_precision(config)
-        if device_kind() == "cpu":
+        precision = describe_precision(config)
+        device = current_device()
+        if device == "cpu":
             precision = choose_cpu_precision(model, config) or precision
-        _materialize(mx, model, progress)
+        materialize(mx, model, progress)
         memory.configure_for_model(mx, model)
         context = int(config.get("max_position_embeddings") or 4096)
-        self._loaded = LoadedModel(
-            model_id, path, model, tokenizer, context, precision, memory.model_bytes(model)
+        plan = plan_backend(
+            model, device=device, prefill_step=self._prefill_step, fast_cpu=self.fast_cpu_attention
         )
+        log.info("Backend plan for %s: %s", model_id, plan)
+        self._loaded = LoadedModel(model_id, path, model, tokenizer, context, precision, plan)
         seconds = time.perf_counter() - started
         log.info("Loaded %s (%s) in %.1f s", model_id, precision, seconds)
         return ModelLoaded(model_id, seconds, precision, context)
@@ -208,7 +167,7 @@ class Engine:
         loaded = self._require_model()
         mx = import_mlx()
         prompt = list(request.prompt_tokens) or self.render_prompt(request.messages)
-        _check_prompt(loaded, prompt)
+        check_prompt(loaded.model, prompt)
         params = request.sampling
         if params.seed is not None:
             mx.random.seed(params.seed)
@@ -221,7 +180,16 @@ class Engine:
         try:
             cache = self._prefill(loaded, prompt, cancel, emit, self._prefix_for(prompt))
             decode_started = time.perf_counter()
-            generated, reason = self._decode(loaded, prompt[-1:], cache, params, cancel, emit)
+            generated, reason = decode_stream(
+                loaded.model,
+                loaded.tokenizer,
+                loaded.plan,
+                prompt[-1:],
+                cache,
+                params,
+                cancel,
+                emit,
+            )
             emit(Generated("", generated, 0, reason))  # type: ignore[arg-type]
             # Kept after decoding: a copy kept before would hold the prompt's buffers while
             # decoding moves to larger ones (twice the KV cache at the peak).
@@ -234,14 +202,8 @@ class Engine:
             reason, error = "error", exc
             emit(Generated("", generated, 0, "error"))
         finished_at = time.perf_counter()
-        stats = GenerationStats(
-            prompt_tokens=len(prompt),
-            prompt_seconds=decode_started - started,
-            generation_tokens=generated,
-            generation_seconds=finished_at - decode_started,
-            peak_memory_bytes=memory.memory_stat(mx, "get_peak_memory"),
-            active_memory_bytes=memory.memory_stat(mx, "get_active_memory"),
-            cache_memory_bytes=memory.memory_stat(mx, "get_cache_memory"),
+        stats = _stats(
+            mx, len(prompt), decode_started - started, generated, finished_at - decode_started
         )
         finished = Finished(reason, stats, error)  # type: ignore[arg-type]
         emit(finished)
@@ -275,7 +237,7 @@ class Engine:
             raise ValueError("No requests")
         prompts = [list(r.prompt_tokens) or self.render_prompt(r.messages) for r in requests]
         for prompt in prompts:
-            _check_prompt(loaded, prompt)
+            check_prompt(loaded.model, prompt)
         seed = next((r.sampling.seed for r in requests if r.sampling.seed is not None), None)
         if seed is not None:
             mx.random.seed(seed)
@@ -315,7 +277,9 @@ class Engine:
                     for i in indices
                 ]
                 prompt_seconds += time.perf_counter() - group_started
-                generated += self._decode_group(loaded, rows, cancel, on_text, on_finish)
+                generated += decode_group(
+                    loaded.model, rows, loaded.plan, cancel, on_text, on_finish
+                )
                 if cancel.cancelled:
                     break
             if cancel.cancelled:
@@ -333,14 +297,12 @@ class Engine:
                 results[index] = BatchItemResult(index, texts[index], 0, item_reason)
                 emit(Generated("", 0, index, item_reason))  # type: ignore[arg-type]
         kv_bytes = memory.kv_bytes_per_token(loaded.model) * sum(len(p) for p in prompts)
-        stats = GenerationStats(
-            prompt_tokens=sum(len(p) for p in prompts),
-            prompt_seconds=prompt_seconds,
-            generation_tokens=generated,
-            generation_seconds=max(finished_at - started - prompt_seconds, 0.0),
-            peak_memory_bytes=memory.memory_stat(mx, "get_peak_memory"),
-            active_memory_bytes=memory.memory_stat(mx, "get_active_memory"),
-            cache_memory_bytes=memory.memory_stat(mx, "get_cache_memory"),
+        stats = _stats(
+            mx,
+            sum(len(p) for p in prompts),
+            prompt_seconds,
+            generated,
+            max(finished_at - started - prompt_seconds, 0.0),
         )
         if kv_bytes > memory.LARGE_JOB_BYTES:
             memory.clear_cache(mx)
@@ -431,32 +393,6 @@ class Engine:
             stop=StopText(request.sampling.stop_strings),
         )
 
-    def _decode_group(
-        self,
-        loaded: LoadedModel,
-        rows: list[Row],
-        cancel: CancelToken,
-        on_text: Callable[[Row, str], None],
-        on_finish: Callable[[Row], None],
-    ) -> int:
-        """Decode ``rows`` together, or one by one for models ``batch`` cannot batch exactly."""
-        model = loaded.model
-        if supports_row_batching(model, rows[0].cache):
-            return decode_rows(
-                model,
-                rows,
-                cancelled=lambda: cancel.cancelled,
-                on_text=on_text,
-                on_finish=on_finish,
-                weights_bytes=loaded.weights_bytes,
-            )
-        total = 0
-        for row in rows:
-            total += decode_rows_one(model, row, cancel, on_text, on_finish)
-            if cancel.cancelled:
-                break
-        return total
-
     def _keep_prefix(self, prompt: Sequence[int], cache: list[Any]) -> None:
         """Keep this prompt's cache (cut to a chunk boundary) for a follow-up that extends it,
         e.g. the next chat turn. The kept copy is never decoded into."""
@@ -478,12 +414,7 @@ class Engine:
         return prefix if prefix is not None and prefix.matches(prompt) else None
 
     def _prefill_step_size(self) -> int:
-        if self._prefill_step:
-            return self._prefill_step
-        # Small chunks on CPU keep Stop responsive (a 256-token chunk takes ~1 s there).
-        if device_kind() == "cpu":
-            return 256
-        return memory.gpu_prefill_step(self._require_model().weights_bytes)
+        return self._require_model().plan.prefill_step
 
     def _prefill(
         self,
@@ -537,14 +468,9 @@ class Engine:
         model = loaded.model
         body = getattr(model, "model", None)
         forward = body if callable(body) else model
-        step = self._prefill_step_size()
+        step = loaded.plan.prefill_step
         done = start
-        on_cpu = device_kind() == "cpu"
-        with (
-            cpu_prefill(model, cancel, fast_attention=self.fast_cpu_attention)
-            if on_cpu
-            else layered_prefill(model, cancel)
-        ):
+        with prompt_blocks(model, loaded.plan, cancel):
             while done < end:
                 cancel.raise_if_cancelled()
                 n = next_boundary(done, end, step) - done
@@ -554,156 +480,17 @@ class Engine:
                 self.last_prefilled_tokens += n
                 progress(done)
 
-    def _decode(
-        self,
-        loaded: LoadedModel,
-        last_prompt_token: list[int],
-        cache: list[Any],
-        params: SamplingParams,
-        cancel: CancelToken,
-        emit: Emit,
-    ) -> tuple[int, str]:
-        sampler, processors = build_sampler(params)
-        stops = params.stop_strings
-        if cache:
-            reserve(cache, getattr(cache[0], "offset", 0) + params.max_tokens + 1)
-        blocks = cpu_decode(loaded.model) if device_kind() == "cpu" else contextlib.nullcontext()
-        with blocks:
-            reason, count, text, sent = self._stream(
-                loaded, last_prompt_token, cache, params, sampler, processors, cancel, emit
-            )
-        if stops and reason != "done" and len(text) > sent:
-            emit(Generated(text[sent:], count))
-        if cancel.cancelled:
-            reason = "stopped"
-        return count, reason
 
-    def _stream(
-        self,
-        loaded: LoadedModel,
-        last_prompt_token: list[int],
-        cache: list[Any],
-        params: SamplingParams,
-        sampler: Any,
-        processors: list[Any],
-        cancel: CancelToken,
-        emit: Emit,
-    ) -> tuple[str, int, str, int]:
-        """mlx-lm's ``stream_generate`` from a filled cache; returns (reason, tokens, text held
-        for stop strings, how much of it was sent)."""
-        mx = import_mlx()
-        from mlx_lm import stream_generate
-
-        stops = params.stop_strings
-        hold_back = max((len(s) for s in stops), default=0)
-        text = ""
-        sent = 0
-        count = 0
-        reason = "length"
-        for response in stream_generate(
-            loaded.model,
-            loaded.tokenizer,
-            mx.array(last_prompt_token),
-            max_tokens=params.max_tokens,
-            sampler=sampler,
-            logits_processors=processors or None,
-            prompt_cache=cache,
-        ):
-            if cancel.cancelled:
-                reason = "stopped"
-                break
-            count = response.generation_tokens
-            if response.finish_reason is not None:
-                reason = "done" if response.finish_reason == "stop" else "length"
-            if response.text:
-                if not stops:
-                    emit(Generated(response.text, count))
-                    continue
-                text += response.text
-                cut = min((i for i in (text.find(s) for s in stops) if i >= 0), default=-1)
-                if cut >= 0:
-                    if cut > sent:
-                        emit(Generated(text[sent:cut], count))
-                    sent = cut
-                    reason = "done"
-                    break
-                safe = len(text) - hold_back
-                if safe > sent:
-                    emit(Generated(text[sent:safe], count))
-                    sent = safe
-        return reason, count, text, sent
-
-
-def decode_rows_one(
-    model: Any,
-    row: Row,
-    cancel: CancelToken,
-    on_text: Callable[[Row, str], None],
-    on_finish: Callable[[Row], None],
-) -> int:
-    """Sequential fallback for one row: mlx-lm's own single-stream decoding."""
-    mx = import_mlx()
-    from mlx_lm.generate import generate_step
-
-    blocks = cpu_decode(model) if device_kind() == "cpu" else contextlib.nullcontext()
-    with blocks:
-        for token, _ in generate_step(
-            mx.array([row.last_prompt_token]),
-            model,
-            max_tokens=row.max_tokens,
-            sampler=row.sampler,
-            logits_processors=row.processors or None,
-            prompt_cache=row.cache,
-        ):
-            if cancel.cancelled:
-                break
-            row.count += 1
-            if not take_token(row, int(token), on_text):
-                on_finish(row)
-                return row.count
-    finish_row(row, "stopped" if cancel.cancelled else "length", on_text)
-    on_finish(row)
-    return row.count
-
-
-def _check_prompt(loaded: LoadedModel, prompt: Sequence[int]) -> None:
-    """Refuse prompts MLX cannot embed (an out-of-range id crashes the process, not raises)."""
-    if not prompt:
-        raise ValueError("Empty prompt")
-    vocab = int(getattr(getattr(loaded.model, "args", None), "vocab_size", 0) or 0)
-    if vocab and (min(prompt) < 0 or max(prompt) >= vocab):
-        raise ValueError(f"Prompt token ids must be in the vocabulary (0..{vocab - 1})")
-
-
-def _describe_precision(config: dict[str, Any]) -> str:
-    quant = config.get("quantization")
-    if isinstance(quant, dict) and "bits" in quant:
-        return f"{quant['bits']}-bit (group {quant.get('group_size', '?')})"
-    return str(config.get("torch_dtype", "float16"))
-
-
-def _materialize(mx: Any, model: Any, progress: Callable[[int, int], None] | None) -> None:
-    """Evaluate the (lazily loaded) weights in about 50 batches, reporting bytes done."""
-    from mlx.utils import tree_flatten
-
-    arrays = [array for _, array in tree_flatten(model.parameters())]
-    total = sum(int(array.nbytes) for array in arrays)
-    if progress is None or total == 0:
-        mx.eval(arrays)
-        return
-    step = max(total // 50, 1)
-    done = 0
-    progress(0, total)
-    batch: list[Any] = []
-    batch_bytes = 0
-    for array in arrays:
-        batch.append(array)
-        batch_bytes += int(array.nbytes)
-        if batch_bytes >= step:
-            mx.eval(batch)
-            done += batch_bytes
-            progress(done, total)
-            batch, batch_bytes = [], 0
-    if batch:
-        mx.eval(batch)
-        progress(done + batch_bytes, total)
+def _stats(
+    mx: Any, prompt_tokens: int, prompt_s: float, generated: int, generation_s: float
+) -> GenerationStats:
+    """A call's figures, with MLX's memory counters as they stand now."""
+    return GenerationStats(
+        prompt_tokens=prompt_tokens,
+        prompt_seconds=prompt_s,
+        generation_tokens=generated,
+        generation_seconds=generation_s,
+        peak_memory_bytes=memory.memory_stat(mx, "get_peak_memory"),
+        active_memory_bytes=memory.memory_stat(mx, "get_active_memory"),
+        cache_memory_bytes=memory.memory_stat(mx, "get_cache_memory"),
+    )

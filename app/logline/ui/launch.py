@@ -138,6 +138,7 @@ def launch_gui(files: Sequence[str]) -> int:
         _say(f"Logline cannot load Qt (PySide6): {exc}.")
         return EXIT_NO_DISPLAY
 
+    # Imported once Qt is known to load (above): the window's modules import Qt widgets.
     from logline.ui.main_window import MainWindow
     from logline.ui.style import STYLESHEET
 

@@ -17,7 +17,11 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QMessageBox, QSizePolicy, QWidget
 
+from logline.models import catalog
 from logline.models.choice import ModelChoice
+from logline.models.fit import advise_for_folder
+from logline.models.hub_layout import is_downloaded, verified_repos
+from logline.models.registry import default_model_id, installed_models
 from logline.units import format_bytes
 
 log = logging.getLogger(__name__)
@@ -43,9 +47,6 @@ class CatalogOffer:
 
 def downloaded_choices(known: set[str]) -> list[ModelChoice]:
     """Verified hub downloads not in ``known`` (model ids), as choices that load their snapshot."""
-    from logline.models import catalog
-    from logline.models.hub_layout import is_downloaded, verified_repos
-
     found = []
     for repo_id in verified_repos():
         if repo_id in known:
@@ -61,8 +62,6 @@ def downloaded_choices(known: set[str]) -> list[ModelChoice]:
 
 def catalog_offers(have: set[str]) -> list[CatalogOffer]:
     """Catalog entries whose repo is not in ``have`` (downloaded repo ids), catalog order."""
-    from logline.models import catalog
-
     try:
         entries = catalog.load_catalog()
     except (OSError, ValueError) as exc:
@@ -92,8 +91,6 @@ class ModelPicker(QComboBox):
 
     def refresh(self) -> None:
         """Re-read installed models, downloads and the catalog, keeping the current choice."""
-        from logline.models.registry import default_model_id, installed_models
-
         current = self.choice()
         self._refreshing = True
         try:
@@ -231,8 +228,6 @@ def check_fit_before_load(
     its own non-modal presenter, tests pass functions. ``ram``/``usable`` are what-if figures."""
     if choice is None or choice.path is None:  # the embedded default: small, installed later
         return True
-    from logline.models.fit import advise_for_folder
-
     try:
         verdict = advise_for_folder(choice.path, context, ram=ram, usable=usable)
     except (OSError, ValueError) as exc:  # loading reports a broken folder in its own words

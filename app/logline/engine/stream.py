@@ -1,0 +1,71 @@
+"""One sequence, streamed: mlx-lm's ``stream_generate`` from a filled KV cache.
+
+The decode loop of ``Engine.generate``: room for the answer reserved in the cache first (one
+layer at a time), the plan's decode blocks swapped in, text passed on as ``Generated`` events
+with stop strings held back and cut (``stop_text.StopText``, as every batch row does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from logline.engine.backend import BackendPlan
+from logline.engine.cancel import CancelToken
+from logline.engine.events import FinishReason, Generated
+from logline.engine.kv_cache import reserve
+from logline.engine.mlx_runtime import import_mlx
+from logline.engine.sampling import SamplingParams, build_sampler
+from logline.engine.stop_text import StopText
+from logline.engine.swaps import decode_blocks
+
+
+def decode_stream(
+    model: Any,
+    tokenizer: Any,
+    plan: BackendPlan,
+    last_prompt_token: list[int],
+    cache: list[Any],
+    params: SamplingParams,
+    cancel: CancelToken,
+    emit: Callable[[Generated], None],
+) -> tuple[int, FinishReason]:
+    """Decode from ``cache`` (the prompt but its last token already read); (tokens, reason)."""
+    mx = import_mlx()
+    from mlx_lm import stream_generate  # lazy: mlx-lm
+
+    sampler, processors = build_sampler(params)
+    if cache:
+        reserve(cache, getattr(cache[0], "offset", 0) + params.max_tokens + 1)
+    stop = StopText(params.stop_strings)
+    count = 0
+    reason: FinishReason = "length"
+    with decode_blocks(model, plan):
+        for response in stream_generate(
+            model,
+            tokenizer,
+            mx.array(last_prompt_token),
+            max_tokens=params.max_tokens,
+            sampler=sampler,
+            logits_processors=processors or None,
+            prompt_cache=cache,
+        ):
+            if cancel.cancelled:
+                reason = "stopped"
+                break
+            count = response.generation_tokens
+            if response.finish_reason is not None:
+                reason = "done" if response.finish_reason == "stop" else "length"
+            shown = stop.add(response.text)
+            if shown:
+                emit(Generated(shown, count))
+            if stop.stopped:
+                reason = "done"
+                break
+    if not stop.stopped:
+        rest = stop.flush()  # what was held back for a stop string that never came
+        if rest:
+            emit(Generated(rest, count))
+    if cancel.cancelled:
+        reason = "stopped"
+    return count, reason
