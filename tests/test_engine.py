@@ -148,6 +148,43 @@ def test_stop_strings_end_generation_and_are_not_emitted(worker: EngineThread) -
     assert text.startswith(cut)
 
 
+def test_text_held_back_for_stop_strings_is_shown_when_the_model_ends(
+    worker: EngineThread,
+) -> None:
+    """A sequence that ends on EOS shows the text held back in case it began a stop string:
+    stop strings that never appear change nothing, one at a time or batched."""
+
+    def greedy_ids(engine: Engine) -> list[int]:
+        import mlx.core as mx
+        from mlx_lm.generate import generate_step
+
+        ids = engine.render_prompt(PROMPT)
+        steps = generate_step(mx.array(ids), engine.loaded.model, max_tokens=16)
+        return [int(token) for token, _ in steps]
+
+    tokens = worker.call(greedy_ids)
+    end = next(t for t in tokens[4:] if t not in tokens[:4])  # a token first seen after 4
+    tokenizer = worker.call(lambda e: e.loaded.tokenizer)
+    original = set(tokenizer.eos_token_ids)
+    tokenizer.eos_token_ids = original | {end}
+    try:
+        plain = GenerationRequest(messages=PROMPT, sampling=SamplingParams(max_tokens=16))
+        _, expected, finished = _collect(worker, plain)
+        assert finished.reason == "done" and expected
+        # Held back: up to 16 characters, more than the model writes before it ends here.
+        never = SamplingParams(max_tokens=16, stop_strings=("<never seen stop>",))
+        held = GenerationRequest(messages=PROMPT, sampling=never)
+        _, text, finished = _collect(worker, held)
+        batch = worker.call(
+            lambda e: e.generate_batch([held, held], CancelToken(), lambda event: None)
+        )
+    finally:
+        tokenizer.eos_token_ids = original
+    assert finished.reason == "done"
+    assert text == expected
+    assert [r.text for r in batch] == [expected, expected]
+
+
 def test_engine_refuses_a_second_thread(worker: EngineThread) -> None:
     errors: list[BaseException] = []
 
