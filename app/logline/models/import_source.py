@@ -29,7 +29,7 @@ from logline.models.hf_convert import convert_model_folder, needs_conversion
 if TYPE_CHECKING:
     import threading
 
-    from logline.models.cancel_event import CancelEvent
+    from logline.engine.cancel import CancelToken
 
 __all__ = [
     "CANCELLED_MESSAGE",
@@ -98,7 +98,7 @@ def needs_engine(kind: SourceKind) -> bool:
 def run_import(
     request: ImportRequest,
     progress: StageProgress,
-    cancel: CancelEvent | threading.Event,
+    cancel: CancelToken | threading.Event,
 ) -> str:
     """Import ``request`` here; return the installed model id.
 

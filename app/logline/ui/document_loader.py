@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from logline.documents import Document, DocumentError, load
-from logline.models.cancel_event import CancelEvent
+from logline.engine.cancel import CancelToken
 from logline.ui.jobs import Emit, Job
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class DocumentLoader(QObject):
         """Start loading ``path``; the returned job is the request's identity."""
         path = Path(path)
 
-        def work(_cancel: CancelEvent, _emit: Emit) -> Document:
+        def work(_cancel: CancelToken, _emit: Emit) -> Document:
             return read_document(path, password or None)
 
         job = Job(work, name=THREAD_NAME)

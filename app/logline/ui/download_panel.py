@@ -32,8 +32,8 @@ from logline.ui.model_table import OFFLINE_REASON, ModelRow, ModelTable
 from logline.units import format_bytes, format_bytes_pair, format_rate
 
 if TYPE_CHECKING:
+    from logline.engine.cancel import CancelToken
     from logline.models.cache import EvictionPlan
-    from logline.models.cancel_event import CancelEvent
     from logline.ui.questions import Questions
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def download_work(
     """The job's work: delete what an approved eviction plan lists, then ``pull`` the model.
     Events: :class:`CacheEvicted`, then the download's own; returns the DownloadResult."""
 
-    def work(cancel: CancelEvent, emit: Emit) -> DownloadResult:
+    def work(cancel: CancelToken, emit: Emit) -> DownloadResult:
         if evict is not None and not cancel.is_set():
             emit(CacheEvicted(cache.apply_eviction(evict, ())))
         if cancel.is_set():

@@ -23,8 +23,8 @@ from logline.summarize.with_model import summarize_with_model
 
 if TYPE_CHECKING:
     from logline.documents import Document
+    from logline.engine.cancel import CancelToken
     from logline.engine.runtime import Engine
-    from logline.models.cancel_event import CancelEvent
     from logline.ui.engine_worker import EngineWork
     from logline.ui.jobs import Emit
 
@@ -76,7 +76,7 @@ def load_model_here(engine: Engine, choice: ModelChoice, emit: Emit) -> ModelLoa
 def load_work(choice: ModelChoice) -> EngineWork:
     """Load ``choice`` ahead of time; returns its ModelLoaded."""
 
-    def work(engine: Engine, _cancel: CancelEvent, emit: Emit) -> ModelLoaded:
+    def work(engine: Engine, _cancel: CancelToken, emit: Emit) -> ModelLoaded:
         return load_model_here(engine, choice, emit)
 
     return work
@@ -86,7 +86,7 @@ def summary_work(document: Document, choice: ModelChoice, options: SummaryOption
     """Load ``choice``, then summarize ``document``; returns the SummaryResult, which the last
     event, ``SummaryFinished``, also carries (a summary stopped before it began included)."""
 
-    def work(engine: Engine, cancel: CancelEvent, emit: Emit) -> SummaryResult:
+    def work(engine: Engine, cancel: CancelToken, emit: Emit) -> SummaryResult:
         model = _resolve(engine, choice, emit)
         return summarize_with_model(engine, model, document, cancel, _in_steps(emit), options)
 

@@ -27,8 +27,8 @@ from logline.ui.jobs import Emit, Job
 from logline.ui.signal_emit import emit
 
 if TYPE_CHECKING:
+    from logline.engine.cancel import CancelToken
     from logline.engine.runtime import Engine
-    from logline.models.cancel_event import CancelEvent
 
 __all__ = ["EngineHost", "EngineWork", "EngineWorker", "running_engine_threads"]
 
@@ -38,7 +38,7 @@ THREAD_NAME = "logline-engine"
 SHUTDOWN_WAIT_MS = 30_000
 
 # ``work(engine, cancel, emit) -> result``: what an engine job runs, on the engine thread.
-EngineWork = Callable[["Engine", "CancelEvent", Emit], Any]
+EngineWork = Callable[["Engine", "CancelToken", Emit], Any]
 
 # Every engine QThread this module started and has not yet seen finish (for leak checks).
 _threads: weakref.WeakSet[QThread] = weakref.WeakSet()
@@ -118,7 +118,7 @@ class EngineHost(QObject):
         """A job that runs ``work(engine, cancel, emit)`` on the engine thread once run."""
         worker = self._worker
 
-        def on_engine_thread(cancel: CancelEvent, emit: Emit) -> object:
+        def on_engine_thread(cancel: CancelToken, emit: Emit) -> object:
             return work(worker.engine(), cancel, emit)
 
         return Job(on_engine_thread, name=name, executor=self)

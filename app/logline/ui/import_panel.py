@@ -42,8 +42,8 @@ from logline.ui.jobs import Emit, Job
 from logline.units import format_bytes_pair
 
 if TYPE_CHECKING:
+    from logline.engine.cancel import CancelToken
     from logline.engine.runtime import Engine
-    from logline.models.cancel_event import CancelEvent
     from logline.ui.engine_worker import EngineHost
     from logline.ui.questions import Questions
 
@@ -90,14 +90,14 @@ def import_job(request: ImportRequest, host: EngineHost | None) -> Job | None:
 
     if not needs_engine(request.kind):
 
-        def copy(cancel: CancelEvent, emit: Emit) -> str:
+        def copy(cancel: CancelToken, emit: Emit) -> str:
             return run_import(request, report(emit), cancel)
 
         return Job(copy, name=THREAD_NAME)
     if host is None:
         return None
 
-    def on_engine(_engine: Engine, cancel: CancelEvent, emit: Emit) -> str:
+    def on_engine(_engine: Engine, cancel: CancelToken, emit: Emit) -> str:
         return run_import(request, report(emit), cancel)
 
     return host.job(on_engine, name="model import")

@@ -1,7 +1,7 @@
 """One way to run work off the GUI thread and hear about it on the GUI thread: :class:`Job`.
 
 A job wraps a plain, Qt-free callable ``work(cancel, emit) -> result``. ``emit(event)`` passes
-one event dataclass of the core to the GUI; ``cancel`` (a :class:`CancelEvent`, settable from any
+one event dataclass of the core to the GUI; ``cancel`` (a :class:`CancelToken`, settable from any
 thread) asks the work to stop. The :class:`Job` object lives on the GUI thread and *is* the
 job's identity: whoever holds it hears only its own events, so two jobs in flight never need
 request ids to be told apart.
@@ -44,8 +44,8 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from logline.engine.cancel import CancelToken
 from logline.messages import written_for_users
-from logline.models.cancel_event import CancelEvent
 from logline.ui.signal_emit import emit
 
 __all__ = ["Emit", "Executor", "Job", "ThreadWork", "running_job_threads"]
@@ -53,7 +53,7 @@ __all__ = ["Emit", "Executor", "Job", "ThreadWork", "running_job_threads"]
 log = logging.getLogger(__name__)
 
 Emit = Callable[[object], None]
-ThreadWork = Callable[[CancelEvent, Emit], Any]
+ThreadWork = Callable[[CancelToken, Emit], Any]
 
 DEFAULT_THREAD_NAME = "logline-job"
 JOIN_TIMEOUT_S = 10.0
@@ -97,7 +97,7 @@ class Job(QObject):
     ) -> None:
         super().__init__()
         self.name = name
-        self.cancel = CancelEvent()
+        self.cancel = CancelToken()
         self._work = work
         self._executor = executor
         self._thread: threading.Thread | None = None
