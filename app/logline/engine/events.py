@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from logline.units import format_bytes
+
 FinishReason = Literal["done", "stopped", "length", "error"]
 
 
@@ -92,7 +94,7 @@ class GenerationStats:
             f"{self.prompt_tokens} prompt tokens at {self.prompt_tps:.0f} tok/s, "
             f"{self.generation_tokens} generated at {self.generation_tps:.1f} tok/s, "
             f"first token after {self.time_to_first_token:.1f} s, "
-            f"peak memory {self.peak_memory_bytes / 2**20:.0f} MiB"
+            f"peak memory {format_bytes(self.peak_memory_bytes, memory=True)}"
         )
 
 

@@ -13,6 +13,8 @@ import logging
 import os
 from typing import Any
 
+from logline.units import format_bytes
+
 log = logging.getLogger(__name__)
 
 # Expand to float32 only while the float32 weights stay below this size (bytes).
@@ -76,4 +78,4 @@ def choose_cpu_precision(model: Any, config: dict[str, Any]) -> str | None:
     if quantized:
         dequantize_model(model)
     source = "dequantized" if quantized else "upcast"
-    return f"float32 ({source} for CPU, {size / 2**20:.0f} MiB)"
+    return f"float32 ({source} for CPU, {format_bytes(size, memory=True)})"
