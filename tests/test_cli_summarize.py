@@ -61,7 +61,11 @@ def test_a_folder_is_summarized_into_outputs_with_sidecars(home: Path, tmp_path:
     assert result.returncode == 0, result.stderr
     assert "NETWORK ATTEMPT" not in result.stderr
     report = json.loads(result.stdout)
-    assert [f["status"] for f in report["files"]] == ["done", "done"]
+    # The random tiny model never ends by itself: 8 tokens reach the length limit, which is
+    # written but never reported as done (issue 14: honest finish reasons).
+    assert [f["status"] for f in report["files"]] == ["incomplete", "incomplete"]
+    assert all("length limit" in f["warning"] for f in report["files"])
+    assert result.stderr.count("warning: the summary reached its length limit") == 2
     assert sorted(p.name for p in out.iterdir()) == [
         "alpha.synopsis.json",
         "alpha.synopsis.md",
@@ -69,7 +73,8 @@ def test_a_folder_is_summarized_into_outputs_with_sidecars(home: Path, tmp_path:
         "beta.synopsis.md",
     ]
     sidecar = json.loads((out / "alpha.synopsis.json").read_text())
-    assert sidecar["status"] == "done" and sidecar["mode"] == "synopsis"
+    assert sidecar["status"] == "incomplete" and sidecar["reason"] == "length"
+    assert sidecar["mode"] == "synopsis"
     assert sidecar["model"] == "tiny" and len(sidecar["sha256"]) == 64
     assert sidecar["summary"] == "alpha.synopsis.md"
     assert sidecar["plan"]["strategy"] in ("single", "map_reduce")
@@ -97,6 +102,30 @@ def test_finished_files_are_skipped_and_changed_ones_redone(home: Path, tmp_path
     assert (out / "beta.synopsis.md").stat().st_mtime_ns == stamps["beta.synopsis.md"]
     other_mode = _summarize(home, str(alpha), "--out", str(out), *FAST, "--mode", "logline")
     assert other_mode.returncode == 0 and (out / "alpha.logline.md").is_file()
+
+
+def test_an_incomplete_summary_is_retried_only_when_asked(home: Path, tmp_path: Path) -> None:
+    (script,) = _scripts(tmp_path / "in", "alpha.fountain")
+    out = tmp_path / "out"
+    first = _summarize(home, str(script), "--out", str(out), *FAST)
+    assert first.returncode == 0, first.stderr
+    sidecar = out / "alpha.synopsis.json"
+    assert json.loads(sidecar.read_text())["status"] == "incomplete"
+    stamp = sidecar.stat().st_mtime_ns
+
+    again = _summarize(home, str(script), "--out", str(out), *FAST)
+    assert "already done, skipped" in again.stderr and sidecar.stat().st_mtime_ns == stamp
+    retried = _summarize(home, str(script), "--out", str(out), *FAST, "--retry-incomplete")
+    assert retried.returncode == 0, retried.stderr
+    assert "already done" not in retried.stderr and sidecar.stat().st_mtime_ns != stamp
+
+
+def test_a_streamed_summary_that_hits_its_limit_says_so(home: Path, tmp_path: Path) -> None:
+    (script,) = _scripts(tmp_path, "alpha.fountain")
+    result = _summarize(home, str(script), *FAST)
+    assert result.returncode == 0, result.stderr
+    assert "Warning: the summary reached its length limit" in result.stderr
+    assert "[length]" in result.stderr
 
 
 def test_an_interrupted_batch_resumes_where_it_stopped(home: Path, tmp_path: Path) -> None:
@@ -142,7 +171,7 @@ def test_one_bad_file_does_not_stop_the_batch(home: Path, tmp_path: Path) -> Non
     result = _summarize(home, str(tmp_path / "in"), "--out", str(out), *FAST, "--json")
     assert result.returncode == 1
     statuses = {Path(f["source"]).name: f["status"] for f in json.loads(result.stdout)["files"]}
-    assert statuses == {"broken.pdf": "failed", "good.fountain": "done"}
+    assert statuses == {"broken.pdf": "failed", "good.fountain": "incomplete"}  # tiny: length
     assert "broken.pdf: failed:" in result.stderr and "Traceback" not in result.stderr
     assert not (out / "broken.synopsis.md").exists()
 

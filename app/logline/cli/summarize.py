@@ -57,6 +57,11 @@ def add_parser(commands: Any) -> None:
     summarize.add_argument("--model", help="installed model id (default: the embedded model)")
     summarize.add_argument("--out", type=Path, help="folder for <name>.<mode>.md and .json")
     summarize.add_argument("--redo", action="store_true", help="with --out: redo finished files")
+    summarize.add_argument(
+        "--retry-incomplete",
+        action="store_true",
+        help="with --out: redo files whose summary ended early (length limit, repetition)",
+    )
     summarize.add_argument("--max-tokens", type=int, default=None, help="longest summary (tokens)")
     summarize.add_argument("--temperature", type=float, default=None)
     summarize.add_argument("--seed", type=int, default=None)
@@ -201,6 +206,9 @@ class _Batch:
                 "document and are marked.",
                 file=sys.stderr,
             )
+        warning = finish_warning(result.reason)
+        if warning:
+            print(f"Warning: {warning}", file=sys.stderr)
         print(f"[{result.reason}] {_stats_line(result)}", file=sys.stderr)
         return EXIT_OK
 
@@ -209,7 +217,13 @@ class _Batch:
         from logline.documents import load
         from logline.messages import user_message
         from logline.models.errors import ModelError
-        from logline.summarize.batch import file_sha256, is_done, job_key, write_outputs
+        from logline.summarize.batch import (
+            file_sha256,
+            is_done,
+            job_key,
+            sidecar_status,
+            write_outputs,
+        )
 
         out: Path = self.args.out
         report: list[dict[str, Any]] = []
@@ -224,7 +238,8 @@ class _Batch:
                 sha = file_sha256(item.source)
                 model_key = self.model_id or self._model_key()
                 key = job_key(sha, self.options.mode, self.options.instruction, model_key)
-                if not self.args.redo and is_done(item, out, key):
+                retry = self.args.retry_incomplete
+                if not self.args.redo and is_done(item, out, key, retry_incomplete=retry):
                     print(f"{prefix}: already done, skipped", file=sys.stderr)
                     entry["status"] = "skipped"
                     continue
@@ -252,7 +267,12 @@ class _Batch:
             summary_path, sidecar_path = write_outputs(
                 item, out, key, result.text, _details(result)
             )
-            entry.update(status="done", summary=str(summary_path), sidecar=str(sidecar_path))
+            status = sidecar_status(result.reason)
+            entry.update(status=status, summary=str(summary_path), sidecar=str(sidecar_path))
+            warning = finish_warning(result.reason)
+            if warning:
+                entry["warning"] = warning
+                print(f"{prefix}: warning: {warning}", file=sys.stderr)
             print(f"{prefix}: wrote {summary_path} ({_stats_line(result)})", file=sys.stderr)
         if self.args.json:
             print(json.dumps({"out": str(out), "files": report}, indent=2))
@@ -290,6 +310,18 @@ class _Batch:
                 print(line, file=sys.stderr)
         elif isinstance(event, Reading):
             print_prompt_progress(event, self.interactive)
+
+
+FINISH_WARNINGS = {
+    "length": "the summary reached its length limit and may be cut off (raise --max-tokens)",
+    "repetition": "the model began repeating itself; the summary ends where it did",
+}
+
+
+def finish_warning(reason: str) -> str | None:
+    """What to tell the user about a summary that ended early (None when it ended by itself;
+    a stop or an error is reported on its own)."""
+    return FINISH_WARNINGS.get(reason)
 
 
 def _stats_line(result: Any) -> str:

@@ -4,8 +4,10 @@ For each input ``<name>.<ext>`` the batch writes ``<name>.<mode>.md`` (the summa
 checked) and ``<name>.<mode>.json`` (a sidecar: source hash, model, plan, timings, memory,
 citations). Both are written to a temporary name and renamed into place, sidecar last, so an
 interrupted run never leaves a summary that looks finished. A later run skips every input whose
-sidecar says it is done for the same file contents, mode, instruction and model: a folder of
-scripts can be summarized overnight and the batch resumed after an interruption.
+sidecar says it is finished for the same file contents, mode, instruction and model: a folder
+of scripts can be summarized overnight and the batch resumed after an interruption. A summary
+that ended early (its length limit, repetition) is written but marked ``incomplete``, never
+``done``; a later run retries it only when asked (``retry_incomplete``).
 
 Qt-free and MLX-free: the CLI runs the summaries on its engine thread and calls these helpers.
 """
@@ -82,8 +84,19 @@ def job_key(sha256: str, mode: str, instruction: str | None, model_id: str) -> d
     return {"sha256": sha256, "mode": mode, "instruction": instruction or "", "model": model_id}
 
 
-def is_done(item: BatchItem, out: Path, key: dict[str, Any]) -> bool:
-    """True when ``item`` was already summarized with the same key (and its summary is there)."""
+DONE, INCOMPLETE = "done", "incomplete"
+
+
+def sidecar_status(reason: str) -> str:
+    """``done`` only for a summary that ended by itself; any other end is ``incomplete``."""
+    return DONE if reason == "done" else INCOMPLETE
+
+
+def is_done(
+    item: BatchItem, out: Path, key: dict[str, Any], *, retry_incomplete: bool = False
+) -> bool:
+    """True when ``item`` was already summarized with the same key (and its summary is there);
+    an ``incomplete`` one counts as finished unless ``retry_incomplete``."""
     sidecar = item.sidecar_path(out, key["mode"])
     if not sidecar.is_file() or not item.summary_path(out, key["mode"]).is_file():
         return False
@@ -91,7 +104,9 @@ def is_done(item: BatchItem, out: Path, key: dict[str, Any]) -> bool:
         data = json.loads(sidecar.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return data.get("status") == "done" and all(data.get(k) == v for k, v in key.items())
+    status = data.get("status")
+    finished = status == DONE or (status == INCOMPLETE and not retry_incomplete)
+    return finished and all(data.get(k) == v for k, v in key.items())
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -116,7 +131,7 @@ def write_outputs(
         "logline": __version__,
         "source": str(item.source),
         "summary": summary_path.name,
-        "status": "done",
+        "status": sidecar_status(str(details.get("reason", DONE))),
         **key,
         **details,
         "written_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
