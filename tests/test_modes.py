@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from logline import paths
-from logline.summarize import prompt_files
+from logline.summarize import modes, prompt_files
 from logline.summarize.modes import (
     MODES,
     get_mode,
@@ -151,7 +151,8 @@ def test_an_invalid_user_copy_falls_back_with_a_warning(
     path.write_text(text)
     with caplog.at_level(logging.WARNING, logger="logline.summarize.prompt_files"):
         user = build("synopsis", "single", "DOC")[1]["content"]
-    assert user == shipped_template("synopsis.single").format(
+    # Without facts, the template's {facts} paragraph is left out.
+    assert user == shipped_template("synopsis.single").replace("\n\n{facts}", "").format(
         title="Big Fish",
         kind="screenplay",
         cite="(Sc. 12, p. 34)",
@@ -198,3 +199,32 @@ def test_warnings_are_not_repeated_for_the_same_file(caplog: pytest.LogCaptureFi
         for _ in range(3):
             build("synopsis", "merge", "N")
     assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1
+
+
+def test_facts_come_before_the_variable_part_and_vanish_when_empty() -> None:
+    kw = {"title": "Big Fish", "kind": "screenplay", "chunk": "CHUNK TEXT"}
+    with_facts = modes.map_messages("synopsis", facts="Characters: EDWARD, WILL.", **kw)
+    content = with_facts[1]["content"]
+    assert "Characters: EDWARD, WILL." in content
+    assert content.index("Characters: EDWARD") < content.index("CHUNK TEXT")
+    assert content.endswith("CHUNK TEXT")
+    without = modes.map_messages("synopsis", **kw)[1]["content"]
+    assert "{facts}" not in without and "\n\n\n" not in without
+    # The prompts of one batch still share everything before the chunk.
+    other = modes.map_messages("synopsis", facts="Characters: EDWARD, WILL.", **kw | {"chunk": "X"})
+    assert other[1]["content"][: -len("X")] == content[: -len("CHUNK TEXT")]
+
+
+def test_a_users_older_template_without_facts_stays_valid() -> None:
+    user_file("map").write_text("Notes on {title}:\n\n{chunk}")
+    messages = modes.map_messages(
+        "synopsis", title="Big Fish", kind="screenplay", chunk="X", facts="Characters: A."
+    )
+    assert messages[1]["content"] == "Notes on Big Fish:\n\nX"
+
+
+def test_turn_text_fills_its_own_fields() -> None:
+    text = modes.turn_text("characters.arc", title="T", kind="screenplay", name="WILL")
+    assert "WILL" in text and "{" not in text
+    with pytest.raises(TypeError):
+        modes.map_messages("synopsis", title="T", kind="screenplay", chunk="X", audience="kids")

@@ -11,6 +11,8 @@ import logging
 import os
 from typing import Any
 
+from logline.engine.events import GenerationStats
+
 log = logging.getLogger(__name__)
 
 # MLX keeps freed buffers for reuse; bound that cache so a long job does not hold on to memory
@@ -171,3 +173,18 @@ def default_max_batch(mx: Any, model: Any, tokens_per_item: int) -> int:
     per_item = max(kv_bytes_per_token(model) * max(tokens_per_item, 1), 1)
     fits = (available_bytes(mx) // 2) // per_item
     return int(max(1, min(DEFAULT_MAX_BATCH, fits)))
+
+
+def generation_stats(
+    mx: Any, prompt_tokens: int, prompt_s: float, generated: int, generation_s: float
+) -> GenerationStats:
+    """A call's figures, with MLX's memory counters as they stand now."""
+    return GenerationStats(
+        prompt_tokens=prompt_tokens,
+        prompt_seconds=prompt_s,
+        generation_tokens=generated,
+        generation_seconds=generation_s,
+        peak_memory_bytes=memory_stat(mx, "get_peak_memory"),
+        active_memory_bytes=memory_stat(mx, "get_active_memory"),
+        cache_memory_bytes=memory_stat(mx, "get_cache_memory"),
+    )

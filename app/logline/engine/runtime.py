@@ -18,11 +18,11 @@ from logline.engine import memory
 from logline.engine.backend import current_device, plan_backend
 from logline.engine.batch_decode import BatchItemResult, BatchResults, Row, decode_group
 from logline.engine.cancel import CancelToken, GenerationCancelled
+from logline.engine.choices import answer_tokens, continuation_scores, end_token_ids
 from logline.engine.events import (
     EngineEvent,
     Finished,
     Generated,
-    GenerationStats,
     ModelLoaded,
     PromptProgress,
 )
@@ -202,12 +202,25 @@ class Engine:
             reason, error = "error", exc
             emit(Generated("", generated, 0, "error"))
         finished_at = time.perf_counter()
-        stats = _stats(
+        stats = memory.generation_stats(
             mx, len(prompt), decode_started - started, generated, finished_at - decode_started
         )
         finished = Finished(reason, stats, error)  # type: ignore[arg-type]
         emit(finished)
         return finished
+
+    def choose(
+        self, messages: Sequence[Message], options: Sequence[str], cancel: CancelToken, emit: Emit
+    ) -> list[float]:
+        """Each option's score as the whole answer to ``messages`` (:mod:`.choices`)."""
+        self._check_thread()
+        loaded = self._require_model()
+        prompt = self.render_prompt(messages)
+        check_prompt(loaded.model, prompt)
+        cache = self._prefill(loaded, prompt, cancel, emit, self._prefix_for(prompt))
+        tokens = [answer_tokens(loaded.tokenizer, option) for option in options]
+        ends = end_token_ids(loaded.tokenizer)
+        return continuation_scores(loaded.model, cache, prompt[-1], tokens, ends)
 
     def generate_batch(
         self,
@@ -297,7 +310,7 @@ class Engine:
                 results[index] = BatchItemResult(index, texts[index], 0, item_reason)
                 emit(Generated("", 0, index, item_reason))  # type: ignore[arg-type]
         kv_bytes = memory.kv_bytes_per_token(loaded.model) * sum(len(p) for p in prompts)
-        stats = _stats(
+        stats = memory.generation_stats(
             mx,
             sum(len(p) for p in prompts),
             prompt_seconds,
@@ -479,18 +492,3 @@ class Engine:
                 done += n
                 self.last_prefilled_tokens += n
                 progress(done)
-
-
-def _stats(
-    mx: Any, prompt_tokens: int, prompt_s: float, generated: int, generation_s: float
-) -> GenerationStats:
-    """A call's figures, with MLX's memory counters as they stand now."""
-    return GenerationStats(
-        prompt_tokens=prompt_tokens,
-        prompt_seconds=prompt_s,
-        generation_tokens=generated,
-        generation_seconds=generation_s,
-        peak_memory_bytes=memory.memory_stat(mx, "get_peak_memory"),
-        active_memory_bytes=memory.memory_stat(mx, "get_active_memory"),
-        cache_memory_bytes=memory.memory_stat(mx, "get_cache_memory"),
-    )

@@ -20,8 +20,9 @@ computes once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from logline.engine.sampling import SamplingParams
 from logline.summarize.prompt_files import has_template, load_template
@@ -38,6 +39,9 @@ ROLE_FIELD: dict[Role, str] = {
     "reduce": "notes",
 }
 COMMON_FIELDS = frozenset({"title", "kind", "cite", "marker"})
+# What the parser knows about the document (cast, locations...), as ground truth for the model.
+# Optional in a template (a user's older copy without it stays valid); before the variable part.
+FACTS_FIELD = "facts"
 SCREENPLAY_KIND = "screenplay"
 
 
@@ -149,13 +153,22 @@ def template_name(mode: Mode, role: Role) -> str:
 
 
 def _messages(
-    mode: Mode | str, role: Role, *, title: str, kind: str, value: str, instruction: str | None
+    mode: Mode | str,
+    role: Role,
+    *,
+    title: str,
+    kind: str,
+    value: str,
+    instruction: str | None,
+    facts: str = "",
+    template: str | None = None,
 ) -> list[Message]:
     mode = get_mode(mode) if isinstance(mode, str) else mode
     cite, marker = citation_style(kind)
     fields = {"title": title, "kind": kind, "cite": cite, "marker": marker, ROLE_FIELD[role]: value}
+    fields[FACTS_FIELD] = facts.strip()
     required = {ROLE_FIELD[role]}
-    allowed = set(COMMON_FIELDS)
+    allowed = set(COMMON_FIELDS) | {FACTS_FIELD}
     if mode.needs_instruction:
         if instruction is None or not instruction.strip():
             raise ValueError(f"The {mode.title.lower()} mode needs an instruction")
@@ -164,39 +177,73 @@ def _messages(
         if role != "merge":
             required.add("instruction")
     system = load_template("system", allowed=COMMON_FIELDS)
-    user = load_template(template_name(mode, role), required=required, allowed=allowed)
+    name = template or template_name(mode, role)
+    user = load_template(name, required=required, allowed=allowed)
     common = {name: fields[name] for name in COMMON_FIELDS}
     return [
         {"role": "system", "content": system.format(**common)},
-        {"role": "user", "content": user.format(**fields)},
+        {
+            "role": "user",
+            "content": _without_empty_facts(user, fields[FACTS_FIELD]).format(**fields),
+        },
     ]
 
 
+def _without_empty_facts(template: str, facts: str) -> str:
+    """The template with its ``{facts}`` paragraph dropped when there are no facts (no run of
+    blank lines where it was; the document itself is never touched)."""
+    return template if facts else _FACTS_PARAGRAPH.sub("\n\n", template).strip()
+
+
+_FACTS_PARAGRAPH = re.compile(r"\s*\{" + FACTS_FIELD + r"\}\s*")
+
+
+def turn_text(template_name: str, /, *, title: str, kind: str, **extra: str) -> str:
+    """A follow-up instruction of a structured answer (``coverage.synopsis``, ``characters.arc``
+    ...): common fields plus ``extra`` ones, each of which the template must use."""
+    cite, marker = citation_style(kind)
+    fields = {"title": title, "kind": kind, "cite": cite, "marker": marker, **extra}
+    template = load_template(template_name, required=set(extra), allowed=COMMON_FIELDS | set(extra))
+    return template.format(**fields).strip()
+
+
 def single_messages(
-    mode: Mode | str, *, title: str, kind: str, document: str, instruction: str | None = None
+    mode: Mode | str, *, title: str, kind: str, document: str, **options: str | None
 ) -> list[Message]:
-    """The whole document (with scene/page markers) in one prompt, answered in ``mode``."""
-    return _messages(
-        mode, "single", title=title, kind=kind, value=document, instruction=instruction
-    )
+    """The whole document (with scene/page markers) in one prompt, answered in ``mode``.
+
+    ``options``: ``instruction`` (custom mode), ``facts`` (ground truth from the parser) and
+    ``template`` (another template for this role, e.g. ``map.strict``)."""
+    return _messages(mode, "single", title=title, kind=kind, value=document, **_opts(options))
 
 
 def map_messages(
-    mode: Mode | str, *, title: str, kind: str, chunk: str, instruction: str | None = None
+    mode: Mode | str, *, title: str, kind: str, chunk: str, **options: str | None
 ) -> list[Message]:
     """Notes (with citations) on one chunk of the document."""
-    return _messages(mode, "map", title=title, kind=kind, value=chunk, instruction=instruction)
+    return _messages(mode, "map", title=title, kind=kind, value=chunk, **_opts(options))
 
 
 def merge_messages(
-    mode: Mode | str, *, title: str, kind: str, notes: str, instruction: str | None = None
+    mode: Mode | str, *, title: str, kind: str, notes: str, **options: str | None
 ) -> list[Message]:
     """Shorter notes from several chunks' notes (an intermediate reduce), citations kept."""
-    return _messages(mode, "merge", title=title, kind=kind, value=notes, instruction=instruction)
+    return _messages(mode, "merge", title=title, kind=kind, value=notes, **_opts(options))
 
 
 def reduce_messages(
-    mode: Mode | str, *, title: str, kind: str, notes: str, instruction: str | None = None
+    mode: Mode | str, *, title: str, kind: str, notes: str, **options: str | None
 ) -> list[Message]:
     """The final answer in ``mode`` from the notes on the whole document."""
-    return _messages(mode, "reduce", title=title, kind=kind, value=notes, instruction=instruction)
+    return _messages(mode, "reduce", title=title, kind=kind, value=notes, **_opts(options))
+
+
+def _opts(options: dict[str, str | None]) -> dict[str, Any]:
+    unknown = set(options) - {"instruction", "facts", "template"}
+    if unknown:
+        raise TypeError(f"Unknown prompt options: {', '.join(sorted(unknown))}")
+    return {
+        "instruction": options.get("instruction"),
+        "facts": options.get("facts") or "",
+        "template": options.get("template"),
+    }

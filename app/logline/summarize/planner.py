@@ -109,6 +109,7 @@ def plan_summary(
     max_chunk_tokens: int | None = None,
     reduce_frame_tokens: int | None = None,
     margin: int = PROMPT_MARGIN,
+    single_pass: bool = True,
 ) -> SummaryPlan:
     """Choose single pass or map-reduce for ``document`` and cut its chunks.
 
@@ -118,6 +119,7 @@ def plan_summary(
     margin``, lowered to ``max_chunk_tokens`` when given. ``reduce_frame_tokens`` (default
     ``frame_tokens``) is the frame of the final prompt over the notes. Raises
     :class:`PlanError` when the context leaves less than :data:`MIN_CHUNK_TOKENS` per chunk.
+    ``single_pass=False`` always cuts chunks (a mode whose answer is one entry per chunk).
     """
     units = document_units(document)
     sizes = unit_tokens(document, units, count_tokens)
@@ -125,7 +127,7 @@ def plan_summary(
     # document that may fit is counted whole (a second pass over a long script is not free).
     document_tokens = sum(sizes)
     room = usable_context - frame_tokens - answer_tokens - margin
-    if document_tokens <= room + 2 * len(units):
+    if single_pass and document_tokens <= room + 2 * len(units):
         whole = UNIT_SEPARATOR.join(marked(document, unit) for unit in units)
         document_tokens = count_tokens(whole)
         if document_tokens <= room:

@@ -43,6 +43,8 @@ class SummaryResult:
     seconds: float = 0.0
     error: BaseException | None = None
     stats: GenerationStats | None = None  # the last generation's (the final answer's) stats
+    # Map notes (their indices) that still copied the script after one rewrite.
+    copied_notes: list[int] = field(default_factory=list)
 
     @property
     def peak_memory_bytes(self) -> int:

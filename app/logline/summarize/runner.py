@@ -37,8 +37,9 @@ from logline.engine.events import EngineEvent, Finished, Generated, GenerationSt
 from logline.engine.runtime import Engine, GenerationRequest, Message
 from logline.engine.sampling import SamplingParams
 from logline.models import fit
-from logline.summarize import modes
+from logline.summarize import arcs, coverage, facts_text, modes
 from logline.summarize.citations import apply, validate
+from logline.summarize.copy_check import revise_copied_notes
 from logline.summarize.events import (
     AnswerText,
     ChunkDone,
@@ -51,8 +52,9 @@ from logline.summarize.events import (
     SummaryEvent,
     SummaryFinished,
 )
-from logline.summarize.planner import plan_reduce, plan_summary
+from logline.summarize.planner import Chunk, plan_reduce, plan_summary
 from logline.summarize.result import PhaseStats, SummaryResult
+from logline.summarize.structured import Conversation
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ NOTES_SHARE = 4  # notes on a chunk: at most a quarter of its length (modes that
 MIN_NOTES_TOKENS = 128
 DEFAULT_MAX_BATCH = 8
 NOTES_SEPARATOR = "\n\n"
+TURN_FRAME_TOKENS = 16  # a structured answer's turn: the chat template's role markers
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,13 @@ class _Session:
         self.kind = "screenplay" if document.is_screenplay else "document"
         self.sampling = options.sampling or self.mode.sampling
         self.map_sampling = options.map_sampling or notes_sampling(self.mode, options)
+        self.facts = facts_text.prompt_facts(document)
+        # Characters whose arcs are described (the characters mode, screenplays only).
+        self.arc_names = (
+            arcs.arc_characters(document.characters)
+            if self.mode.id == "characters" and document.is_screenplay
+            else []
+        )
         self.phases: list[PhaseStats] = []
         self.last_stats: GenerationStats | None = None
         self.phase: Phase = "single"  # the phase running, for relayed events
@@ -159,12 +169,17 @@ class _Session:
             self.emit(event)
         # Finished: the call's return value carries it (stats recorded per phase)
 
+    def relay_progress(self, event: EngineEvent) -> None:
+        """Relay reading progress and notices only (a quiet batch's text is not streamed)."""
+        if not isinstance(event, Generated):
+            self.relay(event)
+
     def start_phase(self, phase: Phase, items: int, level: int = 0) -> None:
         self.phase = phase
         self.emit(PhaseStarted(phase, items, level))
 
     # -- prompts ----------------------------------------------------------------------------
-    def messages(self, role: str, value: str) -> list[Message]:
+    def messages(self, role: str, value: str, template: str | None = None) -> list[Message]:
         builder: Callable[..., list[Message]] = {
             "single": modes.single_messages,
             "map": modes.map_messages,
@@ -177,11 +192,78 @@ class _Session:
             title=self.title,
             kind=self.kind,
             instruction=self.options.instruction,
+            facts=self.facts,
+            template=template,
             **{key: value},
         )
 
     def frame_tokens(self, role: str) -> int:
-        return len(self.engine.render_prompt(self.messages(role, ""))) + TEMPLATE_MARGIN
+        frame = len(self.engine.render_prompt(self.messages(role, ""))) + TEMPLATE_MARGIN
+        if role in ("single", "reduce") and self.structured:
+            frame += self.structure_tokens()
+        return frame
+
+    # -- answers whose structure Logline enforces -------------------------------------------
+    @property
+    def structured(self) -> bool:
+        return self.mode.id == "coverage" or bool(self.arc_names)
+
+    def answer_tokens(self) -> int:
+        """The most tokens the final answer's model text may take (the planner reserves them)."""
+        if self.mode.id == "coverage":
+            return coverage.answer_tokens()
+        if self.arc_names:
+            return arcs.answer_tokens(len(self.arc_names))
+        return self.sampling.max_tokens
+
+    def structure_tokens(self) -> int:
+        """Tokens of what a structured answer adds to its prompt besides the model's text: the
+        turns' instructions, their chat-template frames, Logline's headings and tables."""
+        kw = {"title": self.title, "kind": self.kind}
+        if self.mode.id == "coverage":
+            turns = [modes.turn_text(s.template, **kw) for s in coverage.SECTIONS]
+            turns += [modes.turn_text("coverage.verdict", **kw)]
+            turns += [modes.turn_text("coverage.reasons", verdict="Recommend", **kw)]
+            turns += [facts_text.report_header(self.document), facts_text.cast_table(self.document)]
+        else:
+            turns = [modes.turn_text("characters.arc", name=n, **kw) for n in self.arc_names]
+        return sum(self.engine.count_tokens(t) + TURN_FRAME_TOKENS for t in turns)
+
+    def final_answer(
+        self, phase: Phase, messages: list[Message]
+    ) -> tuple[str, str, Exception | None]:
+        """Write the final answer (single pass or reduce); (text, reason, error)."""
+        if not self.structured:
+            text, finished = self.stream(phase, messages, self.sampling)
+            return text, finished.reason, finished.error
+        self.start_phase(phase, 1)
+        self.answer = []
+        talk = Conversation(self, messages)
+        if self.mode.id == "coverage":
+            coverage.write_coverage(
+                talk,
+                self.sampling,
+                title=self.title,
+                kind=self.kind,
+                header=facts_text.report_header(self.document),
+                cast_table=facts_text.cast_table(self.document),
+            )
+        else:
+            arcs.write_arcs(talk, self.sampling, self.arc_names, title=self.title, kind=self.kind)
+        turns = talk.log
+        self.last_stats = turns.last_stats or self.last_stats
+        self.phases.append(
+            PhaseStats(
+                phase,
+                turns.turns,
+                time.perf_counter() - turns.started,
+                turns.prompt_tokens,
+                turns.generated_tokens,
+                turns.last_stats.peak_memory_bytes if turns.last_stats else 0,
+            )
+        )
+        reason = "stopped" if self.cancel.cancelled else turns.reason
+        return talk.text, reason, turns.error
 
     # -- generation -------------------------------------------------------------------------
     def stream(
@@ -198,17 +280,27 @@ class _Session:
         return "".join(self.answer), finished
 
     def batch(
-        self, phase: Phase, prompts: list[list[Message]], sampling: SamplingParams, level: int = 0
+        self,
+        phase: Phase,
+        prompts: list[list[Message]],
+        sampling: SamplingParams,
+        level: int = 0,
+        quiet: bool = False,
     ) -> tuple[list[str], str]:
-        """Notes for every prompt (map or merge), batched; (texts, worst finish reason)."""
-        self.start_phase(phase, len(prompts), level)
+        """Notes for every prompt (map or merge), batched; (texts, worst finish reason).
+
+        ``quiet``: a second attempt at some notes (their text is not streamed as notes again;
+        reading progress and notices still are)."""
+        if not quiet:
+            self.start_phase(phase, len(prompts), level)
         tokens = [self.engine.render_prompt(m) for m in prompts]
         requests = [GenerationRequest(prompt_tokens=t, sampling=sampling) for t in tokens]
         self.notes = [""] * len(prompts)
         self.items_done = 0
         started = time.perf_counter()
+        relay = self.relay if not quiet else self.relay_progress
         results = self.engine.generate_batch(
-            requests, self.cancel, self.relay, max_batch=self.batch_size(tokens, sampling)
+            requests, self.cancel, relay, max_batch=self.batch_size(tokens, sampling)
         )
         items = list(results)
         texts = [item.text for item in items]
@@ -292,10 +384,13 @@ def _run(session: _Session, result: SummaryResult) -> None:
         count_tokens=engine.count_tokens,
         usable_context=context,
         frame_tokens=session.frame_tokens("single"),
-        answer_tokens=session.sampling.max_tokens,
+        answer_tokens=session.answer_tokens(),
         map_frame_tokens=session.frame_tokens("map"),
         map_answer_tokens=session.map_sampling.max_tokens,
         max_chunk_tokens=options.chunk_tokens,
+        reduce_frame_tokens=session.frame_tokens("reduce"),
+        # The scene breakdown is one entry per scene group, each under its real citation.
+        single_pass=session.mode.combine != "concat",
     )
     result.plan = plan
     labels = tuple(c.label for c in plan.chunks) if plan.strategy == "map_reduce" else ()
@@ -303,10 +398,8 @@ def _run(session: _Session, result: SummaryResult) -> None:
     log.info("Summary plan: %s", plan.describe())
     if plan.strategy == "single":
         messages = session.messages("single", plan.chunks[0].text)
-        text, finished = session.stream("single", messages, session.sampling)
-        result.raw_text, result.reason = text, finished.reason
-        if finished.error is not None:
-            result.error = finished.error
+        result.raw_text, result.reason, error = session.final_answer("single", messages)
+        result.error = error or result.error
         return
 
     # Every batch (map, then each merge level) holds at most one context window's worth of
@@ -315,6 +408,9 @@ def _run(session: _Session, result: SummaryResult) -> None:
 
     prompts = [session.messages("map", c.text) for c in plan.chunks]
     notes, reason = session.batch("map", prompts, session.map_sampling)
+    if reason == "done" and session.mode.combine == "reduce":
+        revision = revise_copied_notes(session, notes, [c.text for c in plan.chunks])
+        notes, result.copied_notes = revision.notes, revision.still_copied
     result.notes = notes
     if reason != "done":
         result.reason = reason
@@ -322,7 +418,7 @@ def _run(session: _Session, result: SummaryResult) -> None:
         return
 
     if session.mode.combine == "concat":
-        result.raw_text = _concat(notes)
+        result.raw_text = scene_entries(plan.chunks, notes)
         session.emit(AnswerText(result.raw_text))
         return
 
@@ -330,18 +426,25 @@ def _run(session: _Session, result: SummaryResult) -> None:
     if session.cancel.cancelled:
         result.reason, result.raw_text = "stopped", _concat(notes)
         return
-    text, finished = session.stream(
-        "reduce", session.messages("reduce", _concat(notes)), session.sampling
-    )
-    result.raw_text, result.reason = text, finished.reason
-    if finished.error is not None:
-        result.error = finished.error
+    messages = session.messages("reduce", _concat(notes))
+    result.raw_text, result.reason, error = session.final_answer("reduce", messages)
+    result.error = error or result.error
+
+
+def scene_entries(chunks: Sequence[Chunk], entries: Sequence[str]) -> str:
+    """The scene breakdown: each scene group's entry under a heading Logline writes, with the
+    group's real citation (``### Sc. 12–14, pp. 34–40``)."""
+    parts = []
+    for chunk, entry in zip(chunks, entries, strict=True):
+        body = entry.strip() or "(no entry was written for these scenes)"
+        parts.append(f"### {chunk.label}\n\n{body}")
+    return NOTES_SEPARATOR.join(parts)
 
 
 def _merge_until_it_fits(session: _Session, notes: list[str], context: int) -> list[str]:
     """Merge notes in consecutive groups until all of them fit one reduce prompt."""
     engine = session.engine
-    reduce_budget = context - session.frame_tokens("reduce") - session.sampling.max_tokens
+    reduce_budget = context - session.frame_tokens("reduce") - session.answer_tokens()
     merge_budget = context - session.frame_tokens("merge") - session.map_sampling.max_tokens
     level = 0
     while True:
