@@ -82,7 +82,7 @@ def written_as_a_name(name: str, prose: str) -> bool:
         text = match.group()
         if not text[0].isupper() or text.isupper():
             continue
-        before = prose[: match.start()].rstrip(" \t")
+        before = prose[max(0, match.start() - 80) : match.start()].rstrip(" \t")
         if not before or before[-1] in _SENTENCE_END:
             continue
         word = _PREVIOUS_WORD.search(before)
