@@ -13,8 +13,9 @@ Usage::
 
 ``generate`` uses only APIs that exist since commit cb518e6, so outputs of older code can be
 scored by the current code: ``PYTHONPATH=<old checkout>/app python bench/bench_quality.py
-generate ...`` (with ``PYTHONPATH`` set, this script leaves ``sys.path`` alone; without it, it
-reads ``app/`` next to itself).
+generate ...`` (when a ``PYTHONPATH`` entry holds a ``logline`` package, this script leaves
+``sys.path`` alone; otherwise it reads ``app/`` next to itself). ``--corpus DIR`` reads the
+scripts from another copy of ``shared/corpus/scripts`` (the GPU machine's).
 """
 
 from __future__ import annotations
@@ -31,7 +32,14 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-if not os.environ.get("PYTHONPATH"):
+
+
+def _logline_on_pythonpath() -> bool:
+    entries = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    return any(e and (Path(e) / "logline" / "__init__.py").is_file() for e in entries)
+
+
+if not _logline_on_pythonpath():  # an older checkout's app/ given there wins
     sys.path.insert(0, str(ROOT / "app"))
 sys.path.insert(0, str(ROOT / "bench"))
 
@@ -77,31 +85,33 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         sub.add_argument("--context", type=int, help="cap the usable context (tokens)")
         sub.add_argument("--instruction", default=CUSTOM_INSTRUCTION, help="the custom mode's")
         sub.add_argument("--resume", action="store_true", help="keep runs already in --out")
+        sub.add_argument("--corpus", type=Path, default=CORPUS, help="the corpus scripts/ folder")
         if name == "run":
             sub.add_argument("--md", action="store_true", help="print the Markdown table")
     score = commands.add_parser("score", help="metrics of a generate file, with the current code")
     score.add_argument("file", type=Path)
     score.add_argument("--md", action="store_true", help="print the Markdown table")
     score.add_argument("--scores", type=Path, help="figures JSON (default: FILE.scores.json)")
+    score.add_argument("--corpus", type=Path, default=CORPUS, help="the corpus scripts/ folder")
     parser.add_argument("-v", "--verbose", action="store_true")
     return parser.parse_args(argv)
 
 
 # -- inputs ------------------------------------------------------------------------------------
-def corpus_files() -> list[Path]:
+def corpus_files(corpus: Path = CORPUS) -> list[Path]:
     return [
         path
         for fmt in FORMATS
-        if (CORPUS / fmt).is_dir()
-        for path in sorted((CORPUS / fmt).iterdir())
+        if (corpus / fmt).is_dir()
+        for path in sorted((corpus / fmt).iterdir())
         if path.is_file() and not path.name.startswith(".")
     ]
 
 
-def select_files(patterns: list[str] | None) -> list[Path]:
+def select_files(patterns: list[str] | None, corpus_dir: Path = CORPUS) -> list[Path]:
     """The scripts to run: every corpus file, or those ``patterns`` name (a path, a glob of
     paths, or a glob matched against corpus file names such as ``big-fish*``)."""
-    corpus = corpus_files()
+    corpus = corpus_files(corpus_dir)
     if not patterns:
         return corpus
     chosen: list[Path] = []
@@ -251,9 +261,9 @@ def load_engine(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
 
 
 def generate(args: argparse.Namespace) -> int:
-    files = select_files(args.files)
+    files = [path.resolve() for path in select_files(args.files, args.corpus)]
     if not files:
-        print(f"No scripts: the corpus ({CORPUS}) is not here and --files names none.")
+        print(f"No scripts: the corpus ({args.corpus}) is not here and --files names none.")
         return 2
     data: dict[str, Any] = {"runs": {}}
     if args.resume and args.out.is_file():
@@ -329,9 +339,14 @@ def _commit(checkout: Path) -> str | None:
 
 # -- score -------------------------------------------------------------------------------------
 def score(args: argparse.Namespace, file: Path) -> int:
+    try:
+        from logline.summarize import quality  # noqa: F401
+    except ImportError:
+        print("score needs the current code: run it without an older checkout on PYTHONPATH.")
+        return 2
     from quality_score import score_file
 
-    return score_file(file, args.scores if hasattr(args, "scores") else None, md=args.md)
+    return score_file(file, getattr(args, "scores", None), md=args.md, corpus=args.corpus)
 
 
 def main(argv: list[str] | None = None) -> int:

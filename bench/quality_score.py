@@ -92,7 +92,9 @@ def score_run(entry: dict[str, Any], document: Any, checker_for: Any) -> dict[st
     return metrics
 
 
-def score_file(path: Path, scores_path: Path | None = None, *, md: bool = False) -> int:
+def score_file(
+    path: Path, scores_path: Path | None = None, *, md: bool = False, corpus: Path = CORPUS
+) -> int:
     data = read_runs(path)
     meta = data.get("meta", {})
     checker_for = name_checker_factory()
@@ -102,7 +104,7 @@ def score_file(path: Path, scores_path: Path | None = None, *, md: bool = False)
         file = entry.get("file", "")
         if file not in documents:
             documents.clear()  # one document at a time
-            documents[file] = _document(file, entry.get("format"), meta.get("scenes"))
+            documents[file] = _document(file, entry.get("format"), meta.get("scenes"), corpus)
         scored[key] = score_run(entry, documents[file], checker_for)
     summary = {mode: summarize_runs(runs) for mode, runs in _by_mode(scored).items()}
     summary["all"] = summarize_runs(scored.values())
@@ -123,10 +125,10 @@ def score_file(path: Path, scores_path: Path | None = None, *, md: bool = False)
     return 0
 
 
-def _document(file: str, fmt: str | None, scenes: int | None) -> Any:
+def _document(file: str, fmt: str | None, scenes: int | None, corpus: Path) -> Any:
     path = Path(file)
-    if not path.is_file() and fmt:
-        path = CORPUS / fmt / path.name
+    if not path.is_file() and fmt:  # generated on another machine
+        path = corpus / fmt / path.name
     try:
         return load_document(path, scenes)
     except Exception as exc:  # absent here, or no longer loads: the checks are n/a
