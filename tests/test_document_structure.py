@@ -197,8 +197,8 @@ def test_inspect_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["inspect", str(path), "--scenes"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Night Shift  (fountain, screenplay)")
-    assert "Scenes: 3   Speaking characters: 2" in out
-    assert "  MAVIS " in out and "p.    2  INT. DINER - LATER" in out
+    assert "- Scenes: 3 (INT. 2, EXT. 1)" in out and "- Speaking characters: 2" in out
+    assert "| MAVIS | 3 | 8 | 3 | Sc. 1, p. 1 |" in out and "p.    2  INT. DINER - LATER" in out
     assert main(["inspect", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["title"] == "Night Shift"
     assert main(["inspect", str(tmp_path / "missing.pdf")]) == 1

@@ -18,6 +18,22 @@
 # SKIP_RAW=1 (bench only), DROP_MODELS=1 (delete each model after use).
 # Per pair, $OUT/ARCH-PRECISION.json holds the model summary, raw decode and bench figures;
 # $OUT/log-*.txt the whole output. bench/gpu/summarize_results.py merges and tabulates them.
+#
+# Quality benchmark (bench/bench_quality.py run) with the embedded model, as Logline installs it
+# (the MLX folder imported from the GGUF, ~100 MB: a tar in two halves, each call's own carry):
+#
+#   call 1, carry [.whl_a]:          bash bench/gpu/run_device_bench.sh part-a
+#   call 2, carry [.qmodel_a]:       bash bench/gpu/run_device_bench.sh model-part
+#   call 3, carry [.qmodel_b]:       bash bench/gpu/run_device_bench.sh model-part
+#   call 4, carry [.whl_b, .qdata]:  bash bench/gpu/run_device_bench.sh quality [OPTIONS...]
+#   (call 4 again to continue: runs already done are kept)
+#
+# .qmodel_a/.qmodel_b: smollm2.part0 / smollm2.part1 and smollm2.tar.sha256; .qdata/scripts: a
+# copy of ../shared/corpus/scripts. OPTIONS go to `bench_quality.py generate` (--files, --modes,
+# --scenes...). QUALITY_APP=DIR: generate with that app/ (an older checkout, e.g. .oldtree/app);
+# the score always uses this checkout. QUALITY_NAME (default quality): the outputs' file name;
+# QUALITY_SECONDS (default 540): generation stops then, the call returns what is done;
+# QUALITY_FRESH=1: start over. $OUT gets NAME.json, NAME.scores.json and NAME.md.
 set -uo pipefail
 
 STAGE=/tmp/logline-gpu
@@ -86,6 +102,36 @@ EOF
     return 0
 }
 
+EMBEDDED=smollm2-135m-instruct-q4_1
+
+model_part() {
+    cp .qmodel_*/* "$STAGE/" && ls -la "$STAGE"
+}
+
+embedded_model() {
+    local models=$LOGLINE_HOME/cache/models
+    [ -f "$models/$EMBEDDED/config.json" ] && return 0
+    [ -f "$STAGE/smollm2.tar.sha256" ] || { echo "no model halves in $STAGE: model-part first"; exit 3; }
+    cat "$STAGE"/smollm2.part* >"$STAGE/smollm2.tar"
+    echo "$(cat "$STAGE/smollm2.tar.sha256")  $STAGE/smollm2.tar" | sha256sum -c - || exit 3
+    mkdir -p "$models" && tar -C "$models" -xf "$STAGE/smollm2.tar" && rm "$STAGE/smollm2.tar"
+    ls -la "$models/$EMBEDDED"
+}
+
+quality() {
+    local name=${QUALITY_NAME:-quality} corpus=.qdata/scripts
+    local outputs=$STAGE/$name.json
+    [ -n "${QUALITY_FRESH:-}" ] && rm -f "$outputs"
+    [ -d "$corpus" ] || { echo "no corpus in $corpus (carry .qdata)"; exit 3; }
+    # shellcheck disable=SC2086
+    PYTHONPATH=$SITE${QUALITY_APP:+:$QUALITY_APP} timeout "${QUALITY_SECONDS:-540}" \
+        python3 bench/bench_quality.py generate --out "$outputs" --corpus "$corpus" --resume "$@" \
+        || echo "generate stopped (exit $?): call again to continue"
+    cp "$outputs" "$OUT/" || return 1
+    python3 bench/bench_quality.py score "$outputs" --md --corpus "$corpus" \
+        --scores "$OUT/$name.scores.json" | tee "$OUT/$name.md"
+}
+
 summary() {
     python3 bench/gpu/summarize_results.py "$OUT"/*.json
 }
@@ -93,6 +139,15 @@ summary() {
 main() {
     case "${1:-}" in
         part-a) part_a ;;
+        model-part) model_part ;;
+        quality)
+            shift
+            install
+            [ -e app/logline/resources ] || ln -s ../../resources app/logline/resources
+            device_report
+            embedded_model
+            quality "$@"
+            ;;
         run)
             shift
             install
@@ -106,7 +161,7 @@ main() {
             done
             summary
             ;;
-        *) sed -n 2,22p "$0"; exit 2 ;;
+        *) sed -n 2,36p "$0"; exit 2 ;;
     esac
 }
 

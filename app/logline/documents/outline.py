@@ -1,10 +1,15 @@
-"""A document's structure as plain data (for ``logline inspect --json``) and as a short report."""
+"""A document's structure as plain data (for ``logline inspect --json``) and as a short report.
+
+Both carry the document's :mod:`script facts <logline.documents.facts>`, rendered by the same
+functions the reports use, so ``inspect`` and a report never disagree.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Any
 
+from .facts import facts_json, facts_report, script_facts
 from .model import Document
 
 
@@ -39,6 +44,7 @@ def outline(document: Document, *, elements: bool = False) -> dict[str, Any]:
             for scene in document.scenes
         ],
         "characters": [asdict(character) for character in document.characters],
+        "facts": facts_json(script_facts(document)),
     }
     for character in data["characters"]:
         character["scenes"] = list(character["scenes"])
@@ -58,36 +64,25 @@ def outline(document: Document, *, elements: bool = False) -> dict[str, Any]:
     return data
 
 
-def outline_report(document: Document, *, top_characters: int = 10, scenes: int = 0) -> str:
-    """A few lines a person reads: title, pages, scene and character counts, top characters.
+def outline_report(document: Document, *, scenes: int = 0) -> str:
+    """What a person reads: the title page as written, then the script facts, then scenes.
 
-    ``scenes`` lists that many scene headings with their pages (0: none, -1: all).
+    The facts block is :func:`~logline.documents.facts.facts_report` (Markdown, also the top of
+    Logline's reports). ``scenes`` lists that many scene headings with their pages (0: none,
+    -1: all).
     """
     lines = [f"{document.title}  ({document.format}, {document.kind})"]
     for key, value in document.title_page.items():
         if key != "raw" and value:
             lines.append(f"  {key}: {' / '.join(value.splitlines())}")
-    pages = len(document.pages)
-    estimate = " (estimated)" if document.page_source == "estimated" else ""
-    lines.append(f"Pages: {pages}{estimate}   Words: {document.word_count:,}")
-    if document.is_screenplay:
-        lines.append(
-            f"Scenes: {len(document.scenes)}   Speaking characters: {len(document.characters)}"
-        )
-        if document.characters:
-            lines.append("Top characters (speeches, words, scenes):")
-            for character in document.characters[:top_characters]:
-                lines.append(
-                    f"  {character.name:24} {character.speeches:5} {character.words:7,} "
-                    f"{len(character.scenes):5}"
-                )
-        shown = document.scenes if scenes < 0 else document.scenes[:scenes]
-        if shown:
-            lines.append("Scenes:")
-        for scene in shown:
-            label = f"{scene.scene_number_label:>5} " if scene.scene_number_label else ""
-            start = document.page_label(scene.page_start) or "?"
-            lines.append(f"  {scene.number:4}. {label}p. {start:>4}  {scene.heading}")
-    else:
-        lines.append(f"Paragraphs: {len(document.elements)}")
+    lines += ["", facts_report(script_facts(document))]
+    if not document.is_screenplay:
+        lines.append(f"- Paragraphs: {len(document.elements)}")
+    shown = document.scenes if scenes < 0 else document.scenes[:scenes]
+    if shown:
+        lines += ["", "Scenes:"]
+    for scene in shown:
+        label = f"{scene.scene_number_label:>5} " if scene.scene_number_label else ""
+        start = document.page_label(scene.page_start) or "?"
+        lines.append(f"  {scene.number:4}. {label}p. {start:>4}  {scene.heading}")
     return "\n".join(lines)
