@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from logline.documents.model import Character
+from logline.documents.facts import CharacterFacts
 from logline.engine.sampling import SamplingParams
 from logline.summarize import modes
 from logline.summarize.structured import Conversation, as_bullets, bounded
@@ -21,7 +21,7 @@ MIN_SPEECHES = 2  # a character with one line has no arc to describe
 ARC_TOKENS = 200
 
 
-def arc_characters(characters: Sequence[Character], limit: int = MAX_CHARACTERS) -> list[str]:
+def arc_characters(characters: Sequence[CharacterFacts], limit: int = MAX_CHARACTERS) -> list[str]:
     """The names whose arcs are described: the most speeches first, at most ``limit``, each
     with at least :data:`MIN_SPEECHES` speeches (the top one always)."""
     chosen = [c.name for c in characters[:limit] if c.speeches >= MIN_SPEECHES]

@@ -32,12 +32,13 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from logline.documents import Document
+from logline.documents.facts import character_table, facts_header, facts_prompt, script_facts
 from logline.engine.cancel import CancelToken
 from logline.engine.events import EngineEvent, Finished, Generated, GenerationStats, PromptProgress
 from logline.engine.runtime import Engine, GenerationRequest, Message
 from logline.engine.sampling import SamplingParams
 from logline.models import fit
-from logline.summarize import arcs, coverage, facts_text, modes
+from logline.summarize import arcs, coverage, modes
 from logline.summarize.citations import apply, validate
 from logline.summarize.copy_check import revise_copied_notes
 from logline.summarize.events import (
@@ -131,10 +132,12 @@ class _Session:
         self.kind = "screenplay" if document.is_screenplay else "document"
         self.sampling = options.sampling or self.mode.sampling
         self.map_sampling = options.map_sampling or notes_sampling(self.mode, options)
-        self.facts = facts_text.prompt_facts(document)
+        # What the parser knows: ground truth in every prompt, Logline's own text in reports.
+        self.script_facts = script_facts(document)
+        self.facts = facts_prompt(self.script_facts)
         # Characters whose arcs are described (the characters mode, screenplays only).
         self.arc_names = (
-            arcs.arc_characters(document.characters)
+            arcs.arc_characters(self.script_facts.characters)
             if self.mode.id == "characters" and document.is_screenplay
             else []
         )
@@ -224,10 +227,16 @@ class _Session:
             turns = [modes.turn_text(s.template, **kw) for s in coverage.SECTIONS]
             turns += [modes.turn_text("coverage.verdict", **kw)]
             turns += [modes.turn_text("coverage.reasons", verdict="Recommend", **kw)]
-            turns += [facts_text.report_header(self.document), facts_text.cast_table(self.document)]
+            turns += [*self.report_facts()]
         else:
             turns = [modes.turn_text("characters.arc", name=n, **kw) for n in self.arc_names]
         return sum(self.engine.count_tokens(t) + TURN_FRAME_TOKENS for t in turns)
+
+    def report_facts(self) -> tuple[str, str]:
+        """(header block, character table) that Logline writes into a report itself."""
+        facts = self.script_facts
+        table = character_table(facts) if facts.characters else ""
+        return facts_header(facts), table
 
     def final_answer(
         self, phase: Phase, messages: list[Message]
@@ -245,8 +254,8 @@ class _Session:
                 self.sampling,
                 title=self.title,
                 kind=self.kind,
-                header=facts_text.report_header(self.document),
-                cast_table=facts_text.cast_table(self.document),
+                header=self.report_facts()[0],
+                cast_table=self.report_facts()[1],
             )
         else:
             arcs.write_arcs(talk, self.sampling, self.arc_names, title=self.title, kind=self.kind)
