@@ -39,13 +39,14 @@ class Settings:
     offline: bool = False
     hub_endpoint: str | None = None
     default_model: str | None = None
+    built_in_notice_shown: bool = False  # the window's first-run notice about the built-in model
     version: int = SETTINGS_VERSION
 
 
 def _valid(name: str, value: Any) -> bool:
     if name == "cache_budget_bytes":
         return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-    if name == "offline":
+    if name in ("offline", "built_in_notice_shown"):
         return isinstance(value, bool)
     if name in ("hub_endpoint", "default_model"):
         return value is None or (isinstance(value, str) and value.strip() != "")

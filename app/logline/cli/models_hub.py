@@ -18,14 +18,20 @@ from logline.units import format_bytes, format_bytes_pair, format_rate
 
 def catalog(args: argparse.Namespace) -> int:
     from logline.models import catalog
+    from logline.models.recommend import recommended_model
 
     entries = catalog.load_catalog()
+    recommendation = recommended_model()
+    best = recommendation.entry.id if recommendation.entry is not None else ""
     lines = [
         f"{e.id:28} {e.parameters / 1e9:5.1f}B {e.quantization:6} "
         f"{format_bytes(e.download_bytes):>8}  {e.display_name}"
+        + ("  <- recommended here" if e.id == best else "")
         for e in entries
     ]
-    return print_json_or(args.json, [asdict(e) for e in entries], "\n".join(lines))
+    lines.append(recommendation.reason)
+    data = [{**asdict(e), "recommended_here": e.id == best} for e in entries]
+    return print_json_or(args.json, data, "\n".join(lines))
 
 
 def pull(args: argparse.Namespace) -> int:

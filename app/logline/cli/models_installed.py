@@ -19,10 +19,13 @@ if TYPE_CHECKING:
 
 def model_json(model: InstalledModel) -> dict[str, Any]:
     """One installed model as ``--json`` shows it."""
+    from logline.models.embedded import is_embedded_model
+
     return {
         **asdict(model.manifest),
         "path": str(model.path),
         "default": model.is_default,
+        "built_in": is_embedded_model(model.model_id),
         "referenced": bool(model.manifest.location),
         "size_bytes": model.size_on_disk(),
     }
@@ -30,6 +33,7 @@ def model_json(model: InstalledModel) -> dict[str, Any]:
 
 def list_models(args: argparse.Namespace) -> int:
     from logline.models import hub_layout
+    from logline.models.embedded import BUILT_IN_LABEL, is_embedded_model
     from logline.models.registry import find_download, installed_models
 
     models = installed_models()
@@ -41,15 +45,40 @@ def list_models(args: argparse.Namespace) -> int:
     if not models:
         print("No models installed. Run `logline models install-default` or `make setup`.")
         return EXIT_OK
+    built_in = False
     for model in models:
         mark = "*" if model.is_default else " "
         m = model.manifest
+        name = m.display_name
+        if is_embedded_model(model.model_id):
+            built_in = True
+            name = BUILT_IN_LABEL
         print(
             f"{mark} {m.model_id:36} {m.quantization or m.format:12} "
-            f"{format_bytes(model.size_on_disk()):>12}  {m.display_name}"
+            f"{format_bytes(model.size_on_disk()):>12}  {name}"
         )
     print("(* = default)")
+    if built_in:
+        print(built_in_footnote())
     return EXIT_OK
+
+
+def built_in_footnote() -> str:
+    """The line under a list that holds the built-in model: what it is for, what to use."""
+    from logline.models.fit import machine_name
+    from logline.models.recommend import recommended_model
+
+    try:
+        recommendation = recommended_model()
+    except (OSError, ValueError):  # an unreadable catalog: say what the built-in model is for
+        recommendation = None
+    text = "The built-in model is tiny: for trying Logline offline, not for coverage you rely on."
+    if recommendation is None or recommendation.entry is None:
+        return text
+    return (
+        f"{text} Recommended for {machine_name()} ({recommendation.memory}): "
+        f"{recommendation.name} (`logline models pull {recommendation.entry.id}`)."
+    )
 
 
 def install_default(_args: argparse.Namespace) -> int:

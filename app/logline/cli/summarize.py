@@ -138,6 +138,7 @@ class _Batch:
         self.cancel = cancel
         self.model_id: str | None = None
         self.interactive = sys.stderr.isatty()
+        self.built_in_noted = False  # the built-in model's notice is printed once per run
 
     # -- engine jobs --------------------------------------------------------------------------
     def _summarize(self, document: Any, sink: Any) -> Any:
@@ -278,6 +279,28 @@ class _Batch:
             print(json.dumps({"out": str(out), "files": report}, indent=2))
         return EXIT_ERROR if failures else EXIT_OK
 
+    def _note_built_in(self, model_id: str) -> None:
+        """Say once on stderr that the built-in model is for trying Logline, not for real work."""
+        from logline.models.embedded import is_embedded_model
+        from logline.models.recommend import embedded_notice, recommended_model
+
+        if self.built_in_noted or not is_embedded_model(model_id):
+            return
+        self.built_in_noted = True
+        try:
+            recommendation = recommended_model()
+        except (OSError, ValueError) as exc:  # an unreadable catalog: the notice without a name
+            log.warning("No model recommendation: %s", exc)
+            print("Note: the built-in model is tiny: for trying Logline only.", file=sys.stderr)
+            return
+        print(f"Note: {embedded_notice(recommendation)}", file=sys.stderr)
+        if recommendation.entry is not None:
+            print(
+                f"      `logline models pull {recommendation.entry.id}` downloads it; "
+                "`logline models import FOLDER` imports it from a drive.",
+                file=sys.stderr,
+            )
+
     def _model_key(self) -> str:
         from logline.models.registry import default_model_id
 
@@ -292,6 +315,7 @@ class _Batch:
             print_load_progress(event, self.interactive)
         elif isinstance(event, ModelLoaded):
             log.info("Model %s loaded (%s)", event.model_id, event.precision)
+            self._note_built_in(event.model_id)
         elif isinstance(event, Notice):
             print(f"Note: {event.message}", file=sys.stderr)
         elif isinstance(event, PlanChosen):

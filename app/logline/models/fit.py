@@ -152,6 +152,11 @@ def usable_memory(ram: int | None = None) -> tuple[int, int]:
 # ----------------------------------------------------------------------------- verdicts
 
 
+def machine_name() -> str:
+    """How the advice names the machine: "this Mac" on macOS, else "this computer"."""
+    return "this Mac" if sys.platform == "darwin" else "this computer"
+
+
 def format_context(tokens: int) -> str:
     return f"{tokens // 1024}k" if tokens % 1024 == 0 else f"{tokens:,}-token"
 
@@ -173,7 +178,7 @@ def advise(
         avail = usable
     kv = kv_cache_bytes(shape, context) if shape else 0
     needed = weights + working_bytes(weights) + kv
-    machine = "this Mac" if sys.platform == "darwin" else "this computer"
+    machine = machine_name()
     label = format_context(context)
     article = "an" if label.startswith(("8", "11", "18")) else "a"
     kv_text = format_bytes(kv, memory=True)

@@ -33,6 +33,7 @@ from logline.engine.sampling import SamplingParams
 from logline.models.import_source import ImportProgress
 from logline.summarize.runner import SummaryOptions
 from logline.ui.banner import Banner
+from logline.ui.built_in_notice import BuiltInModelNotices, FirstRunNotice, SummaryModelNote
 from logline.ui.document_loader import DocumentLoader
 from logline.ui.document_view import DocumentView
 from logline.ui.engine_jobs import summary_work
@@ -117,6 +118,14 @@ class MainWindow(QMainWindow):
         self._connect()
         if model_override is not None:
             self.set_model(*model_override)
+        self.built_in = BuiltInModelNotices(
+            self.model_picker,
+            self.first_run_notice,
+            self.summary_note,
+            self.open_models_dialog,
+            self,
+        )
+        self.built_in.maybe_show_first_run()
         self._update_actions()
 
     # -- construction ----------------------------------------------------------------------
@@ -143,6 +152,8 @@ class MainWindow(QMainWindow):
         layout.setSpacing(0)
         self.banner = Banner(central)
         layout.addWidget(self.banner)
+        self.first_run_notice = FirstRunNotice(central)
+        layout.addWidget(self.first_run_notice)
         self.document_view = DocumentView()
         self.summary_view = SummaryView()
         self.notes_view = NotesView()
@@ -157,6 +168,8 @@ class MainWindow(QMainWindow):
         doc_pane = Pane("Document", self.document_view)
         sum_pane = Pane("Summary", self.summary_tabs)
         self.document_detail, self.summary_detail = doc_pane.detail, sum_pane.detail
+        self.summary_note = SummaryModelNote(sum_pane)  # under the detail line, above the text
+        sum_pane.layout().insertWidget(2, self.summary_note)
         self.document_detail.setText("No document open")
         self.splitter = QSplitter(Qt.Orientation.Horizontal, central)
         self.splitter.setHandleWidth(12)
@@ -170,6 +183,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.presenter.generatingChanged.connect(lambda _generating: self._update_actions())
         self.presenter.modelLoaded.connect(self._on_model_loaded)
+        self.model_picker.choiceLost.connect(self._on_model_lost)
         self.host.jobQueued.connect(self._watch_engine_job)
         self.loader.loaded.connect(self._on_document_loaded)
         self.loader.failed.connect(self._on_document_failed)
@@ -211,6 +225,7 @@ class MainWindow(QMainWindow):
         self.banner.dismiss()
         self.document_view.show_text(document.text)
         self.presenter.clear()
+        self.built_in.document_changed()
         pages = len(document.pages)
         page_text = f"{pages:,} page{'s' if pages != 1 else ''} · " if pages else ""
         scenes = len(document.scenes)
@@ -321,6 +336,7 @@ class MainWindow(QMainWindow):
         self._model_label = choice.label
         job = self.host.job(summary_work(self.document, choice, options), name="summary")
         self.summaryStarted.emit(job)
+        self.built_in.summary_started(choice)
         self.presenter.start(job, self.document, options.mode, choice.label)
 
     @Slot(str)
@@ -374,6 +390,16 @@ class MainWindow(QMainWindow):
             choice = self.model_picker.choice()
             self._model_label = choice.label if choice else self._model_label
         self.summary_detail.setText(f"{self._model_label} · {event.precision}")
+
+    @Slot(str, str)
+    def _on_model_lost(self, lost: str, now: str) -> None:
+        """The model in use disappeared from the picker: say so, never switch silently."""
+        message = (
+            f"{lost} is no longer available (deleted, or on a drive that is not connected). "
+            f"Summaries now use {now or 'no model'}."
+        )
+        self.banner.show_message(message, "notice")
+        self.status.message(message, 10000)
 
     # -- state -----------------------------------------------------------------------------
     def _update_actions(self) -> None:

@@ -5,6 +5,11 @@ marked), verified hub downloads, then — after a separator — catalog entries 
 shown as "Name — download 2.1 GB". Choosing one of those does not load anything: the picker
 keeps its current model and emits ``downloadRequested(entry id)`` so the window can open the
 Models dialog on it.
+
+The embedded model is labelled as the built-in one, for trying Logline, with the plain-words
+notice (:mod:`logline.models.recommend`) as its tooltip; the catalog model recommended for this
+machine is marked. When a refresh no longer finds the model in use (deleted, or on a drive that
+is not connected), the picker says so with ``choiceLost`` rather than switching silently.
 """
 
 from __future__ import annotations
@@ -19,16 +24,24 @@ from PySide6.QtWidgets import QComboBox, QMessageBox, QSizePolicy, QWidget
 
 from logline.models import catalog
 from logline.models.choice import ModelChoice
+from logline.models.embedded import BUILT_IN_LABEL, is_embedded_model
 from logline.models.fit import advise_for_folder
 from logline.models.hub_layout import is_downloaded, verified_repos
+from logline.models.recommend import (
+    RECOMMEND_CONTEXT,
+    Recommendation,
+    embedded_notice,
+    recommended_model,
+)
 from logline.models.registry import default_model_id, installed_models
 from logline.units import format_bytes
 
 log = logging.getLogger(__name__)
 
-EMBEDDED_LABEL = "Embedded default (installs on first use)"
+EMBEDDED_LABEL = BUILT_IN_LABEL  # installed on first use, under the same label
 DEFAULT_MARK = " (default)"
-FIT_CONTEXT = 8192  # the context the fit check assumes (the catalog's ram_bytes does too)
+RECOMMENDED_MARK = " · recommended"
+FIT_CONTEXT = RECOMMEND_CONTEXT  # the context the fit check assumes (the catalog's ram_bytes too)
 
 
 @dataclass(frozen=True)
@@ -39,10 +52,12 @@ class CatalogOffer:
     repo_id: str
     display_name: str
     download_bytes: int
+    recommended: bool = False  # the catalog model recommended for this machine
 
     @property
     def label(self) -> str:
-        return f"{self.display_name} — download {format_bytes(self.download_bytes)}"
+        mark = RECOMMENDED_MARK if self.recommended else ""
+        return f"{self.display_name} — download {format_bytes(self.download_bytes)}{mark}"
 
 
 def downloaded_choices(known: set[str]) -> list[ModelChoice]:
@@ -60,15 +75,33 @@ def downloaded_choices(known: set[str]) -> list[ModelChoice]:
     return found
 
 
-def catalog_offers(have: set[str]) -> list[CatalogOffer]:
-    """Catalog entries whose repo is not in ``have`` (downloaded repo ids), catalog order."""
+def machine_recommendation() -> Recommendation | None:
+    """The catalog model recommended for this machine; None when the catalog cannot be read."""
+    try:
+        return recommended_model()
+    except (OSError, ValueError) as exc:
+        log.warning("No model recommendation: %s", exc)
+        return None
+
+
+def built_in_tooltip(recommendation: Recommendation | None) -> str:
+    """The built-in model's tooltip: the notice, and the fit advice on the recommended model."""
+    if recommendation is None:
+        return "The built-in model: small, for trying Logline offline, not for real work."
+    advice = recommendation.fit_advice
+    return embedded_notice(recommendation) + (f"\n\n{advice}" if advice else "")
+
+
+def catalog_offers(have: set[str], recommended: str = "") -> list[CatalogOffer]:
+    """Catalog entries whose repo is not in ``have`` (downloaded repo ids), catalog order;
+    ``recommended`` (a catalog id) is marked."""
     try:
         entries = catalog.load_catalog()
     except (OSError, ValueError) as exc:
         log.warning("Cannot read the model catalog: %s", exc)
         return []
     return [
-        CatalogOffer(e.id, e.repo_id, e.display_name, e.download_bytes)
+        CatalogOffer(e.id, e.repo_id, e.display_name, e.download_bytes, e.id == recommended)
         for e in entries
         if e.repo_id not in have
     ]
@@ -76,6 +109,7 @@ def catalog_offers(have: set[str]) -> list[CatalogOffer]:
 
 class ModelPicker(QComboBox):
     downloadRequested = Signal(str)  # a catalog entry id the user chose to download
+    choiceLost = Signal(str, str)  # the model in use is gone: its label, the label now chosen
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -86,6 +120,7 @@ class ModelPicker(QComboBox):
         self._refreshing = False
         self._last_choice: ModelChoice | None = None
         self._explicit: list[ModelChoice] = []  # set_model()'s folders, kept across refreshes
+        self.recommendation: Recommendation | None = None  # for this machine, at the last refresh
         self.currentIndexChanged.connect(self._on_index_changed)
         self.refresh()
 
@@ -100,10 +135,19 @@ class ModelPicker(QComboBox):
             except OSError as exc:  # an unreadable cache folder must not stop the window opening
                 log.warning("Cannot list installed models: %s", exc)
                 models = []
+            self.recommendation = machine_recommendation()
+            built_in_tip = built_in_tooltip(self.recommendation)
             default_id = default_model_id()
             if all(m.model_id != default_id for m in models):
                 self.addItem(EMBEDDED_LABEL, ModelChoice(default_id, None, EMBEDDED_LABEL))
+                self.setItemData(self.count() - 1, built_in_tip, Qt.ItemDataRole.ToolTipRole)
             for model in models:
+                if is_embedded_model(model.model_id):
+                    self.addItem(
+                        BUILT_IN_LABEL, ModelChoice(model.model_id, model.path, BUILT_IN_LABEL)
+                    )
+                    self.setItemData(self.count() - 1, built_in_tip, Qt.ItemDataRole.ToolTipRole)
+                    continue
                 name = model.manifest.display_name or model.model_id
                 text = name + DEFAULT_MARK if model.is_default else name
                 self.addItem(text, ModelChoice(model.model_id, model.path, name))
@@ -124,23 +168,27 @@ class ModelPicker(QComboBox):
                     f"Downloaded from {choice.model_id}",
                     Qt.ItemDataRole.ToolTipRole,
                 )
-            offers = catalog_offers(known | {c.model_id for c in downloads})
+            rec = self.recommendation
+            recommended_id = rec.entry.id if rec is not None and rec.entry is not None else ""
+            offers = catalog_offers(known | {c.model_id for c in downloads}, recommended_id)
             for choice in self._explicit:
                 self._insert_explicit(choice)
             if offers:
                 self.insertSeparator(self.count())
             for offer in offers:
                 self.addItem(offer.label, offer)
-                self.setItemData(
-                    self.count() - 1,
-                    "Not on this computer yet: choose it to download it in the Models window",
-                    Qt.ItemDataRole.ToolTipRole,
-                )
-            if current is not None:
-                self.select(current.model_id)
+                tip = "Not on this computer yet: choose it to download it in the Models window"
+                if offer.recommended and rec is not None:
+                    tip = f"{rec.reason} {rec.fit_advice}\n\n{tip}"
+                self.setItemData(self.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+            lost = current is not None and not self.select(current.model_id)
         finally:
             self._refreshing = False
         self._last_choice = self.choice()
+        if lost and current is not None:
+            now = self._last_choice.label if self._last_choice is not None else ""
+            log.info("The model in use, %s, is no longer available", current.model_id)
+            self.choiceLost.emit(current.label, now)
 
     def choice(self) -> ModelChoice | None:
         data = self.currentData()

@@ -43,6 +43,13 @@ QFrame#banner[kind="error"] {{ background: #fdecec; border: 1px solid #f1b5b5; }
 QFrame#banner[kind="error"] QLabel {{ color: #8a1c1c; }}
 QFrame#banner[kind="notice"] {{ background: #fff6e0; border: 1px solid #f0d9a0; }}
 QFrame#banner[kind="notice"] QLabel {{ color: #6b4e00; }}
+QFrame#builtInNotice {{
+    background: #eef3fc; border: 1px solid #c5d5f2; border-radius: 6px; margin: 0 0 8px 0;
+}}
+QLabel#builtInNoticeText {{ color: #23395d; }}
+QLabel#summaryModelNote {{
+    color: #6b4e00; background: #fff6e0; border-top: 1px solid #f0d9a0; padding: 4px 12px;
+}}
 QScrollBar:vertical {{ background: transparent; width: 10px; margin: 2px 2px 2px 0; }}
 QScrollBar::handle:vertical {{ background: #cdd2d9; border-radius: 3px; min-height: 32px; }}
 QScrollBar::handle:vertical:hover {{ background: #aeb4bd; }}
