@@ -40,10 +40,12 @@ def copied(notes: Sequence[str], chunks: Sequence[str], threshold: float) -> lis
 
 
 def revise_copied_notes(
-    session: Any, notes: Sequence[str], chunks: Sequence[str], threshold: float = COPY_THRESHOLD
+    session: Any, notes: Sequence[str], chunks: Sequence[str], threshold: float | None = None
 ) -> Revision:
     """Rewrite the notes that copy their chunk, once; ``session`` is the summary's session
-    (``messages`` and a ``batch`` that can run quietly, ``emit``, ``map_sampling``, ``mode``)."""
+    (``messages`` and a ``batch`` that can run quietly, ``emit``, ``map_sampling``, ``mode``).
+    ``threshold`` defaults to :data:`COPY_THRESHOLD`."""
+    threshold = COPY_THRESHOLD if threshold is None else threshold
     revision = Revision(list(notes))
     over = copied(notes, chunks, threshold)
     if not over:
