@@ -50,3 +50,33 @@ def test_summarize_a_real_script_offline_with_the_embedded_model(tmp_path: Path)
     # Coherent enough to name the script's main characters.
     assert any(name.lower() in summary.lower() for name in names), summary
     assert "tok/s" in result.stderr.splitlines()[-1]
+
+
+@pytest.mark.slow
+def test_a_coverage_report_by_the_embedded_model_has_its_structure(tmp_path: Path) -> None:
+    """Whatever the small model writes, the report has its six sections and one verdict, and its
+    sidecar tells the truth about how it ended."""
+    import json
+
+    from logline.summarize.quality import VERDICTS, coverage_structure
+
+    script = Path(__file__).resolve().parents[1] / "resources" / "sample.fountain"
+    out = tmp_path / "out"
+    result = offline_cli.run(
+        tmp_path / "home",
+        "summarize",
+        str(script),
+        "--mode",
+        "coverage",
+        "--out",
+        str(out),
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = (out / "sample.coverage.md").read_text(encoding="utf-8")
+    structure = coverage_structure(report)
+    assert structure.in_order, report
+    assert len(structure.verdicts) == 1 and structure.verdicts[0] in VERDICTS
+    sidecar = json.loads((out / "sample.coverage.json").read_text(encoding="utf-8"))
+    assert (sidecar["status"] == "done") == (sidecar["reason"] == "done"), sidecar
+    assert sidecar["verdict"] == structure.verdicts[0]

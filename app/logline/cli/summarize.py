@@ -380,4 +380,6 @@ def _details(result: Any) -> dict[str, Any]:
         "peak_memory_bytes": result.peak_memory_bytes,
         "phases": [p.to_json() for p in result.phases],
         "citations": None if citations is None else citations.to_json(),
+        "copied_notes": list(result.copied_notes),
+        **({"verdict": result.verdict} if result.verdict else {}),
     }

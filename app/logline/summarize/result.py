@@ -45,6 +45,7 @@ class SummaryResult:
     stats: GenerationStats | None = None  # the last generation's (the final answer's) stats
     # Map notes (their indices) that still copied the script after one rewrite.
     copied_notes: list[int] = field(default_factory=list)
+    verdict: str | None = None  # a coverage report's Pass / Consider / Recommend
 
     @property
     def peak_memory_bytes(self) -> int:

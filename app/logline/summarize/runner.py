@@ -249,7 +249,7 @@ class _Session:
         self.answer = []
         talk = Conversation(self, messages)
         if self.mode.id == "coverage":
-            coverage.write_coverage(
+            self.verdict = coverage.write_coverage(
                 talk,
                 self.sampling,
                 title=self.title,
@@ -330,6 +330,7 @@ class _Session:
         return max(1, min(self.options.max_batch, len(prompts), in_flight))
 
     context = 0  # the usable context, set once planned
+    verdict: str | None = None  # a coverage report's, once chosen
 
     def record(self, phase: str, items: int, started: float, stats: GenerationStats | None) -> None:
         self.last_stats = stats or self.last_stats
@@ -368,6 +369,7 @@ def summarize(
         result.reason, result.error = "error", exc
     result.phases = session.phases
     result.stats = session.last_stats
+    result.verdict = session.verdict
     result.seconds = time.perf_counter() - started
     if result.raw_text:  # also modes that ask for none: an invented one is still caught
         result.citations = validate(result.raw_text, document)
