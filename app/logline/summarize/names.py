@@ -241,3 +241,11 @@ def flagged_names(text: str) -> list[str]:
 def is_name_flag(flag: str) -> bool:
     """Whether a :data:`FLAGGED_RE` match is a flagged name (not a flagged citation)."""
     return bool(flagged_names(flag))
+
+
+def names_message(count: int, noun: str = "script", policy: Policy = "flag") -> str:
+    """``2 names are not in the script and are marked`` (for notices and status lines)."""
+    done = "marked" if policy == "flag" else "removed"
+    if count == 1:
+        return f"1 name is not in the {noun} and is {done}"
+    return f"{count} names are not in the {noun} and are {done}"
