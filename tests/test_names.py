@@ -202,3 +202,55 @@ def test_citation_checks_leave_name_flags_alone(document, checker) -> None:
     assert flagged_names("(⚠ Sc. 99 — not in this script) (⚠ Elena — not in this script)") == [
         "Elena"
     ]
+
+
+FRAGMENTS = [
+    "Elena",
+    "Vasquez",
+    "Mara",
+    "Tobias",
+    "the",
+    "walks",
+    "The",
+    "However",
+    "'s",
+    "’s",
+    "'",
+    "-",
+    " ",
+    " ",
+    " ",
+    "  ",
+    "\n",
+    ".",
+    ",",
+    ":",
+    "(",
+    ")",
+    "[",
+    "]",
+    "**",
+    "#",
+    "(⚠ ",
+    " — not in this script)",
+    "(Sc. 1, p. 1)",
+    "(Sc. 9)",
+    "ÉLODIE",
+    "iPhone",
+    "O'Brien",
+    "x2",
+    "—",
+    "\t",
+    "Dr.",
+    "INT.",
+]
+
+
+@pytest.mark.parametrize("policy", ["flag", "remove"])
+def test_streaming_equals_the_whole_text_on_random_texts(checker, policy: str) -> None:
+    rng = random.Random(1414)
+    for _ in range(300):
+        text = "".join(rng.choice(FRAGMENTS) for _ in range(rng.randint(1, 40)))
+        expected, flags = checker.apply(text, policy)  # type: ignore[arg-type]
+        sizes = [rng.randint(1, 6) for _ in range(len(text))]
+        assert _stream(checker, text, sizes, policy) == (expected, flags), repr(text)
