@@ -5,16 +5,18 @@ and the custom instruction's words are never flagged."""
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QColor, QTextCursor
 
 from logline.resources_access import resource
+from logline.summarize import modes
 from logline.summarize.citations import apply, validate
 from logline.summarize.events import AnswerText, SummaryFinished
 from logline.summarize.names import NameChecker
-from logline.summarize.runner import SummaryResult
+from logline.summarize.runner import SummaryOptions, SummaryResult
 from logline.ui.jobs import Job
 from logline.ui.main_window import MainWindow
 from logline.ui.summary_view import FLAG_FOREGROUND, SummaryView
@@ -106,3 +108,23 @@ def test_words_of_the_instruction_are_not_flagged(qtbot, window) -> None:
     view.finish()
     assert view.flagged_names() == []
     assert "Elena Vasquez until" in view.toPlainText()
+
+
+def test_the_window_passes_the_custom_instruction_to_the_name_check(
+    qtbot, tiny_model_dir: Path
+) -> None:
+    sampling = replace(modes.get_mode("custom").sampling, max_tokens=4)
+    window = MainWindow(
+        model_override=("tiny", tiny_model_dir), options=SummaryOptions(sampling=sampling)
+    )
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.documentOpened, timeout=20000):
+        assert window.open_file(SAMPLE)
+    window.mode_picker.set_mode("custom")
+    window.mode_picker.set_instruction("Does Zorblax appear?")
+    with qtbot.waitSignal(window.presenter.finished, timeout=180000):
+        window.summarize_action.trigger()
+        checker = window.summary_view.name_checker
+        assert checker is not None and "zorblax" in checker.known
+    window.close()

@@ -81,6 +81,11 @@ class SummaryView(QTextBrowser):
         self.setPlaceholderText(waiting or IDLE_HINT)
 
     @property
+    def name_checker(self) -> NameChecker | None:
+        """What the streamed text's names are checked with (None: no document)."""
+        return self._names.checker if self._names is not None else None
+
+    @property
     def repaint_pending(self) -> bool:
         """True while buffered text waits for its (batched) repaint."""
         return self._timer.isActive()
