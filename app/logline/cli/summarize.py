@@ -1,6 +1,7 @@
 """``logline summarize FILE… [--mode M] [--out DIR]``: one document streamed, or a whole batch.
 
-* One file and no ``--out``: the summary streams to stdout (citations checked as they stream),
+* One file and no ``--out``: the summary streams to stdout (citations, then names, checked as
+  they stream),
   progress and statistics go to stderr.
 * ``--out DIR`` (or several inputs, or a folder): each document gets ``<name>.<mode>.md`` and a
   JSON sidecar in DIR; finished ones are skipped on the next run, so an interrupted batch resumes.
@@ -77,6 +78,12 @@ def add_parser(commands: Any) -> None:
         default="flag",
         help="what to do with citations that do not match the document (default: flag)",
     )
+    summarize.add_argument(
+        "--names",
+        choices=("flag", "remove"),
+        default="flag",
+        help="what to do with names (people, places) that are not in the document (default: flag)",
+    )
     summarize.add_argument("--password", help="password of an encrypted PDF")
     summarize.add_argument(
         "--force-load",
@@ -115,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
         max_context=args.context,
         max_batch=args.batch if args.batch is not None else SummaryOptions.max_batch,
         citation_policy=args.citations,
+        names_policy=args.names,
     )
     streaming = args.out is None and len(items) == 1
     if args.out is None and not streaming:
@@ -169,18 +177,26 @@ class _Batch:
         from logline.messages import user_message
         from logline.summarize.citation_stream import CitationFilter
         from logline.summarize.events import AnswerText
+        from logline.summarize.names import NameChecker
+        from logline.summarize.names_stream import NameFilter
 
         try:
             document = load(item.source, password=self.args.password)
         except DocumentError as exc:
             return fail(str(exc))
         checker = CitationFilter(document, self.options.citation_policy)
+        # Names after citations, as the runner checks them; the runner's notice (on stderr via
+        # _progress) counts the names flagged.
+        extra = [self.options.instruction] if self.options.instruction else []
+        names = NameFilter(
+            NameChecker.from_document(document, extra_known=extra), self.options.names_policy
+        )
         wrote = False
 
         def sink(event: Any) -> None:
             nonlocal wrote
             if isinstance(event, AnswerText):
-                shown = checker.feed(event.text)
+                shown = names.feed(checker.feed(event.text))
                 if shown:
                     sys.stdout.write(shown)
                     sys.stdout.flush()
@@ -193,7 +209,7 @@ class _Batch:
         except Exception as exc:  # shown as one sentence, like every CLI error
             log.debug("Summary failed", exc_info=True)
             return fail(user_message(exc))
-        tail = checker.flush()
+        tail = names.feed(checker.flush()) + names.flush()
         if tail or wrote:
             sys.stdout.write(tail + "\n")
             sys.stdout.flush()
@@ -362,6 +378,8 @@ def _stats_line(result: Any) -> str:
 
 def _details(result: Any) -> dict[str, Any]:
     """The sidecar's account of one summary."""
+    from logline.summarize.batch import names_json
+
     plan = result.plan
     citations = result.citations
     return {
@@ -380,6 +398,7 @@ def _details(result: Any) -> dict[str, Any]:
         "peak_memory_bytes": result.peak_memory_bytes,
         "phases": [p.to_json() for p in result.phases],
         "citations": None if citations is None else citations.to_json(),
+        "unknown_names": names_json(result.names),
         "copied_notes": list(result.copied_notes),
         **({"verdict": result.verdict} if result.verdict else {}),
     }

@@ -1,13 +1,14 @@
 """Summaries of many files for ``logline summarize … --out DIR``: outputs, sidecars, resume.
 
 For each input ``<name>.<ext>`` the batch writes ``<name>.<mode>.md`` (the summary, citations
-checked) and ``<name>.<mode>.json`` (a sidecar: source hash, model, plan, timings, memory,
-citations). Both are written to a temporary name and renamed into place, sidecar last, so an
-interrupted run never leaves a summary that looks finished. A later run skips every input whose
-sidecar says it is finished for the same file contents, mode, instruction and model: a folder
-of scripts can be summarized overnight and the batch resumed after an interruption. A summary
-that ended early (its length limit, repetition) is written but marked ``incomplete``, never
-``done``; a later run retries it only when asked (``retry_incomplete``).
+and names checked) and ``<name>.<mode>.json`` (a sidecar: source hash, model, plan, timings,
+memory, citations, unknown names). Both are written to a temporary name and renamed into place,
+sidecar last, so an interrupted run never leaves a summary that looks finished. A later run
+skips every input whose sidecar says it is finished for the same file contents, mode,
+instruction and model: a folder of scripts can be summarized overnight and the batch resumed
+after an interruption. A summary that ended early (its length limit, repetition) is written but
+marked ``incomplete``, never ``done``; a later run retries it only when asked
+(``retry_incomplete``).
 
 Qt-free and MLX-free: the CLI runs the summaries on its engine thread and calls these helpers.
 """
@@ -82,6 +83,13 @@ def file_sha256(path: Path) -> str:
 def job_key(sha256: str, mode: str, instruction: str | None, model_id: str) -> dict[str, Any]:
     """What must match for a finished summary to be reused."""
     return {"sha256": sha256, "mode": mode, "instruction": instruction or "", "model": model_id}
+
+
+def names_json(flags: Iterable[Any]) -> dict[str, Any]:
+    """The sidecar's ``unknown_names``: how many were flagged (or removed) and which, each once
+    in order of first appearance (``flags``: :class:`~logline.summarize.names.NameFlag`)."""
+    found = [flag.name for flag in flags]
+    return {"count": len(found), "names": list(dict.fromkeys(found))}
 
 
 DONE, INCOMPLETE = "done", "incomplete"

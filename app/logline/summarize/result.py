@@ -7,6 +7,7 @@ from typing import Any
 
 from logline.engine.events import GenerationStats
 from logline.summarize.citations import CitationReport
+from logline.summarize.names import NameFlag
 from logline.summarize.planner import SummaryPlan
 
 
@@ -32,13 +33,15 @@ class PhaseStats:
 
 @dataclass
 class SummaryResult:
-    text: str  # the answer with citations checked (invalid ones flagged or removed)
+    text: str  # the answer with citations and names checked (flagged or removed)
     raw_text: str  # what the model wrote
     reason: str  # done / stopped / length / error
     mode: str
     plan: SummaryPlan | None
     notes: list[str] = field(default_factory=list)  # map outputs (long documents)
     citations: CitationReport | None = None
+    # Names the document does not know; positions in the answer with citations checked.
+    names: list[NameFlag] = field(default_factory=list)
     phases: list[PhaseStats] = field(default_factory=list)
     seconds: float = 0.0
     error: BaseException | None = None

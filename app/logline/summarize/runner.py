@@ -13,7 +13,8 @@ One call, :func:`summarize`, on the engine thread:
    streams as ``AnswerText``. Modes whose answer is the notes themselves (the scene breakdown)
    concatenate instead.
 5. **Citations** in the answer are checked against the document; invalid ones are flagged (or
-   removed), never passed off as fact.
+   removed), never passed off as fact. Then **names** the document does not know are flagged
+   (or removed) the same way (:mod:`~logline.summarize.names`).
 
 Cancel is honoured everywhere the engine checks it; a cancelled summary returns what it has with
 ``reason == "stopped"``.
@@ -53,6 +54,7 @@ from logline.summarize.events import (
     SummaryEvent,
     SummaryFinished,
 )
+from logline.summarize.names import NameChecker, names_message
 from logline.summarize.planner import Chunk, plan_reduce, plan_summary
 from logline.summarize.result import PhaseStats, SummaryResult
 from logline.summarize.structured import Conversation
@@ -78,6 +80,7 @@ class SummaryOptions:
     chunk_tokens: int = DEFAULT_CHUNK_TOKENS
     max_batch: int = DEFAULT_MAX_BATCH  # 1: the map phase runs one chunk after another
     citation_policy: Literal["flag", "remove"] = "flag"
+    names_policy: Literal["flag", "remove"] = "flag"  # names the document does not know
 
 
 SummaryEmit = Callable[[SummaryEvent], None]
@@ -381,6 +384,14 @@ def summarize(
                     "the document and are marked."
                 )
             )
+        # Names after citations (the order the streaming filters use): an invented person or
+        # place is marked (or removed) like an invented citation.
+        extra = [options.instruction] if options.instruction else []
+        names = NameChecker.from_document(document, extra_known=extra)
+        result.text, result.names = names.apply(result.text, options.names_policy)
+        if result.names:
+            noun = "script" if document.is_screenplay else "document"
+            emit(Notice(names_message(len(result.names), noun, options.names_policy) + "."))
     else:
         result.text = result.raw_text
     emit(SummaryFinished(result))

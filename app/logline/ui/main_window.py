@@ -337,7 +337,9 @@ class MainWindow(QMainWindow):
         job = self.host.job(summary_work(self.document, choice, options), name="summary")
         self.summaryStarted.emit(job)
         self.built_in.summary_started(choice)
-        self.presenter.start(job, self.document, options.mode, choice.label)
+        self.presenter.start(
+            job, self.document, options.mode, choice.label, instruction=options.instruction
+        )
 
     @Slot(str)
     def open_models_dialog(self, select: str = "") -> ModelsDialog:

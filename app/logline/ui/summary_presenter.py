@@ -32,6 +32,7 @@ from logline.summarize.events import (
     SummaryFinished,
 )
 from logline.summarize.modes import MODES
+from logline.summarize.names import names_message
 from logline.summarize.result import SummaryResult
 from logline.ui.engine_jobs import StatusText
 
@@ -117,11 +118,21 @@ class SummaryPresenter(QObject):
         self.screen.detail.clear()
         self.screen.status.set_stats("")
 
-    def start(self, job: Job, document: Document, mode: str, model_label: str) -> None:
-        """Show ``job``'s summary of ``document`` in ``mode`` from now on, then run it."""
+    def start(
+        self,
+        job: Job,
+        document: Document,
+        mode: str,
+        model_label: str,
+        instruction: str | None = None,
+    ) -> None:
+        """Show ``job``'s summary of ``document`` in ``mode`` from now on, then run it
+        (``instruction``: the custom mode's question, whose words are known names)."""
         screen = self.screen
         screen.banner.dismiss()
-        screen.summary_view.start(waiting="Reading the document…", document=document)
+        screen.summary_view.start(
+            waiting="Reading the document…", document=document, instruction=instruction
+        )
         self._reset_notes()
         self.document, self.mode, self.phase, self.result = document, mode, "", None
         self.model_label = model_label
@@ -294,10 +305,14 @@ class SummaryPresenter(QObject):
         label = FINISH_LABELS.get(finished.reason, finished.reason)
         if finished.reason != "error":  # an error's own message stays in the status bar
             screen.status.message("")
-        flagged = len(screen.summary_view.flagged_citations())
-        if flagged and not failed:  # an error's banner is not replaced
-            screenplay = self.document is not None and self.document.is_screenplay
-            message = citations_message(flagged, screenplay)
+        screenplay = self.document is not None and self.document.is_screenplay
+        citations = len(screen.summary_view.flagged_citations())
+        names = len(screen.summary_view.flagged_names())
+        messages = [citations_message(citations, screenplay)] if citations else []
+        if names:
+            messages.append(names_message(names, "script" if screenplay else "document"))
+        if messages and not failed:  # an error's banner is not replaced
+            message = "; ".join(messages)
             label = f"{label} — {message}"
             screen.banner.show_message(f"{message}.", "notice")
         stats = finished.stats

@@ -3,9 +3,11 @@
 Tokens are buffered and the whole text re-rendered at most every ``FLUSH_INTERVAL_MS`` (longer
 when a render gets slow, so a long answer cannot flood the event loop).
 
-While a summary streams, its text passes through a :class:`CitationFilter` (when the view knows
-the document), so a citation that does not match the document is shown flagged, never as fact.
-Flagged citations (``(⚠ Sc. 99 — not in this script)``) are styled in a warning colour.
+While a summary streams, its text passes through a :class:`CitationFilter` and then a
+:class:`NameFilter` (when the view knows the document), so a citation that does not match the
+document, or a name that is not in it, is shown flagged, never as fact. Flags
+(``(⚠ Sc. 99 — not in this script)``, ``(⚠ Elena — not in this script)``) are styled in a
+warning colour.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from logline.summarize.citation_stream import CitationFilter
 from logline.summarize.citations import FLAGGED_RE
+from logline.summarize.names import NameChecker, flagged_names, is_name_flag
+from logline.summarize.names_stream import NameFilter
 
 if TYPE_CHECKING:
     from logline.documents import Document
@@ -47,6 +51,7 @@ class SummaryView(QTextBrowser):
         self._text: list[str] = []  # everything received for the current summary (filtered)
         self._pending: list[str] = []  # received but not shown yet
         self._filter: CitationFilter | None = None
+        self._names: NameFilter | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(FLUSH_INTERVAL_MS)
@@ -57,16 +62,28 @@ class SummaryView(QTextBrowser):
         """The text received so far, citations checked (including what is not painted yet)."""
         return "".join(self._text)
 
-    def start(self, waiting: str = "", document: Document | None = None) -> None:
+    def start(
+        self, waiting: str = "", document: Document | None = None, instruction: str | None = None
+    ) -> None:
         """Begin a new summary: clear the view and any buffered text; ``waiting`` is shown
         until the first text arrives (the idle hint when empty). With ``document``, citations
-        in the streamed text are checked against it as they arrive."""
+        and names in the streamed text are checked against it as they arrive (the words of
+        ``instruction``, the user's question, count as known names)."""
         self._timer.stop()
         self._text.clear()
         self._pending.clear()
         self._filter = CitationFilter(document) if document is not None else None
+        self._names = None
+        if document is not None:
+            extra = [instruction] if instruction else []
+            self._names = NameFilter(NameChecker.from_document(document, extra_known=extra))
         self.clear()
         self.setPlaceholderText(waiting or IDLE_HINT)
+
+    @property
+    def name_checker(self) -> NameChecker | None:
+        """What the streamed text's names are checked with (None: no document)."""
+        return self._names.checker if self._names is not None else None
 
     @property
     def repaint_pending(self) -> bool:
@@ -77,6 +94,8 @@ class SummaryView(QTextBrowser):
     def append_tokens(self, text: str) -> None:
         if self._filter is not None:
             text = self._filter.feed(text)
+        if self._names is not None:  # after citations, as the runner checks them
+            text = self._names.feed(text)
         self._buffer(text)
 
     def _buffer(self, text: str) -> None:
@@ -104,8 +123,10 @@ class SummaryView(QTextBrowser):
     def finish(self, final_text: str | None = None) -> None:
         """Show everything now: ``final_text`` (the summary with its citations checked) when
         given, else everything received."""
-        if self._filter is not None:
-            self._buffer(self._filter.flush())
+        tail = self._filter.flush() if self._filter is not None else ""
+        if self._names is not None:
+            tail = self._names.feed(tail) + self._names.flush()
+        self._buffer(tail)
         self._timer.stop()
         self._pending.clear()
         if final_text is not None:
@@ -129,15 +150,20 @@ class SummaryView(QTextBrowser):
         bar.setValue(bar.maximum() if at_end else value)
 
     def flagged_citations(self) -> list[str]:
-        """The flagged citations shown in the view, in order."""
-        return [m.group() for m in FLAGGED_RE.finditer(self.toPlainText())]
+        """The flagged citations shown in the view, in order (flagged names left out)."""
+        flags = (m.group() for m in FLAGGED_RE.finditer(self.toPlainText()))
+        return [flag for flag in flags if not is_name_flag(flag)]
+
+    def flagged_names(self) -> list[str]:
+        """The names flagged in the view as not in the document, in order."""
+        return flagged_names(self.toPlainText())
 
     def _style_flags(self) -> None:
         pattern = QRegularExpression(FLAGGED_RE.pattern)
         document = self.document()
         cursor = document.find(pattern, 0)
         while not cursor.isNull():
-            cursor.mergeCharFormat(flag_format())
+            cursor.mergeCharFormat(flag_format(name=is_name_flag(cursor.selectedText())))
             cursor = document.find(pattern, cursor)
 
     def _space_blocks(self) -> None:
@@ -146,12 +172,15 @@ class SummaryView(QTextBrowser):
         cursor.mergeBlockFormat(_block_spacing())
 
 
-def flag_format() -> QTextCharFormat:
-    """How a flagged citation looks: a warning colour on a light red ground."""
+def flag_format(*, name: bool = False) -> QTextCharFormat:
+    """How a flagged citation (or ``name``) looks: a warning colour on a light red ground."""
     fmt = QTextCharFormat()
     fmt.setForeground(QBrush(QColor(FLAG_FOREGROUND)))
     fmt.setBackground(QBrush(QColor(FLAG_BACKGROUND)))
-    fmt.setToolTip("This citation does not match the document")
+    if name:
+        fmt.setToolTip("This name is not in the document: the model may have invented it")
+    else:
+        fmt.setToolTip("This citation does not match the document")
     return fmt
 
 
