@@ -93,7 +93,7 @@ def test_cancel_during_the_map_phase_returns_fast_with_partial_notes(
 ) -> None:
     cancel = CancelToken()
     options = _options(
-        max_context=1400, chunk_tokens=300, map_sampling=replace(FAST_NOTES, max_tokens=400)
+        max_context=1600, chunk_tokens=300, map_sampling=replace(FAST_NOTES, max_tokens=400)
     )
     cancelled_at: list[float] = []
 

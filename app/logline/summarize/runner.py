@@ -33,13 +33,14 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from logline.documents import Document
-from logline.documents.facts import character_table, facts_header, facts_prompt, script_facts
+from logline.documents.facts import facts_prompt, script_facts
 from logline.engine.cancel import CancelToken
 from logline.engine.events import EngineEvent, Finished, Generated, GenerationStats, PromptProgress
 from logline.engine.runtime import Engine, GenerationRequest, Message
 from logline.engine.sampling import SamplingParams
 from logline.models import fit
-from logline.summarize import arcs, coverage, modes
+from logline.summarize import modes
+from logline.summarize.answer_shapes import AnswerShape, scene_entries
 from logline.summarize.citations import apply, validate
 from logline.summarize.copy_check import revise_copied_notes
 from logline.summarize.events import (
@@ -55,7 +56,7 @@ from logline.summarize.events import (
     SummaryFinished,
 )
 from logline.summarize.names import NameChecker, names_message
-from logline.summarize.planner import Chunk, plan_reduce, plan_summary
+from logline.summarize.planner import plan_reduce, plan_summary
 from logline.summarize.result import PhaseStats, SummaryResult
 from logline.summarize.structured import Conversation
 
@@ -67,7 +68,6 @@ NOTES_SHARE = 4  # notes on a chunk: at most a quarter of its length (modes that
 MIN_NOTES_TOKENS = 128
 DEFAULT_MAX_BATCH = 8
 NOTES_SEPARATOR = "\n\n"
-TURN_FRAME_TOKENS = 16  # a structured answer's turn: the chat template's role markers
 
 
 @dataclass(frozen=True)
@@ -136,14 +136,9 @@ class _Session:
         self.sampling = options.sampling or self.mode.sampling
         self.map_sampling = options.map_sampling or notes_sampling(self.mode, options)
         # What the parser knows: ground truth in every prompt, Logline's own text in reports.
-        self.script_facts = script_facts(document)
-        self.facts = facts_prompt(self.script_facts)
-        # Characters whose arcs are described (the characters mode, screenplays only).
-        self.arc_names = (
-            arcs.arc_characters(self.script_facts.characters)
-            if self.mode.id == "characters" and document.is_screenplay
-            else []
-        )
+        facts = script_facts(document)
+        self.facts = facts_prompt(facts)
+        self.shape = AnswerShape(self.mode, facts, title=self.title, kind=self.kind)
         self.phases: list[PhaseStats] = []
         self.last_stats: GenerationStats | None = None
         self.phase: Phase = "single"  # the phase running, for relayed events
@@ -205,73 +200,28 @@ class _Session:
 
     def frame_tokens(self, role: str) -> int:
         frame = len(self.engine.render_prompt(self.messages(role, ""))) + TEMPLATE_MARGIN
-        if role in ("single", "reduce") and self.structured:
-            frame += self.structure_tokens()
+        if role in ("single", "reduce"):
+            frame += self.shape.structure_tokens(self.engine.count_tokens)
         return frame
-
-    # -- answers whose structure Logline enforces -------------------------------------------
-    @property
-    def structured(self) -> bool:
-        return self.mode.id == "coverage" or bool(self.arc_names)
-
-    def answer_tokens(self) -> int:
-        """The most tokens the final answer's model text may take (the planner reserves them)."""
-        if self.mode.id == "coverage":
-            return coverage.answer_tokens()
-        if self.arc_names:
-            return arcs.answer_tokens(len(self.arc_names))
-        return self.sampling.max_tokens
-
-    def structure_tokens(self) -> int:
-        """Tokens of what a structured answer adds to its prompt besides the model's text: the
-        turns' instructions, their chat-template frames, Logline's headings and tables."""
-        kw = {"title": self.title, "kind": self.kind}
-        if self.mode.id == "coverage":
-            turns = [modes.turn_text(s.template, **kw) for s in coverage.SECTIONS]
-            turns += [modes.turn_text("coverage.verdict", **kw)]
-            turns += [modes.turn_text("coverage.reasons", verdict="Recommend", **kw)]
-            turns += [*self.report_facts()]
-        else:
-            turns = [modes.turn_text("characters.arc", name=n, **kw) for n in self.arc_names]
-        return sum(self.engine.count_tokens(t) + TURN_FRAME_TOKENS for t in turns)
-
-    def report_facts(self) -> tuple[str, str]:
-        """(header block, character table) that Logline writes into a report itself."""
-        facts = self.script_facts
-        table = character_table(facts) if facts.characters else ""
-        return facts_header(facts), table
 
     def final_answer(
         self, phase: Phase, messages: list[Message]
-    ) -> tuple[str, str, Exception | None]:
-        """Write the final answer (single pass or reduce); (text, reason, error)."""
-        if not self.structured:
+    ) -> tuple[str, str, BaseException | None]:
+        """Write the final answer (single pass or reduce) in its shape; (text, reason, error)."""
+        if not self.shape.structured:
             text, finished = self.stream(phase, messages, self.sampling)
             return text, finished.reason, finished.error
         self.start_phase(phase, 1)
         self.answer = []
         talk = Conversation(self, messages)
-        if self.mode.id == "coverage":
-            self.verdict = coverage.write_coverage(
-                talk,
-                self.sampling,
-                title=self.title,
-                kind=self.kind,
-                header=self.report_facts()[0],
-                cast_table=self.report_facts()[1],
-            )
-        else:
-            arcs.write_arcs(talk, self.sampling, self.arc_names, title=self.title, kind=self.kind)
+        self.verdict = self.shape.write(talk, self.sampling)
         turns = talk.log
         self.last_stats = turns.last_stats or self.last_stats
+        peak = turns.last_stats.peak_memory_bytes if turns.last_stats else 0
+        seconds = time.perf_counter() - turns.started
         self.phases.append(
             PhaseStats(
-                phase,
-                turns.turns,
-                time.perf_counter() - turns.started,
-                turns.prompt_tokens,
-                turns.generated_tokens,
-                turns.last_stats.peak_memory_bytes if turns.last_stats else 0,
+                phase, turns.turns, seconds, turns.prompt_tokens, turns.generated_tokens, peak
             )
         )
         reason = "stopped" if self.cancel.cancelled else turns.reason
@@ -406,7 +356,7 @@ def _run(session: _Session, result: SummaryResult) -> None:
         count_tokens=engine.count_tokens,
         usable_context=context,
         frame_tokens=session.frame_tokens("single"),
-        answer_tokens=session.answer_tokens(),
+        answer_tokens=session.shape.answer_tokens(session.sampling.max_tokens),
         map_frame_tokens=session.frame_tokens("map"),
         map_answer_tokens=session.map_sampling.max_tokens,
         max_chunk_tokens=options.chunk_tokens,
@@ -453,20 +403,14 @@ def _run(session: _Session, result: SummaryResult) -> None:
     result.error = error or result.error
 
 
-def scene_entries(chunks: Sequence[Chunk], entries: Sequence[str]) -> str:
-    """The scene breakdown: each scene group's entry under a heading Logline writes, with the
-    group's real citation (``### Sc. 12–14, pp. 34–40``)."""
-    parts = []
-    for chunk, entry in zip(chunks, entries, strict=True):
-        body = entry.strip() or "(no entry was written for these scenes)"
-        parts.append(f"### {chunk.label}\n\n{body}")
-    return NOTES_SEPARATOR.join(parts)
-
-
 def _merge_until_it_fits(session: _Session, notes: list[str], context: int) -> list[str]:
     """Merge notes in consecutive groups until all of them fit one reduce prompt."""
     engine = session.engine
-    reduce_budget = context - session.frame_tokens("reduce") - session.answer_tokens()
+    reduce_budget = (
+        context
+        - session.frame_tokens("reduce")
+        - session.shape.answer_tokens(session.sampling.max_tokens)
+    )
     merge_budget = context - session.frame_tokens("merge") - session.map_sampling.max_tokens
     level = 0
     while True:
