@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import mlx.core as mx
 import pytest
 
 from logline.engine.loop_guard import LoopGuard, normalise
+from logline.engine.mlx_runtime import import_mlx
 from logline.engine.ngram import NoRepeatNGram
 from logline.engine.sampling import SamplingParams, build_sampler
+
+mx = import_mlx()  # before anything imports mlx.core: Logline picks the BLAS
 
 
 def guarded(pieces: list[str]) -> tuple[bool, str, str]:
