@@ -13,7 +13,6 @@ import pytest
 from logline.documents import load
 from logline.engine import CancelToken, Finished, Generated, SamplingParams
 from logline.engine.loop_guard import LoopGuard
-from logline.engine.mlx_runtime import import_mlx
 from logline.engine.ngram import NoRepeatNGram
 from logline.engine.runtime import Engine, GenerationRequest
 from logline.engine.worker import EngineThread
@@ -21,6 +20,7 @@ from logline.resources_access import resource
 from logline.summarize import modes
 from logline.summarize.events import AnswerText, ChunkDone, ChunkText
 from logline.summarize.runner import SummaryOptions, _Session, summarize
+from tiny_models import LOOPING_TEXT, make_looping_mlx_model
 
 SYSTEM = {"role": "system", "content": "You read screenplays and write short notes on each scene."}
 BODIES = (
@@ -32,44 +32,14 @@ BODIES = (
 PATHS = ("shared buffers", "per-row caches", "per-row attention", "sequential fallback")
 
 
-LOOP = " The writer reads the script. Every father walks by a river!"
+LOOP = LOOPING_TEXT
 FIRST = LOOP.strip()  # the text starts without the first token's space
 
 
 @pytest.fixture(scope="module")
 def looping_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny llama rewired to write ``LOOP`` again and again, whatever the prompt.
-
-    Its layers add nothing to the residual stream (attention and MLP outputs zeroed), so each
-    step's logits depend on the current token alone; the output layer maps each token of
-    ``LOOP`` (its tokens are all different) to the next, the last to the first, and the
-    prompt's last token (the newline after ``assistant``) to the first.
-    """
-    import numpy as np
-    from tokenizers import Tokenizer
-
-    from tiny_models import make_tiny_mlx_model
-
-    mx = import_mlx()
-    folder = make_tiny_mlx_model(tmp_path_factory.mktemp("looping"), tensor_type="F32", tied=False)
-    ids = (
-        Tokenizer.from_file(str(folder / "tokenizer.json"))
-        .encode(LOOP, add_special_tokens=False)
-        .ids
-    )
-    assert len(set(ids)) == len(ids)
-    path = folder / "model.safetensors"
-    weights = {name: np.array(value) for name, value in mx.load(str(path)).items()}
-    for name, value in weights.items():
-        if name.endswith(("o_proj.weight", "down_proj.weight")):
-            value[:] = 0
-    embed, head = weights["model.embed_tokens.weight"], weights["lm_head.weight"]
-    newline = Tokenizer.from_file(str(folder / "tokenizer.json")).token_to_id("Ċ")
-    for current, following in zip([*ids[-1:], *ids[:-1]], ids, strict=True):
-        head[following] = 10 * embed[current]
-    head[ids[0]] += 10 * embed[newline]
-    mx.save_safetensors(str(path), {name: mx.array(value) for name, value in weights.items()})
-    return folder
+    """The tiny llama rewired to write ``LOOP`` again and again, whatever the prompt."""
+    return make_looping_mlx_model(tmp_path_factory.mktemp("looping"), LOOP)
 
 
 @pytest.fixture(scope="module")
