@@ -429,3 +429,39 @@ def write_tiny_hf_llama(
     (folder / "generation_config.json").write_text(json.dumps(generation, indent=2), "utf-8")
     write_tiny_tokenizer_files(folder, context_length=context_length)
     return folder
+
+
+LOOPING_TEXT = " The writer reads the script. Every father walks by a river!"
+
+
+def make_looping_mlx_model(folder: str | Path, text: str = LOOPING_TEXT) -> Path:
+    """A tiny llama MLX folder (imported like ``make_tiny_mlx_model``) rewired to write ``text``
+    again and again, greedily, whatever the prompt: a model that loops, for loop-guard tests.
+
+    Its layers add nothing to the residual stream (attention and MLP outputs zeroed), so each
+    step's logits depend on the current token alone; the output layer maps each token of
+    ``text`` (its tokens must all differ) to the next, the last to the first, and the chat
+    prompt's last token (the newline after ``assistant``) to the first. The text streams
+    without its leading space (the detokenizer drops it on the first token).
+    """
+    from tokenizers import Tokenizer
+
+    from logline.engine.mlx_runtime import import_mlx
+
+    mx = import_mlx()
+    model = make_tiny_mlx_model(folder, tensor_type="F32", tied=False)
+    tokenizer = Tokenizer.from_file(str(model / "tokenizer.json"))
+    ids = tokenizer.encode(text, add_special_tokens=False).ids
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"the tokens of {text!r} must all differ")
+    path = model / "model.safetensors"
+    weights = {name: np.array(value) for name, value in mx.load(str(path)).items()}
+    for name, value in weights.items():
+        if name.endswith(("o_proj.weight", "down_proj.weight")):
+            value[:] = 0
+    embed, head = weights["model.embed_tokens.weight"], weights["lm_head.weight"]
+    for current, following in zip([*ids[-1:], *ids[:-1]], ids, strict=True):
+        head[following] = 10 * embed[current]
+    head[ids[0]] += 10 * embed[tokenizer.token_to_id(byte_level("\n"))]
+    mx.save_safetensors(str(path), {name: mx.array(value) for name, value in weights.items()})
+    return model

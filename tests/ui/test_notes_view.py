@@ -52,3 +52,14 @@ def test_merge_levels_get_their_own_sections(view: NotesView) -> None:
     assert "Merged." in view.toPlainText() and "cut short" in view.toPlainText()
     view.clear_notes()
     assert view.sections == [] and view.toPlainText() == ""
+
+
+def test_a_repeated_tail_withdrawn_by_the_loop_guard_leaves_the_notes(view: NotesView) -> None:
+    view.begin_phase("map", 1)
+    view.append("map", 0, "- Ida leaves.\n- Theo stays.\n- Ida leaves.\n- Theo")
+    view.append("map", 0, "", retract=len("\n- Ida leaves.\n- Theo"))
+    view.mark_done("map", 0, "repetition")
+    view.render()
+    assert view.sections[0].text == "- Ida leaves.\n- Theo stays."
+    assert view.counts("map") == (1, 1)
+    assert "repeated tail trimmed" in view.toPlainText()

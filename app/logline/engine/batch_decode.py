@@ -12,6 +12,10 @@ keys where its single-stream cache would. The backend plan says which (``backend
 Row-exact matrix products are the other half: a batched product must give each row the bits the
 one-row product gives. OpenBLAS's AVX-512 (SkylakeX) kernels use a separate small-matrix kernel
 for small products, which is not; its Haswell/Zen kernels are (``backend.row_exact_blas``).
+
+Each row's text leaves through ``on_text(row, text, retract)``: stop strings held back and cut
+(``StopText``) and, with ``SamplingParams.loop_guard``, a ``LoopGuard`` that ends a row repeating
+itself (reason ``repetition``) and withdraws the repeated tail (``retract`` characters).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from typing import Any
 from logline.engine.backend import BackendPlan
 from logline.engine.cancel import CancelToken
 from logline.engine.events import Finished, FinishReason, GenerationStats
+from logline.engine.loop_guard import LoopGuard
+from logline.engine.sampling import SamplingParams, build_sampler
 from logline.engine.shared_kv import RowCaches, SharedKV, pipelines_kv_writes
 from logline.engine.stop_text import StopText
 from logline.engine.swaps import batch_blocks, decode_blocks
@@ -66,6 +72,31 @@ class Row:
     context: Any = None  # token ids the logits processors see (mx.array)
     count: int = 0
     reason: FinishReason | None = None
+    guard: LoopGuard | None = None
+
+
+# on_text(row, text, retract): drop ``retract`` characters of the row's text, then add ``text``.
+OnText = Callable[[Row, str, int], None]
+
+
+def new_row(
+    index: int, cache: list[Any], prompt: Sequence[int], params: SamplingParams, tokenizer: Any
+) -> Row:
+    """The decode state of one request whose prompt (but its last token) is in ``cache``.
+    Call on the engine thread: its sampler and logits processors are its own."""
+    sampler, processors = build_sampler(params)
+    return Row(
+        index=index,
+        cache=cache,
+        last_prompt_token=prompt[-1],
+        max_tokens=params.max_tokens,
+        sampler=sampler,
+        processors=processors,
+        eos=frozenset(tokenizer.eos_token_ids),
+        detokenizer=tokenizer.detokenizer,
+        stop=StopText(params.stop_strings),
+        guard=LoopGuard() if params.loop_guard else None,
+    )
 
 
 def decode_group(
@@ -73,7 +104,7 @@ def decode_group(
     rows: list[Row],
     plan: BackendPlan,
     cancel: CancelToken,
-    on_text: Callable[[Row, str], None],
+    on_text: OnText,
     on_finish: Callable[[Row], None],
 ) -> int:
     """Decode ``rows`` together, or one by one for models that cannot be batched exactly
@@ -102,7 +133,7 @@ def decode_rows(
     plan: BackendPlan,
     *,
     cancelled: Callable[[], bool],
-    on_text: Callable[[Row, str], None],
+    on_text: OnText,
     on_finish: Callable[[Row], None],
 ) -> int:
     """Decode all ``rows`` together until each ends; returns the tokens generated in all.
@@ -204,7 +235,7 @@ def decode_row_alone(
     plan: BackendPlan,
     *,
     cancelled: Callable[[], bool],
-    on_text: Callable[[Row, str], None],
+    on_text: OnText,
     on_finish: Callable[[Row], None],
 ) -> int:
     """One row through mlx-lm's own single-stream decoding: for models ``decode_rows`` cannot
@@ -232,7 +263,7 @@ def decode_row_alone(
     return row.count
 
 
-def take_token(row: Row, token: int, on_text: Callable[[Row, str], None]) -> bool:
+def take_token(row: Row, token: int, on_text: OnText) -> bool:
     """Take one sampled token; return False when the row has finished."""
     if token in row.eos:
         finish_row(row, "done", on_text)
@@ -241,24 +272,44 @@ def take_token(row: Row, token: int, on_text: Callable[[Row, str], None]) -> boo
     if row.count >= row.max_tokens:
         finish_row(row, "length", on_text)
         return False
-    shown = row.stop.add(row.detokenizer.last_segment)
-    if shown:
-        on_text(row, shown)
+    if not show(row, row.stop.add(row.detokenizer.last_segment), on_text):
+        return False
     if row.stop.stopped:
-        row.reason = "done"
+        end_row(row, "done", on_text)
         return False
     return True
 
 
-def finish_row(row: Row, reason: FinishReason, on_text: Callable[[Row, str], None]) -> None:
+def finish_row(row: Row, reason: FinishReason, on_text: OnText) -> None:
+    """End ``row`` with ``reason``, passing on the text its detokenizer and stop strings held."""
     row.detokenizer.finalize()
-    shown = row.stop.add(row.detokenizer.last_segment)
-    if shown:
-        on_text(row, shown)
+    if not show(row, row.stop.add(row.detokenizer.last_segment), on_text):
+        return
     if row.stop.stopped:
         reason = "done"
-    else:
-        rest = row.stop.flush()
-        if rest:
-            on_text(row, rest)
+    elif not show(row, row.stop.flush(), on_text):
+        return
+    end_row(row, reason, on_text)
+
+
+def show(row: Row, text: str, on_text: OnText) -> bool:
+    """Pass ``text`` on through the row's loop guard; False (the row ended, ``repetition``)
+    once the guard has fired."""
+    retract = 0
+    if row.guard is not None and text:
+        text, retract = row.guard.take(text)
+    if text or retract:
+        on_text(row, text, retract)
+    if row.guard is not None and row.guard.fired:
+        row.reason = "repetition"
+        return False
+    return True
+
+
+def end_row(row: Row, reason: FinishReason, on_text: OnText) -> None:
+    """The row's text is complete: its last sentence may still close a loop (not when
+    cancelled)."""
+    if reason != "stopped" and row.guard is not None and (retract := row.guard.finish()):
+        on_text(row, "", retract)
+        reason = "repetition"
     row.reason = reason

@@ -15,7 +15,8 @@ from typing import Literal
 
 from logline.units import format_bytes
 
-FinishReason = Literal["done", "stopped", "length", "error"]
+FinishReason = Literal["done", "stopped", "length", "repetition", "error"]
+# Every finish reason but "done" means the text ended early (cut off, trimmed, stopped, failed).
 
 
 @dataclass(frozen=True)
@@ -54,13 +55,20 @@ class Generated:
     ``row`` is the request's index in a batch (0 for a single generation); ``tokens`` counts the
     sequence's generated tokens so far. A sequence's last event carries its ``finish_reason``
     (its text may be empty then): ``done`` (end of sequence or a stop string), ``length``,
-    ``stopped`` (cancelled; the text so far is kept) or ``error``.
+    ``repetition`` (the loop guard ended it: ``SamplingParams.loop_guard``), ``stopped``
+    (cancelled; the text so far is kept) or ``error``.
+
+    ``retract`` is how many characters at the end of this sequence's text, as passed on by its
+    earlier events, this event withdraws: a consumer drops them first, then appends ``text``.
+    Only the loop guard withdraws text (the repeated tail it detected had already streamed), on
+    the sequence's last event or the one just before it; it is 0 everywhere else.
     """
 
     text: str
     tokens: int = 0
     row: int = 0
     finish_reason: FinishReason | None = None
+    retract: int = 0
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,13 @@ from typing import Any
 
 from logline.engine import memory
 from logline.engine.backend import current_device, plan_backend
-from logline.engine.batch_decode import BatchItemResult, BatchResults, Row, decode_group
+from logline.engine.batch_decode import (
+    BatchItemResult,
+    BatchResults,
+    Row,
+    decode_group,
+    new_row,
+)
 from logline.engine.cancel import CancelToken, GenerationCancelled
 from logline.engine.choices import answer_tokens, continuation_scores, end_token_ids
 from logline.engine.events import (
@@ -31,8 +37,6 @@ from logline.engine.mlx_runtime import import_mlx
 from logline.engine.precision import choose_cpu_precision
 from logline.engine.prompt_chunks import aligned, common_prefix_length, next_boundary
 from logline.engine.requests import GenerationRequest, LoadedModel, Message
-from logline.engine.sampling import build_sampler
-from logline.engine.stop_text import StopText
 from logline.engine.stream import decode_stream
 from logline.engine.swaps import prompt_blocks
 from logline.engine.weights import check_prompt, describe_precision, materialize
@@ -263,9 +267,9 @@ class Engine:
         reason = "done"
         error: BaseException | None = None
 
-        def on_text(row: Row, text: str) -> None:
-            texts[row.index] += text
-            emit(Generated(text, row.count, row.index))
+        def on_text(row: Row, text: str, retract: int) -> None:
+            texts[row.index] = texts[row.index][: len(texts[row.index]) - retract] + text
+            emit(Generated(text, row.count, row.index, retract=retract))
 
         def on_finish(row: Row) -> None:
             results[row.index] = BatchItemResult(
@@ -392,19 +396,7 @@ class Engine:
             emit(PromptProgress(base + done - start, total))
 
         self._run_prompt(loaded, prompt, start, len(prompt) - 1, cache, cancel, progress)
-        sampler, processors = build_sampler(request.sampling)
-        tokenizer = loaded.tokenizer
-        return Row(
-            index=index,
-            cache=cache,
-            last_prompt_token=prompt[-1],
-            max_tokens=request.sampling.max_tokens,
-            sampler=sampler,
-            processors=processors,
-            eos=frozenset(tokenizer.eos_token_ids),
-            detokenizer=tokenizer.detokenizer,
-            stop=StopText(request.sampling.stop_strings),
-        )
+        return new_row(index, cache, prompt, request.sampling, loaded.tokenizer)
 
     def _keep_prefix(self, prompt: Sequence[int], cache: list[Any]) -> None:
         """Keep this prompt's cache (cut to a chunk boundary) for a follow-up that extends it,

@@ -2,7 +2,8 @@
 
 The decode loop of ``Engine.generate``: room for the answer reserved in the cache first (one
 layer at a time), the plan's decode blocks swapped in, text passed on as ``Generated`` events
-with stop strings held back and cut (``stop_text.StopText``, as every batch row does).
+with stop strings held back and cut (``stop_text.StopText``, as every batch row does) and, with
+``params.loop_guard``, through a ``LoopGuard`` that ends the sequence when it repeats itself.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from logline.engine.backend import BackendPlan
 from logline.engine.cancel import CancelToken
 from logline.engine.events import FinishReason, Generated
 from logline.engine.kv_cache import reserve
+from logline.engine.loop_guard import LoopGuard
 from logline.engine.mlx_runtime import import_mlx
 from logline.engine.sampling import SamplingParams, build_sampler
 from logline.engine.stop_text import StopText
@@ -38,8 +40,19 @@ def decode_stream(
     if cache:
         reserve(cache, getattr(cache[0], "offset", 0) + params.max_tokens + 1)
     stop = StopText(params.stop_strings)
+    guard = LoopGuard() if params.loop_guard else None
     count = 0
     reason: FinishReason = "length"
+
+    def show(text: str) -> bool:
+        """Pass ``text`` on through the guard; False once the guard has fired."""
+        retract = 0
+        if guard is not None and text:
+            text, retract = guard.take(text)
+        if text or retract:
+            emit(Generated(text, count, retract=retract))
+        return guard is None or not guard.fired
+
     with decode_blocks(model, plan):
         for response in stream_generate(
             model,
@@ -56,16 +69,17 @@ def decode_stream(
             count = response.generation_tokens
             if response.finish_reason is not None:
                 reason = "done" if response.finish_reason == "stop" else "length"
-            shown = stop.add(response.text)
-            if shown:
-                emit(Generated(shown, count))
+            if not show(stop.add(response.text)):
+                return count, "repetition"
             if stop.stopped:
                 reason = "done"
                 break
-    if not stop.stopped:
-        rest = stop.flush()  # what was held back for a stop string that never came
-        if rest:
-            emit(Generated(rest, count))
+    # What was held back for a stop string that never came.
+    if not stop.stopped and not show(stop.flush()):
+        return count, "repetition"
     if cancel.cancelled:
-        reason = "stopped"
+        return count, "stopped"
+    if guard is not None and (retract := guard.finish()):  # its last sentence may close a loop
+        emit(Generated("", count, retract=retract))
+        return count, "repetition"
     return count, reason

@@ -57,7 +57,7 @@ def revise_copied_notes(
         prompts = [session.messages("map", chunks[i], template=STRICT_TEMPLATE) for i in over]
         rewrites, reason = session.batch("map", prompts, session.map_sampling, quiet=True)
         for index, text in zip(over, rewrites, strict=True):
-            if reason == "done" and copy_ratio(text, chunks[index]) < copy_ratio(
+            if reason not in ("stopped", "error") and copy_ratio(text, chunks[index]) < copy_ratio(
                 revision.notes[index], chunks[index]
             ):
                 revision.notes[index] = text

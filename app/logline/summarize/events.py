@@ -57,11 +57,15 @@ class Reading:
 
 @dataclass(frozen=True)
 class ChunkText:
-    """More text of one item's notes in the map or merge phase (partial output, shown live)."""
+    """More text of one item's notes in the map or merge phase (partial output, shown live).
+
+    ``retract``: characters at the end of the item's notes so far to drop before adding
+    ``text`` (the loop guard withdrawing a repeated tail; 0 otherwise)."""
 
     phase: Phase
     index: int
     text: str
+    retract: int = 0
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,10 @@ class ChunkDone:
 
 @dataclass(frozen=True)
 class AnswerText:
-    """More text of the final answer (its citations not yet checked), as it is written."""
+    """More text of the final answer (its citations not yet checked), as it is written.
+
+    The result's ``text`` (``SummaryFinished``) is the answer: it lacks any repeated tail the
+    loop guard trimmed after it streamed here."""
 
     text: str
 

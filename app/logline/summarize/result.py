@@ -35,7 +35,7 @@ class PhaseStats:
 class SummaryResult:
     text: str  # the answer with citations and names checked (flagged or removed)
     raw_text: str  # what the model wrote
-    reason: str  # done / stopped / length / error
+    reason: str  # done / stopped / length / repetition / error
     mode: str
     plan: SummaryPlan | None
     notes: list[str] = field(default_factory=list)  # map outputs (long documents)

@@ -68,6 +68,8 @@ NOTES_SHARE = 4  # notes on a chunk: at most a quarter of its length (modes that
 MIN_NOTES_TOKENS = 128
 DEFAULT_MAX_BATCH = 8
 NOTES_SEPARATOR = "\n\n"
+WORST_FIRST = ("error", "stopped", "repetition", "length")  # a batch's reason: its worst item's
+INTERRUPTED = ("error", "stopped")  # a batch that ended so ends the summary
 
 
 @dataclass(frozen=True)
@@ -148,16 +150,22 @@ class _Session:
 
     # -- the one place engine events become summary events ----------------------------------
     def relay(self, event: EngineEvent) -> None:
-        """The engine's ``emit`` during a summary: translate, keep the text, pass it on."""
+        """The engine's ``emit`` during a summary: translate, keep the text, pass it on.
+
+        Text the loop guard withdraws (``Generated.retract``) leaves the kept answer and notes;
+        the answer's stream does not take it back (the result's text replaces it at the end).
+        """
         if isinstance(event, Generated):
             if self.phase in ("single", "reduce"):
+                if event.retract:
+                    self.answer = [_drop("".join(self.answer), event.retract)]
                 if event.text:
                     self.answer.append(event.text)
                     self.emit(AnswerText(event.text))
                 return
-            if event.text:
-                self.notes[event.row] += event.text
-                self.emit(ChunkText(self.phase, event.row, event.text))
+            if event.text or event.retract:
+                self.notes[event.row] = _drop(self.notes[event.row], event.retract) + event.text
+                self.emit(ChunkText(self.phase, event.row, event.text, event.retract))
             if event.finish_reason is not None:
                 self.items_done += 1
                 total = len(self.notes)
@@ -267,10 +275,11 @@ class _Session:
         items = list(results)
         texts = [item.text for item in items]
         self.record(phase, len(prompts), started, results.stats)
-        reasons = [item.reason for item in items]
-        reason = "stopped" if self.cancel.cancelled or "stopped" in reasons else "done"
-        if "error" in reasons:
-            reason = "error"
+        reasons: set[str] = {item.reason for item in items}
+        if self.cancel.cancelled:
+            reasons.add("stopped")
+        # The worst: an error, a stop, then a note trimmed or cut short; "done" only if all are.
+        reason = next((r for r in WORST_FIRST if r in reasons), "done")
         return texts, reason
 
     def batch_size(self, prompts: list[list[int]], sampling: SamplingParams) -> int:
@@ -380,16 +389,17 @@ def _run(session: _Session, result: SummaryResult) -> None:
 
     prompts = [session.messages("map", c.text) for c in plan.chunks]
     notes, reason = session.batch("map", prompts, session.map_sampling)
-    if reason == "done" and session.mode.combine == "reduce":
+    if reason not in INTERRUPTED and session.mode.combine == "reduce":
         revision = revise_copied_notes(session, notes, [c.text for c in plan.chunks])
         notes, result.copied_notes = revision.notes, revision.still_copied
     result.notes = notes
-    if reason != "done":
+    if reason in INTERRUPTED:
         result.reason = reason
         result.raw_text = _concat(notes)
         return
 
-    if session.mode.combine == "concat":
+    if session.mode.combine == "concat":  # the notes are the answer: a cut one makes it so
+        result.reason = reason
         result.raw_text = scene_entries(plan.chunks, notes)
         session.emit(AnswerText(result.raw_text))
         return
@@ -426,9 +436,14 @@ def _merge_until_it_fits(session: _Session, notes: list[str], context: int) -> l
             )
         prompts = [session.messages("merge", _concat([notes[i] for i in g])) for g in groups]
         merged, reason = session.batch("merge", prompts, session.map_sampling, level)
-        if reason != "done":
+        if reason in INTERRUPTED:
             return merged
         notes = merged
+
+
+def _drop(text: str, characters: int) -> str:
+    """``text`` without its last ``characters`` characters."""
+    return text[: max(len(text) - characters, 0)]
 
 
 def _concat(notes: Sequence[str]) -> str:

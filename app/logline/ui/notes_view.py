@@ -23,6 +23,7 @@ _STATE = {
     "writing": ("writing…", "#2f6fde"),
     "done": ("✓", "#2e7d32"),
     "length": ("✓ cut short", "#8a6d00"),
+    "repetition": ("✓ repeated tail trimmed", "#8a6d00"),
     "stopped": ("stopped", "#8a6d00"),
     "error": ("failed", "#b42318"),
 }
@@ -106,8 +107,12 @@ class NotesView(QTextBrowser):
                 section.title = f"Chunk {index + 1} · {titles[index]}"
         self._schedule()
 
-    def append(self, phase: str, index: int, text: str) -> None:
+    def append(self, phase: str, index: int, text: str, retract: int = 0) -> None:
+        """More notes of a section, after dropping its last ``retract`` characters (a repeated
+        tail the loop guard withdrew)."""
         section = self._section(phase, index)
+        if retract:
+            section.text = section.text[: max(len(section.text) - retract, 0)]
         section.text += text
         section.state = "writing"
         self._schedule()

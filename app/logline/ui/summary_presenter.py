@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 FINISH_LABELS = {
     "done": "Summary complete",
     "length": "Summary reached its length limit",
+    "repetition": "Summary ended where the model began repeating itself",
     "stopped": "Stopped",
     "error": "Summary failed",
 }
@@ -162,7 +163,7 @@ class SummaryPresenter(QObject):
         elif isinstance(event, Reading):
             self._on_reading(event.done, event.total)
         elif isinstance(event, ChunkText):
-            self.screen.notes_view.append(event.phase, event.index, event.text)
+            self.screen.notes_view.append(event.phase, event.index, event.text, event.retract)
         elif isinstance(event, ChunkDone):
             self._on_chunk_done(event)
         elif isinstance(event, PhaseStarted):
@@ -286,7 +287,11 @@ class SummaryPresenter(QObject):
         self.result = finished
         # The answer with its citations checked replaces what streamed, unless nothing of the
         # answer streamed (stopped while taking notes: the notes stay in their own tab).
-        answered = bool(screen.summary_view.text) or finished.reason in ("done", "length")
+        answered = bool(screen.summary_view.text) or finished.reason in (
+            "done",
+            "length",
+            "repetition",
+        )
         screen.summary_view.finish(checked_text if answered else None)
         if finished.reason in ("stopped", "error"):
             screen.notes_view.stop_writing(finished.reason)
