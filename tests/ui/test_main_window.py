@@ -105,11 +105,16 @@ def test_summary_streams_into_the_window(qtbot, window: MainWindow, script_file:
         assert not window.open_action.isEnabled()
     finished: SummaryResult = blocker.args[0]
 
-    assert finished.reason in ("done", "length"), finished
+    # The random model's text often repeats itself: the loop guard may end it.
+    assert finished.reason in ("done", "length", "repetition"), finished
     assert finished.error is None
     assert chunks, "no tokens were streamed"
     assert progress and progress[-1][0] == progress[-1][1] - 1
-    assert finished.raw_text == "".join(chunks)
+    streamed = "".join(chunks)
+    if finished.reason == "repetition":  # the repeated tail streamed, then was cut
+        assert streamed.startswith(finished.raw_text) and len(streamed) > len(finished.raw_text)
+    else:
+        assert finished.raw_text == streamed
     # What streamed, with citations and names checked (the random model's capitalised nonsense
     # is flagged as names not in the script, and the banner says so).
     assert window.summary_view.text == finished.text
