@@ -18,6 +18,7 @@ from logline.engine.runtime import Engine, GenerationRequest
 from logline.engine.worker import EngineThread
 from logline.resources_access import resource
 from logline.summarize import modes
+from logline.summarize.answer_shapes import scene_entries
 from logline.summarize.events import AnswerText, ChunkDone, ChunkText
 from logline.summarize.runner import SummaryOptions, _Session, summarize
 from tiny_models import LOOPING_TEXT, make_looping_mlx_model
@@ -231,8 +232,10 @@ def test_greedy_text_that_does_not_repeat_is_unchanged_by_the_guards(
 
 # -- through a summary ----------------------------------------------------------------------
 
-FAST = replace(modes.get_mode("synopsis").sampling, max_tokens=160)
-NOTES = replace(modes.get_mode("synopsis").map_sampling, max_tokens=120)
+# The modes' own guards off: each test turns on the one it is about.
+UNGUARDED = {"loop_guard": False, "no_repeat_ngram": 0}
+FAST = replace(modes.get_mode("synopsis").sampling, max_tokens=160, **UNGUARDED)
+NOTES = replace(modes.get_mode("synopsis").map_sampling, max_tokens=120, **UNGUARDED)
 
 
 @pytest.fixture(scope="module")
@@ -309,12 +312,12 @@ def test_looping_notes_are_trimmed_and_a_breakdown_of_them_is_not_done(
     assert ends == ["repetition"] * chunks
 
     scenes = modes.get_mode("scenes")
-    breakdown = replace(scenes.map_sampling, max_tokens=120, loop_guard=True)
+    breakdown = replace(scenes.map_sampling, max_tokens=120, no_repeat_ngram=0, loop_guard=True)
     result, _ = _summary(
         engine, sample, mode="scenes", sampling=FAST, map_sampling=breakdown, **small
     )
     assert result.reason == "repetition"  # never "done" with a trimmed note
-    assert result.raw_text == "\n\n".join([FIRST] * chunks)
+    assert result.raw_text == scene_entries(result.plan.chunks, [FIRST] * len(result.plan.chunks))
 
 
 @pytest.mark.slow
