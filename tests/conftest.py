@@ -17,11 +17,12 @@ EMBEDDED_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 @pytest.fixture(autouse=True)
 def _isolated_logline_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Every test gets its own LOGLINE_HOME: no test touches the real user cache or data."""
-    from logline.models import network
+    from logline.models import network, state
 
     home = tmp_path / "logline-home"
     monkeypatch.setenv("LOGLINE_HOME", str(home))
     network.forget()  # reachability remembered by an earlier test must not leak into this one
+    state.forget_in_use()  # nor models an earlier test's CLI run left marked in use
     yield home
 
 

@@ -162,6 +162,12 @@ def using(key: str) -> Iterator[None]:
         release(key)
 
 
+def forget_in_use() -> None:
+    """Forget every in-use mark (a fresh process's state; tests isolate themselves with it)."""
+    with _in_use_lock:
+        _in_use.clear()
+
+
 def in_use() -> frozenset[str]:
     with _in_use_lock:
         return frozenset(_in_use)
