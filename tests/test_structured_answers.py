@@ -15,10 +15,11 @@ from logline.engine.cancel import CancelToken
 from logline.engine.runtime import Engine
 from logline.resources_access import resource
 from logline.summarize import arcs, coverage, modes
+from logline.summarize.answer_shapes import scene_entries
 from logline.summarize.events import AnswerText, PhaseStarted
 from logline.summarize.quality import COVERAGE_SECTIONS, VERDICTS, coverage_structure
 from logline.summarize.runner import SummaryOptions, summarize
-from logline.summarize.structured import as_bullets, whole_sentences
+from logline.summarize.structured import as_bullets, unrepeated, whole_sentences
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +132,42 @@ def test_a_reply_cut_by_its_bound_ends_at_its_last_whole_sentence() -> None:
 def test_replies_become_bullet_lists() -> None:
     text = "1. Wants out.\n* Leaves home.\n\nReturns changed.\n- Done."
     assert as_bullets(text) == "- Wants out.\n- Leaves home.\n- Returns changed.\n- Done."
+
+
+ARC = "- A retired detective hunts a gang of thieves. He wins in the end (Sc. 3, p. 2)."
+
+
+def test_a_turn_that_repeats_an_earlier_one_is_cut() -> None:
+    """Each turn's own loop guard sees only that turn: the same bullets for two characters
+    (a small model's favourite loop) are caught across turns."""
+    earlier = f"### BRICK\n\n{ARC}\n\n### STEEL\n\n"
+    assert unrepeated(earlier, ARC) == ("", True)
+    assert unrepeated(earlier, "- Steel drives the car. He is loyal (Sc. 4, p. 3).") == (
+        "- Steel drives the car. He is loyal (Sc. 4, p. 3).",
+        False,
+    )
+    kept, cut = unrepeated(earlier, "- Steel drives the car.\n" + ARC)
+    assert (kept, cut) == ("- Steel drives the car.", True)
+    # Repetition inside the earlier text alone is not the reply's doing.
+    assert unrepeated(ARC + "\n" + ARC + "\n", "- New.") == ("- New.", False)
+
+
+def test_a_scene_entry_that_repeats_an_earlier_one_is_cut(sample) -> None:
+    from logline.summarize.planner import plan_summary
+
+    plan = plan_summary(
+        sample,
+        count_tokens=lambda text: len(text) // 2,
+        usable_context=2000,
+        frame_tokens=100,
+        answer_tokens=100,
+        map_frame_tokens=100,
+        map_answer_tokens=100,
+        max_chunk_tokens=300,
+        single_pass=False,
+    )
+    first, second = plan.chunks[:2]
+    text, cut = scene_entries([first, second], [ARC, "- Others.\n" + ARC])
+    assert cut and text == f"### {first.label}\n\n{ARC}\n\n### {second.label}\n\n- Others."
+    text, cut = scene_entries([first, second], [ARC, "- Something new happens here."])
+    assert not cut and text.endswith("- Something new happens here.")

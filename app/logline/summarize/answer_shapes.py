@@ -14,7 +14,7 @@ from logline.documents.facts import ScriptFacts, character_table, facts_header
 from logline.engine.sampling import SamplingParams
 from logline.summarize import arcs, coverage, modes
 from logline.summarize.chunks import Chunk
-from logline.summarize.structured import Conversation
+from logline.summarize.structured import Conversation, unrepeated
 
 __all__ = ["TURN_FRAME_TOKENS", "AnswerShape", "scene_entries"]
 
@@ -81,11 +81,14 @@ class AnswerShape:
         return None
 
 
-def scene_entries(chunks: Sequence[Chunk], entries: Sequence[str]) -> str:
+def scene_entries(chunks: Sequence[Chunk], entries: Sequence[str]) -> tuple[str, bool]:
     """The scene breakdown: each scene group's entry under a heading Logline writes, with the
-    group's real citation (``### Sc. 12–14, pp. 34–40``)."""
-    parts = []
-    for chunk, entry in zip(chunks, entries, strict=True):
-        body = entry.strip() or "(no entry was written for these scenes)"
-        parts.append(f"### {chunk.label}\n\n{body}")
-    return ENTRY_SEPARATOR.join(parts)
+    group's real citation (``### Sc. 12–14, pp. 34–40``); an entry that repeats an earlier one
+    is cut where the repetition starts. (text, whether an entry was cut)."""
+    text, cut = "", False
+    for index, (chunk, entry) in enumerate(zip(chunks, entries, strict=True)):
+        heading = ("" if index == 0 else ENTRY_SEPARATOR) + f"### {chunk.label}\n\n"
+        body, repeated = unrepeated(text + heading, entry.strip())
+        cut = cut or repeated
+        text += heading + (body or "(no entry was written for these scenes)")
+    return text, cut

@@ -399,8 +399,8 @@ def _run(session: _Session, result: SummaryResult) -> None:
         return
 
     if session.mode.combine == "concat":  # the notes are the answer: a cut one makes it so
-        result.reason = reason
-        result.raw_text = scene_entries(plan.chunks, notes)
+        result.raw_text, repeated = scene_entries(plan.chunks, notes)
+        result.reason = "repetition" if repeated and reason == "done" else reason
         session.emit(AnswerText(result.raw_text))
         return
 

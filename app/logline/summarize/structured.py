@@ -19,6 +19,7 @@ from typing import Protocol
 
 from logline.engine.cancel import CancelToken
 from logline.engine.events import EngineEvent, Finished, GenerationStats
+from logline.engine.loop_guard import LoopGuard
 from logline.engine.runtime import Engine, GenerationRequest, Message
 from logline.engine.sampling import SamplingParams
 from logline.summarize.events import AnswerText, SummaryEvent
@@ -115,6 +116,9 @@ class Conversation:
                 _truncate(host.answer, before + len(kept))
                 reply = kept
         self._record(finished)
+        reply, repeated = unrepeated(self.text, reply)
+        if repeated:  # this turn said again what an earlier one said: cut, and say so
+            self._worsen("repetition")
         if shape is not None:
             reply = shape(reply)
         self.parts.append(reply)
@@ -147,11 +151,26 @@ class Conversation:
             turn.prompt_tokens += finished.stats.prompt_tokens
             turn.generated_tokens += finished.stats.generation_tokens
             turn.last_stats = finished.stats
-        reason = "done" if finished.reason == "length" else finished.reason
-        if _SEVERITY.index(reason) < _SEVERITY.index(turn.reason):
-            turn.reason = reason
+        self._worsen("done" if finished.reason == "length" else finished.reason)
         if finished.error is not None:
             turn.error = finished.error
+
+    def _worsen(self, reason: str) -> None:
+        if _SEVERITY.index(reason) < _SEVERITY.index(self.log.reason):
+            self.log.reason = reason
+
+
+def unrepeated(earlier: str, reply: str) -> tuple[str, bool]:
+    """``reply`` cut where it starts repeating ``earlier`` text or itself (the loop guard's
+    patterns, across turns: each turn's own guard sees only its turn); (kept, whether cut).
+    Repetition inside ``earlier`` alone is not the reply's doing and is ignored."""
+    guard = LoopGuard()
+    guard.take(earlier + reply)
+    guard.finish()
+    # The cut drops trailing whitespace: one at the end of ``earlier`` means the whole reply.
+    if guard.cut is None or guard.cut < len(earlier.rstrip()):
+        return reply, False
+    return reply[: max(0, guard.cut - len(earlier))].rstrip(), True
 
 
 def bounded(sampling: SamplingParams, max_tokens: int) -> SamplingParams:
