@@ -81,6 +81,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             metavar="F",
             help="scale every mode's answer and notes token limits (quick runs: 0.25)",
         )
+        sub.add_argument(
+            "--sampling",
+            nargs="+",
+            default=[],
+            metavar="KEY=VALUE",
+            help="tuning: set a SamplingParams field in every mode's answer and notes "
+            "(e.g. no_repeat_ngram=12 repetition_penalty=1.15; needs the field in the code)",
+        )
         sub.add_argument("--model-path", type=Path, help="an MLX model folder (default: embedded)")
         sub.add_argument("--context", type=int, help="cap the usable context (tokens)")
         sub.add_argument("--instruction", default=CUSTOM_INSTRUCTION, help="the custom mode's")
@@ -180,7 +188,26 @@ def summary_options(mode_id: str, args: argparse.Namespace) -> Any:
         notes = mode.map_sampling
         notes = replace(notes, max_tokens=max(8, round(notes.max_tokens * scale)))
         options = replace(options, sampling=answer, map_sampling=notes)
+    if args.sampling:
+        changes = sampling_changes(args.sampling)
+        answer = replace(options.sampling or mode.sampling, **changes)
+        notes = replace(options.map_sampling or mode.map_sampling, **changes)
+        options = replace(options, sampling=answer, map_sampling=notes)
     return options
+
+
+def sampling_changes(pairs: list[str]) -> dict[str, Any]:
+    """``["no_repeat_ngram=12", "temperature=0.3"]`` as typed SamplingParams changes."""
+    changes: dict[str, Any] = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        if not value:
+            raise SystemExit(f"--sampling wants KEY=VALUE, not {pair!r}")
+        if value.lower() in ("true", "false"):
+            changes[key] = value.lower() == "true"
+        else:
+            changes[key] = float(value) if "." in value else int(value)
+    return changes
 
 
 def summarize_one(engine: Any, document: Any, options: Any) -> dict[str, Any]:
@@ -282,6 +309,7 @@ def generate(args: argparse.Namespace) -> int:
         "max_tokens_scale": args.max_tokens_scale,
         "context": args.context,
         "instruction": args.instruction,
+        "sampling": args.sampling,
         **model,
     }
     write_json(args.out, data)
