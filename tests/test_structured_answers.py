@@ -150,6 +150,15 @@ def test_a_turn_that_repeats_an_earlier_one_is_cut() -> None:
     assert (kept, cut) == ("- Steel drives the car.", True)
     # Repetition inside the earlier text alone is not the reply's doing.
     assert unrepeated(ARC + "\n" + ARC + "\n", "- New.") == ("- New.", False)
+    # A reply whose first sentence completes a repeated pair (its other half ends the earlier
+    # text) is cut from its start.
+    pair = "The hero leaves home today. She is afraid of the dark."
+    assert unrepeated(f"{pair}\n- She is afraid of the dark.\n", "- The hero leaves home.") == (
+        "- The hero leaves home.",
+        False,
+    )
+    earlier = f"{pair}\n### NEXT\n\nThe hero leaves home today."
+    assert unrepeated(earlier, " She is afraid of the dark. Then more.") == ("", True)
 
 
 def test_a_scene_entry_that_repeats_an_earlier_one_is_cut(sample) -> None:

@@ -163,14 +163,24 @@ class Conversation:
 def unrepeated(earlier: str, reply: str) -> tuple[str, bool]:
     """``reply`` cut where it starts repeating ``earlier`` text or itself (the loop guard's
     patterns, across turns: each turn's own guard sees only its turn); (kept, whether cut).
-    Repetition inside ``earlier`` alone is not the reply's doing and is ignored."""
-    guard = LoopGuard()
-    guard.take(earlier + reply)
-    guard.finish()
-    # The cut drops trailing whitespace: one at the end of ``earlier`` means the whole reply.
-    if guard.cut is None or guard.cut < len(earlier.rstrip()):
+
+    A repetition that the reply completes (its first sentence repeating a pair whose other half
+    ends ``earlier``) cuts the reply from its start. When ``earlier`` already repeats itself
+    (not the reply's doing), the reply is judged on its own.
+    """
+    if _repeat_cut(earlier) is not None:
+        earlier = ""
+    cut = _repeat_cut(earlier + reply)
+    if cut is None:
         return reply, False
-    return reply[: max(0, guard.cut - len(earlier))].rstrip(), True
+    return reply[: max(0, cut - len(earlier))].rstrip(), True
+
+
+def _repeat_cut(text: str) -> int | None:
+    guard = LoopGuard()
+    guard.take(text)
+    guard.finish()
+    return guard.cut
 
 
 def bounded(sampling: SamplingParams, max_tokens: int) -> SamplingParams:
