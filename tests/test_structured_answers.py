@@ -180,3 +180,43 @@ def test_a_scene_entry_that_repeats_an_earlier_one_is_cut(sample) -> None:
     assert cut and text == f"### {first.label}\n\n{ARC}\n\n### {second.label}\n\n- Others."
     text, cut = scene_entries([first, second], [ARC, "- Something new happens here."])
     assert not cut and text.endswith("- Something new happens here.")
+
+
+def test_a_looping_model_gives_a_report_with_every_section_and_says_where_it_repeated(
+    tmp_path_factory: pytest.TempPathFactory, sample
+) -> None:
+    """A model that writes the same two sentences whatever it is asked: the first section keeps
+    them once, every later one would repeat them and says so instead of staying empty; the
+    report keeps its structure and ends as ``repetition``, never ``done``."""
+    from logline.summarize.structured import NOTHING_NEW
+    from tiny_models import LOOPING_TEXT, make_looping_mlx_model
+
+    engine = Engine(prefill_step=64)
+    engine.load("looping", make_looping_mlx_model(tmp_path_factory.mktemp("loop"), LOOPING_TEXT))
+    result, _ = _summary(engine, sample, "coverage", max_tokens=1500)
+    structure = coverage_structure(result.text)
+    assert structure.in_order and len(structure.verdicts) == 1
+    assert result.reason == "repetition"
+    assert result.text.count(LOOPING_TEXT.strip()) == 1
+    assert result.text.count(NOTHING_NEW) == len(coverage.SECTIONS) - 1 + 1  # and the reasons
+
+
+def test_what_logline_writes_itself_is_never_flagged_as_an_unknown_name(sample, tmp_path) -> None:
+    """A report's facts block and character table are Logline's own words ("Source",
+    "Speeches", "Top locations"): the name check knows them (it flagged them in a real report)."""
+    from logline.documents.facts import character_table, facts_header, script_facts
+    from logline.summarize.names import for_summary
+
+    script = tmp_path / "novel.fountain"
+    script.write_text(
+        "Title: The Pier\nSource: based on a story by Ada Quill\nAuthor: Sam Vale\n\n"
+        "EXT. PIER - NIGHT\n\nWAVES crash.\n\nMARA\nWe go now.\n\nTOBIAS\nNot yet.\n\n"
+        "INT. BOATHOUSE - DAY\n\nMARA\nNow.\n",
+        encoding="utf-8",
+    )
+    for document in (sample, load(script)):
+        facts = script_facts(document)
+        own = f"{facts_header(facts)}\n\n{character_table(facts)}"
+        assert "Source" in own or document is sample
+        assert for_summary(document).unknown(own) == []
+    assert [f.name for f in for_summary(load(script)).unknown("Elena meets Mara.")] == ["Elena"]

@@ -177,7 +177,7 @@ class _Batch:
         from logline.messages import user_message
         from logline.summarize.citation_stream import CitationFilter
         from logline.summarize.events import AnswerText
-        from logline.summarize.names import NameChecker
+        from logline.summarize.names import for_summary
         from logline.summarize.names_stream import NameFilter
 
         try:
@@ -187,9 +187,8 @@ class _Batch:
         checker = CitationFilter(document, self.options.citation_policy)
         # Names after citations, as the runner checks them; the runner's notice (on stderr via
         # _progress) counts the names flagged.
-        extra = [self.options.instruction] if self.options.instruction else []
         names = NameFilter(
-            NameChecker.from_document(document, extra_known=extra), self.options.names_policy
+            for_summary(document, self.options.instruction), self.options.names_policy
         )
         wrote = False
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Literal
 
+from logline.documents.facts import character_table, facts_header, script_facts
 from logline.resources_access import read_text
 from logline.summarize.citations import FLAG, FLAGGED_RE, find_citations
 
@@ -249,3 +250,15 @@ def names_message(count: int, noun: str = "script", policy: Policy = "flag") -> 
     if count == 1:
         return f"1 name is not in the {noun} and is {done}"
     return f"{count} names are not in the {noun} and are {done}"
+
+
+def for_summary(document: Document, instruction: str | None = None) -> NameChecker:
+    """The checker a summary uses (the runner, the CLI's stream and the window's view build the
+    same one, so names flagged while streaming equal those flagged at the end): the document's
+    words, the user's ``instruction``, and the words of what Logline writes into a report
+    itself (the facts block and the character table: "Source", "Speeches"...)."""
+    facts = script_facts(document)
+    extra = [facts_header(facts), character_table(facts)]
+    if instruction:
+        extra.append(instruction)
+    return NameChecker.from_document(document, extra_known=extra)

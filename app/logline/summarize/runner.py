@@ -55,7 +55,8 @@ from logline.summarize.events import (
     SummaryEvent,
     SummaryFinished,
 )
-from logline.summarize.names import NameChecker, names_message
+from logline.summarize.names import for_summary as names_for_summary
+from logline.summarize.names import names_message
 from logline.summarize.planner import plan_reduce, plan_summary
 from logline.summarize.result import PhaseStats, SummaryResult
 from logline.summarize.structured import Conversation
@@ -345,8 +346,7 @@ def summarize(
             )
         # Names after citations (the order the streaming filters use): an invented person or
         # place is marked (or removed) like an invented citation.
-        extra = [options.instruction] if options.instruction else []
-        names = NameChecker.from_document(document, extra_known=extra)
+        names = names_for_summary(document, options.instruction)
         result.text, result.names = names.apply(result.text, options.names_policy)
         if result.names:
             noun = "script" if document.is_screenplay else "document"

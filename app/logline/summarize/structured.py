@@ -26,6 +26,9 @@ from logline.summarize.events import AnswerText, SummaryEvent
 
 log = logging.getLogger(__name__)
 
+# What a part says when the model's reply was cut to nothing, or was empty.
+NOTHING_NEW = "_(Nothing new: the model only repeated what it had already written.)_"
+NOTHING_WRITTEN = "_(The model wrote nothing for this part.)_"
 # Worst first: the reason a structured answer reports is the worst of its turns'.
 _SEVERITY = ("error", "stopped", "repetition", "done")
 _SENTENCE_END = re.compile(r"(?:[.!?][\"')\]]*|\))(?=\s|$)|\n")
@@ -121,8 +124,12 @@ class Conversation:
             self._worsen("repetition")
         if shape is not None:
             reply = shape(reply)
+        if not reply.strip():  # never an empty section under its heading: say why
+            reply = NOTHING_NEW if repeated else NOTHING_WRITTEN
+            self.messages.append({"role": "assistant", "content": "(no answer)"})
+        else:
+            self.messages.append({"role": "assistant", "content": reply.strip()})
         self.parts.append(reply)
-        self.messages.append({"role": "assistant", "content": reply.strip()})
         return reply
 
     def choose(self, instruction: str, options: Sequence[str]) -> str:

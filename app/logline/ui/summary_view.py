@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 from logline.summarize.citation_stream import CitationFilter
 from logline.summarize.citations import FLAGGED_RE
 from logline.summarize.names import NameChecker, flagged_names, is_name_flag
+from logline.summarize.names import for_summary as names_for_summary
 from logline.summarize.names_stream import NameFilter
 
 if TYPE_CHECKING:
@@ -75,8 +76,7 @@ class SummaryView(QTextBrowser):
         self._filter = CitationFilter(document) if document is not None else None
         self._names = None
         if document is not None:
-            extra = [instruction] if instruction else []
-            self._names = NameFilter(NameChecker.from_document(document, extra_known=extra))
+            self._names = NameFilter(names_for_summary(document, instruction))
         self.clear()
         self.setPlaceholderText(waiting or IDLE_HINT)
 
