@@ -352,12 +352,12 @@ def test_other_model_paths_give_the_same_outputs(worker: EngineThread, path: str
 def test_a_failure_ends_every_item_with_an_error(
     worker: EngineThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from logline.engine import runtime
+    from logline.engine import batch_generation
 
     def broken(*args, **kwargs):
         raise RuntimeError("decode failed")
 
-    monkeypatch.setattr(runtime, "decode_group", broken)
+    monkeypatch.setattr(batch_generation, "decode_group", broken)
     results, events, _ = _batch(worker, _requests())
     assert isinstance(events[-1], Finished) and events[-1].reason == "error"
     assert isinstance(events[-1].error, RuntimeError)

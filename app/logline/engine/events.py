@@ -82,10 +82,17 @@ class GenerationStats:
     peak_memory_bytes: int
     active_memory_bytes: int = 0
     cache_memory_bytes: int = 0
+    # Prompt tokens taken from a cache (a checkpoint or a kept prefix), not read again.
+    cached_tokens: int = 0
+
+    @property
+    def prefilled_tokens(self) -> int:
+        """Prompt tokens actually run through the model."""
+        return self.prompt_tokens - self.cached_tokens
 
     @property
     def prompt_tps(self) -> float:
-        return self.prompt_tokens / self.prompt_seconds if self.prompt_seconds > 0 else 0.0
+        return self.prefilled_tokens / self.prompt_seconds if self.prompt_seconds > 0 else 0.0
 
     @property
     def generation_tps(self) -> float:

@@ -22,6 +22,9 @@ class GenerationRequest:
     messages: Sequence[Message] = ()
     prompt_tokens: Sequence[int] = ()
     sampling: SamplingParams = field(default_factory=SamplingParams)
+    # Keep the cache of the prompt and the answer as a checkpoint (a conversation's next turn
+    # extends it): see ``engine.checkpoints``.
+    keep_cache: bool = False
 
 
 @dataclass

@@ -11,19 +11,20 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from logline.engine import memory
 from logline.engine.backend import current_device, plan_backend
-from logline.engine.batch_decode import (
-    BatchItemResult,
-    BatchResults,
-    Row,
-    decode_group,
-    new_row,
-)
+from logline.engine.batch_generation import BatchGeneration
 from logline.engine.cancel import CancelToken, GenerationCancelled
+from logline.engine.checkpoints import (
+    CheckpointFileError,
+    Checkpoints,
+    load_checkpoint,
+    save_checkpoint,
+)
 from logline.engine.choices import answer_tokens, continuation_scores, end_token_ids
 from logline.engine.events import (
     EngineEvent,
@@ -35,7 +36,7 @@ from logline.engine.events import (
 from logline.engine.kv_cache import PrefixCache, fork_cache, forkable
 from logline.engine.mlx_runtime import import_mlx
 from logline.engine.precision import choose_cpu_precision
-from logline.engine.prompt_chunks import aligned, common_prefix_length, next_boundary
+from logline.engine.prompt_chunks import aligned, next_boundary
 from logline.engine.requests import GenerationRequest, LoadedModel, Message
 from logline.engine.stream import decode_stream
 from logline.engine.swaps import prompt_blocks
@@ -43,13 +44,10 @@ from logline.engine.weights import check_prompt, describe_precision, materialize
 
 log = logging.getLogger(__name__)
 
-# Shorter common prefixes are not worth a cache of their own.
-MIN_SHARED_PREFIX = 32
-
 Emit = Callable[[EngineEvent], None]
 
 
-class Engine:
+class Engine(BatchGeneration):
     """Loads one model at a time and generates with it. Not thread-safe by design: one owner."""
 
     def __init__(self, *, prefill_step: int | None = None, fast_cpu_attention: bool = True) -> None:
@@ -62,6 +60,8 @@ class Engine:
         # The KV cache of the last shared prompt prefix (system prompt + instructions), reused by
         # the next batch or single generation whose prompt starts with the same tokens.
         self._prefix: PrefixCache | None = None
+        # Conversations' caches (prompt and answer tokens), kept by keep_cache requests.
+        self.checkpoints = Checkpoints(memory.MAX_PREFIX_BYTES)
         # Prompt tokens actually run through the model by the last generate / generate_batch.
         self.last_prefilled_tokens = 0
         self._progress = (0, 0)
@@ -129,12 +129,14 @@ class Engine:
             return
         self._loaded = None
         self._prefix = None
+        self.checkpoints.clear()
         memory.release_model(import_mlx())
 
     def clear_prefix_cache(self) -> None:
-        """Forget the cached prompt prefix (frees its KV cache)."""
+        """Forget the cached prompt prefix and the checkpoints (frees their KV caches)."""
         self._check_thread()
         self._prefix = None
+        self.checkpoints.clear()
 
     # -- tokens -----------------------------------------------------------------------------
     def _require_model(self) -> LoadedModel:
@@ -165,7 +167,11 @@ class Engine:
         """Prefill the prompt (in chunks, reporting progress), then stream tokens until done.
 
         Never raises for cancellation or model errors: the returned (and emitted) ``Finished``
-        carries the reason, and the text generated so far has already been emitted.
+        carries the reason, and the text generated so far has already been emitted. The prompt
+        starts from the longest cached prefix (a checkpoint or the kept prefix); its stats say
+        how many prompt tokens came from there (``cached_tokens``). With
+        ``request.keep_cache`` the cache of the prompt and the answer is kept as a checkpoint
+        (also after a Stop), for a follow-up that extends it.
         """
         self._check_thread()
         loaded = self._require_model()
@@ -181,8 +187,11 @@ class Engine:
         decode_started = started
         reason = "done"
         error: BaseException | None = None
+        answer: list[int] = []
+        base, cached = self._start_for(prompt, len(prompt) - 1)
+        cache: list[Any] | None = None
         try:
-            cache = self._prefill(loaded, prompt, cancel, emit, self._prefix_for(prompt))
+            cache = self._prefill(loaded, prompt, cancel, emit, base, cached)
             decode_started = time.perf_counter()
             generated, reason = decode_stream(
                 loaded.model,
@@ -193,11 +202,9 @@ class Engine:
                 params,
                 cancel,
                 emit,
+                answer,
             )
             emit(Generated("", generated, 0, reason))  # type: ignore[arg-type]
-            # Kept after decoding: a copy kept before would hold the prompt's buffers while
-            # decoding moves to larger ones (twice the KV cache at the peak).
-            self._keep_prefix(prompt, cache)
         except GenerationCancelled:
             reason = "stopped"
             emit(Generated("", generated, 0, "stopped"))
@@ -206,10 +213,17 @@ class Engine:
             reason, error = "error", exc
             emit(Generated("", generated, 0, "error"))
         finished_at = time.perf_counter()
+        if cache is not None and error is None:
+            # Kept after decoding: a copy kept before would hold the prompt's buffers while
+            # decoding moves to larger ones (twice the KV cache at the peak).
+            if request.keep_cache:
+                self._keep_checkpoint(prompt + answer, cache)
+            else:
+                self._keep_prefix(prompt, cache)
         stats = memory.generation_stats(
             mx, len(prompt), decode_started - started, generated, finished_at - decode_started
         )
-        finished = Finished(reason, stats, error)  # type: ignore[arg-type]
+        finished = Finished(reason, replace(stats, cached_tokens=cached), error)  # type: ignore[arg-type]
         emit(finished)
         return finished
 
@@ -221,182 +235,12 @@ class Engine:
         loaded = self._require_model()
         prompt = self.render_prompt(messages)
         check_prompt(loaded.model, prompt)
-        cache = self._prefill(loaded, prompt, cancel, emit, self._prefix_for(prompt))
+        cache = self._prefill(
+            loaded, prompt, cancel, emit, *self._start_for(prompt, len(prompt) - 1)
+        )
         tokens = [answer_tokens(loaded.tokenizer, option) for option in options]
         ends = end_token_ids(loaded.tokenizer)
         return continuation_scores(loaded.model, cache, prompt[-1], tokens, ends)
-
-    def generate_batch(
-        self,
-        requests: Sequence[GenerationRequest],
-        cancel: CancelToken,
-        emit: Emit,
-        *,
-        max_batch: int | None = None,
-    ) -> BatchResults:
-        """Generate for several requests at once; greedy results equal ``generate``'s, token for
-        token.
-
-        The prompts' common token prefix is prefilled once (or taken from the prefix cache kept
-        from the previous call) and kept for the next call; each prompt's remainder is prefilled
-        from a copy of it; then up to ``max_batch`` sequences decode together (``batch``).
-        Emits ``PromptProgress`` (tokens actually prefilled in this call), ``Generated`` events per
-        request (``row`` = its index; its last one carries its finish reason) and a final
-        ``Finished`` with the whole batch's stats. On cancel every unfinished request ends
-        "stopped", its text so far kept.
-        Sampled (temperature > 0) requests draw from one random stream seeded by the first
-        request's seed, so they are reproducible but differ from one-at-a-time sampling.
-        """
-        self._check_thread()
-        loaded = self._require_model()
-        mx = import_mlx()
-        if not requests:
-            raise ValueError("No requests")
-        prompts = [list(r.prompt_tokens) or self.render_prompt(r.messages) for r in requests]
-        for prompt in prompts:
-            check_prompt(loaded.model, prompt)
-        seed = next((r.sampling.seed for r in requests if r.sampling.seed is not None), None)
-        if seed is not None:
-            mx.random.seed(seed)
-        memory.reset_peak_memory(mx)
-        started = time.perf_counter()
-        texts = [""] * len(requests)
-        results: dict[int, BatchItemResult] = {}
-        generated = 0
-        prompt_seconds = 0.0
-        reason = "done"
-        error: BaseException | None = None
-
-        def on_text(row: Row, text: str, retract: int) -> None:
-            texts[row.index] = texts[row.index][: len(texts[row.index]) - retract] + text
-            emit(Generated(text, row.count, row.index, retract=retract))
-
-        def on_finish(row: Row) -> None:
-            results[row.index] = BatchItemResult(
-                row.index, texts[row.index], row.count, row.reason or "stopped"
-            )
-            emit(Generated("", row.count, row.index, row.reason or "stopped"))
-
-        self.last_prefilled_tokens = 0
-        try:
-            prefix = self._shared_prefix(loaded, prompts, cancel, emit)
-            prompt_seconds = time.perf_counter() - started
-            size = max_batch or memory.default_max_batch(
-                mx,
-                loaded.model,
-                max(len(p) for p in prompts) + max(r.sampling.max_tokens for r in requests),
-            )
-            for first in range(0, len(requests), max(size, 1)):
-                indices = list(range(first, min(first + size, len(requests))))
-                group_started = time.perf_counter()
-                rows = [
-                    self._prefilled_row(loaded, i, prompts[i], requests[i], prefix, cancel, emit)
-                    for i in indices
-                ]
-                prompt_seconds += time.perf_counter() - group_started
-                generated += decode_group(
-                    loaded.model, rows, loaded.plan, cancel, on_text, on_finish
-                )
-                if cancel.cancelled:
-                    break
-            if cancel.cancelled:
-                reason = "stopped"
-        except GenerationCancelled:
-            reason = "stopped"
-        except Exception as exc:  # reported to the user as a Finished(error) event
-            log.exception("Batch generation failed")
-            reason, error = "error", exc
-        finished_at = time.perf_counter()
-        final_reason = "stopped" if reason == "done" and cancel.cancelled else reason
-        for index in range(len(requests)):
-            if index not in results:  # never decoded (cancelled or failed before its turn)
-                item_reason = "error" if final_reason == "error" else "stopped"
-                results[index] = BatchItemResult(index, texts[index], 0, item_reason)
-                emit(Generated("", 0, index, item_reason))  # type: ignore[arg-type]
-        kv_bytes = memory.kv_bytes_per_token(loaded.model) * sum(len(p) for p in prompts)
-        stats = memory.generation_stats(
-            mx,
-            sum(len(p) for p in prompts),
-            prompt_seconds,
-            generated,
-            max(finished_at - started - prompt_seconds, 0.0),
-        )
-        if kv_bytes > memory.LARGE_JOB_BYTES:
-            memory.clear_cache(mx)
-        finished = Finished(final_reason, stats, error)  # type: ignore[arg-type]
-        emit(finished)
-        return BatchResults([results[i] for i in range(len(requests))], finished)
-
-    def _shared_prefix(
-        self,
-        loaded: LoadedModel,
-        prompts: Sequence[Sequence[int]],
-        cancel: CancelToken,
-        emit: Emit,
-    ) -> PrefixCache | None:
-        """The cache of the prompts' whole common prefix, reusing the kept one when it fits,
-        extending it as needed; kept for the next call.
-
-        The prefix is cut where the prompts part, not at a chunk boundary: summary prompts share
-        a system prompt and instructions shorter than one CPU chunk (239 of 254 frame tokens
-        with the embedded model), which a cut at a boundary would not share at all. Every
-        request of the call starts from the same cut, so batch sizes do not change the outputs;
-        against a fresh one-at-a-time prefill the chunk around the cut differs, which changes
-        the cached keys only within float rounding (greedy text agrees in the tests).
-        """
-        from mlx_lm.models.cache import make_prompt_cache
-
-        # Every prompt keeps at least its last token for decoding.
-        shared = min(common_prefix_length(prompts), min(len(p) for p in prompts) - 1)
-        length = shared if shared >= MIN_SHARED_PREFIX else 0
-        if length and not forkable(make_prompt_cache(loaded.model)):
-            length = 0  # caches that cannot be forked (rotating, recurrent): no sharing
-        kept = self._prefix
-        reuse = kept if kept is not None and 0 < len(kept.tokens) <= length else None
-        if reuse is not None and tuple(prompts[0][: len(reuse.tokens)]) != reuse.tokens:
-            reuse = None
-        start = len(reuse.tokens) if reuse is not None else 0
-        total = (length - start) + sum(len(p) - 1 - length for p in prompts)
-        self._progress = (0, total)
-        emit(PromptProgress(0, total))
-        if length == 0:
-            return None
-        if reuse is not None and start == length:
-            return reuse
-        cache = reuse.fork() if reuse is not None else make_prompt_cache(loaded.model)
-
-        def progress(done: int) -> None:
-            self._progress = (done - start, total)
-            emit(PromptProgress(done - start, total))
-
-        self._run_prompt(loaded, prompts[0], start, length, cache, cancel, progress)
-        self._prefix = PrefixCache(tuple(prompts[0][:length]), cache)
-        return self._prefix
-
-    def _prefilled_row(
-        self,
-        loaded: LoadedModel,
-        index: int,
-        prompt: list[int],
-        request: GenerationRequest,
-        prefix: PrefixCache | None,
-        cancel: CancelToken,
-        emit: Emit,
-    ) -> Row:
-        from mlx_lm.models.cache import make_prompt_cache
-
-        if prefix is not None:
-            cache, start = prefix.fork(), len(prefix.tokens)
-        else:
-            cache, start = make_prompt_cache(loaded.model), 0
-        base, total = self._progress
-
-        def progress(done: int) -> None:
-            self._progress = (base + done - start, total)
-            emit(PromptProgress(base + done - start, total))
-
-        self._run_prompt(loaded, prompt, start, len(prompt) - 1, cache, cancel, progress)
-        return new_row(index, cache, prompt, request.sampling, loaded.tokenizer)
 
     def _keep_prefix(self, prompt: Sequence[int], cache: list[Any]) -> None:
         """Keep this prompt's cache (cut to a chunk boundary) for a follow-up that extends it,
@@ -427,19 +271,19 @@ class Engine:
         prompt: Sequence[int],
         cancel: CancelToken,
         emit: Emit,
-        prefix: PrefixCache | None = None,
+        base: list[Any] | None = None,
+        start: int = 0,
     ) -> list[Any]:
         """Run all prompt tokens but the last through the model, filling a KV cache.
 
-        Starts from a copy of ``prefix``'s cache when given (its length is a chunk boundary, so
-        the result is the same as without it). Only the transformer body runs here: the
-        vocabulary projection of every prompt position is skipped (mlx-lm computes and discards
-        it), which matters on CPU.
+        Starts from a copy of ``base`` cut to ``start`` tokens when given (a cached prefix of
+        the prompt). Only the transformer body runs here: the vocabulary projection of every
+        prompt position is skipped (mlx-lm computes and discards it), which matters on CPU.
         """
         from mlx_lm.models.cache import make_prompt_cache
 
-        if prefix is not None:
-            cache, start = prefix.fork(), len(prefix.tokens)
+        if base is not None and start > 0:
+            cache = fork_cache(base, start)
         else:
             cache, start = make_prompt_cache(loaded.model), 0
         total = len(prompt)
@@ -452,6 +296,73 @@ class Engine:
         self._run_prompt(loaded, prompt, start, total - 1, cache, cancel, progress)
         memory.clear_cache(import_mlx())
         return cache
+
+    # -- checkpoints (conversations) --------------------------------------------------------
+    def _start_for(self, prompt: Sequence[int], limit: int) -> tuple[list[Any] | None, int]:
+        """The cache to start ``prompt`` from and how many of its tokens it already holds
+        (at most ``limit``): the checkpoint or the kept prefix that shares the most."""
+        checkpoint, shared = self.checkpoints.best(prompt, limit)
+        prefix = self._prefix_for(prompt)
+        if prefix is not None and len(prefix.tokens) <= limit and len(prefix.tokens) > shared:
+            return prefix.cache, len(prefix.tokens)
+        return (checkpoint.cache, shared) if checkpoint is not None else (None, 0)
+
+    def _keep_checkpoint(self, tokens: Sequence[int], cache: list[Any]) -> None:
+        """Keep what ``cache`` holds of ``tokens`` (decoding runs one token ahead or behind the
+        text: the cache's offset says how many it holds)."""
+        held = min(getattr(cache[0], "offset", 0), len(tokens)) if cache else 0
+        if held and memory.kv_bytes_per_token(self._require_model().model) * held <= (
+            memory.MAX_PREFIX_BYTES
+        ):
+            self.checkpoints.add(tokens[:held], cache)
+
+    def read_prompt(self, tokens: Sequence[int], cancel: CancelToken, emit: Emit) -> int:
+        """Make sure a checkpoint holds all of ``tokens`` (e.g. a conversation's script part),
+        reading only what no cache holds yet; returns the tokens read (0: all were cached)."""
+        self._check_thread()
+        loaded = self._require_model()
+        tokens = list(tokens)
+        check_prompt(loaded.model, tokens)
+        base, start = self._start_for(tokens, len(tokens))
+        if start == len(tokens):
+            return 0
+        from mlx_lm.models.cache import make_prompt_cache
+
+        cache = fork_cache(base, start) if base is not None and start else None
+        if cache is None:
+            cache, start = make_prompt_cache(loaded.model), 0
+        total = len(tokens)
+        emit(PromptProgress(start, total))
+        self.last_prefilled_tokens = 0
+        self._run_prompt(
+            loaded, tokens, start, total, cache, cancel, lambda d: emit(PromptProgress(d, total))
+        )
+        self.checkpoints.add(tokens, cache)
+        memory.clear_cache(import_mlx())
+        return total - start
+
+    def save_prompt_cache(self, tokens: Sequence[int], path: Path, metadata: dict[str, str]) -> int:
+        """Write the checkpoint of ``tokens`` to ``path`` (``read_prompt`` them first); bytes."""
+        self._check_thread()
+        checkpoint = self.checkpoints.covering(tokens)
+        if checkpoint is None:
+            raise ValueError("No checkpoint holds these tokens: read them first")
+        return save_checkpoint(checkpoint, len(tokens), path, metadata)
+
+    def load_prompt_cache(self, path: Path) -> tuple[tuple[int, ...], dict[str, str]]:
+        """Read a saved prompt cache into the checkpoints; (its tokens, its metadata).
+
+        Raises ``CheckpointFileError`` when the file does not fit the loaded model.
+        """
+        self._check_thread()
+        loaded = self._require_model()
+        from mlx_lm.models.cache import make_prompt_cache
+
+        tokens, cache, metadata = load_checkpoint(path, len(make_prompt_cache(loaded.model)))
+        if metadata.get("model") not in (None, loaded.model_id):
+            raise CheckpointFileError(f"{path.name} was saved for {metadata.get('model')}")
+        self.checkpoints.add(tokens, cache)
+        return tokens, metadata
 
     def _run_prompt(
         self,

@@ -31,8 +31,13 @@ def decode_stream(
     params: SamplingParams,
     cancel: CancelToken,
     emit: Callable[[Generated], None],
+    token_ids: list[int] | None = None,
 ) -> tuple[int, FinishReason]:
-    """Decode from ``cache`` (the prompt but its last token already read); (tokens, reason)."""
+    """Decode from ``cache`` (the prompt but its last token already read); (tokens, reason).
+
+    ``token_ids``, when given, receives every sampled token id (what the cache holds after the
+    prompt, up to its offset: a conversation keeps it as a checkpoint).
+    """
     mx = import_mlx()
     from mlx_lm import stream_generate  # lazy: mlx-lm
 
@@ -67,6 +72,8 @@ def decode_stream(
                 reason = "stopped"
                 break
             count = response.generation_tokens
+            if token_ids is not None:
+                token_ids.append(int(response.token))
             if response.finish_reason is not None:
                 reason = "done" if response.finish_reason == "stop" else "length"
             if not show(stop.add(response.text)):
