@@ -1,0 +1,152 @@
+"""The script part of a conversation with one model: its tokens, and its cache read only once.
+
+``build`` decides how the script reaches the model (all of it, or its digest when it does not
+fit) and renders the system message; ``ensure_read`` makes sure the engine holds its KV cache:
+already in memory, else from the prompt-cache file saved for the same (model, chat template,
+document, prompt) key, else read now (``Reading(script=True)`` events) and saved for next time.
+Files live in ``paths.prompt_caches_dir()`` and are recorded in the store; they count against
+the cache budget and the least recently used go first (``evict``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from logline import paths
+from logline.chat.events import Reading, ScriptMode
+from logline.chat.prompts import PROMPT_VERSION, script_message, text_hash
+from logline.engine.cancel import CancelToken
+from logline.engine.checkpoints import CheckpointFileError, shared_length
+from logline.engine.events import EngineEvent, PromptProgress
+from logline.engine.requests import Message
+from logline.engine.runtime import Engine
+
+log = logging.getLogger(__name__)
+
+Source = Literal["memory", "disk", "read"]
+
+
+@dataclass(frozen=True)
+class ScriptPart:
+    mode: ScriptMode
+    message: Message
+    tokens: tuple[int, ...]  # the token prefix every turn's prompt starts with
+    key: str  # the prompt-cache key: model, chat template, document, prompt version, body
+
+
+def prompt_caches_dir() -> Path:
+    return paths.cache_dir() / "prompt-caches"
+
+
+def cache_path(key: str) -> Path:
+    return prompt_caches_dir() / f"{key}.safetensors"
+
+
+def template_hash(engine: Engine) -> str:
+    loaded = engine.loaded
+    template = getattr(loaded.tokenizer, "chat_template", None) if loaded else None
+    return text_hash(template if isinstance(template, str) else "")
+
+
+def prefix_tokens(engine: Engine, message: Message) -> list[int]:
+    """The tokens every prompt that starts with ``message`` shares, whatever the question:
+    the common prefix of two renderings that differ only in the question."""
+    a = engine.render_prompt([message, {"role": "user", "content": "A"}])
+    b = engine.render_prompt([message, {"role": "user", "content": "B"}])
+    return a[: shared_length(a, b)]
+
+
+def build(
+    engine: Engine, model_id: str, document_hash: str, mode: ScriptMode, body: str, document
+) -> ScriptPart:
+    message = script_message(document, body)
+    tokens = tuple(prefix_tokens(engine, message))
+    parts = [model_id, template_hash(engine), document_hash, PROMPT_VERSION, mode, text_hash(body)]
+    key = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:40]
+    return ScriptPart(mode, message, tokens, key)
+
+
+def ensure_read(
+    engine: Engine,
+    part: ScriptPart,
+    store,
+    document_id: int,
+    model_id: str,
+    document_hash: str,
+    cancel: CancelToken,
+    emit: Callable[[object], None],
+) -> Source:
+    """Make the engine hold the script part's cache; where it came from."""
+    if engine.checkpoints.covering(part.tokens) is not None:
+        return "memory"
+    path = cache_path(part.key)
+    if path.is_file():
+        try:
+            tokens, _meta = engine.load_prompt_cache(path)
+            if tokens == part.tokens:
+                store.prompt_caches.touch(part.key)
+                log.info("Script part read from its prompt cache (%d tokens)", len(tokens))
+                return "disk"
+            log.warning("Prompt cache %s holds other tokens; reading the script again", path.name)
+        except CheckpointFileError as exc:
+            log.warning("Prompt cache not used: %s", exc)
+        store.prompt_caches.delete(part.key)
+
+    def relay(event: EngineEvent) -> None:
+        if isinstance(event, PromptProgress):
+            emit(Reading(event.done, event.total, script=True))
+
+    engine.read_prompt(part.tokens, cancel, relay)
+    metadata = {
+        "model": model_id,
+        "template_hash": template_hash(engine),
+        "document_hash": document_hash,
+        "prompt_version": PROMPT_VERSION,
+        "script_mode": part.mode,
+    }
+    try:
+        size = engine.save_prompt_cache(part.tokens, path, metadata)
+    except OSError as exc:  # a full disk must not stop the conversation
+        log.warning("Prompt cache not saved: %s", exc)
+        return "read"
+    store.prompt_caches.record(
+        part.key,
+        document_id=document_id,
+        model=model_id,
+        template_hash=metadata["template_hash"],
+        document_hash=document_hash,
+        prompt_version=PROMPT_VERSION,
+        path=path,
+        size_bytes=size,
+        tokens=len(part.tokens),
+    )
+    evict(store, keep=part.key)
+    return "read"
+
+
+def evict(store, *, keep: str = "", budget_bytes: int | None = None) -> int:
+    """Delete the least recently used prompt caches while models and caches together are over
+    the cache budget (never ``keep``); bytes freed."""
+    from logline.models.cache import cache_report  # the models' share of the budget
+
+    report = cache_report(budget_bytes)
+    budget = report.budget_bytes
+    used = report.used_bytes + store.prompt_caches.total_bytes()
+    freed = 0
+    for record in store.prompt_caches.list():
+        if used - freed <= budget:
+            break
+        if record.key == keep:
+            continue
+        store.prompt_caches.delete(record.key)
+        freed += record.size_bytes
+        log.info("Evicted a prompt cache (%d bytes) to stay within the cache budget", freed)
+    return freed
+
+
+__all__ = ["ScriptPart", "build", "cache_path", "ensure_read", "evict"]
