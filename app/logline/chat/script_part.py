@@ -4,7 +4,7 @@
 fit) and renders the system message; ``ensure_read`` makes sure the engine holds its KV cache:
 already in memory, else from the prompt-cache file saved for the same (model, chat template,
 document, prompt) key, else read now (``Reading(script=True)`` events) and saved for next time.
-Files live in ``paths.prompt_caches_dir()`` and are recorded in the store; they count against
+Files live in ``models.prompt_caches.folder()`` and are recorded in the store; they count against
 the cache budget and the least recently used go first (``evict``).
 """
 
@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from logline import paths
 from logline.chat.events import Reading, ScriptMode
 from logline.chat.prompts import PROMPT_VERSION, script_message, text_hash
 from logline.engine.cancel import CancelToken
@@ -25,6 +24,7 @@ from logline.engine.checkpoints import CheckpointFileError, shared_length
 from logline.engine.events import EngineEvent, PromptProgress
 from logline.engine.requests import Message
 from logline.engine.runtime import Engine
+from logline.models import prompt_caches
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +39,8 @@ class ScriptPart:
     key: str  # the prompt-cache key: model, chat template, document, prompt version, body
 
 
-def prompt_caches_dir() -> Path:
-    return paths.cache_dir() / "prompt-caches"
-
-
 def cache_path(key: str) -> Path:
-    return prompt_caches_dir() / f"{key}.safetensors"
+    return prompt_caches.path_for(key)
 
 
 def template_hash(engine: Engine) -> str:
@@ -89,6 +85,7 @@ def ensure_read(
         try:
             tokens, _meta = engine.load_prompt_cache(path)
             if tokens == part.tokens:
+                prompt_caches.touch(path)
                 store.prompt_caches.touch(part.key)
                 log.info("Script part read from its prompt cache (%d tokens)", len(tokens))
                 return "disk"
@@ -132,21 +129,16 @@ def ensure_read(
 def evict(store, *, keep: str = "", budget_bytes: int | None = None) -> int:
     """Delete the least recently used prompt caches while models and caches together are over
     the cache budget (never ``keep``); bytes freed."""
-    from logline.models.cache import cache_report  # the models' share of the budget
+    from logline.models.cache import cache_report  # scans the model folders: only when needed
 
     report = cache_report(budget_bytes)
-    budget = report.budget_bytes
-    used = report.used_bytes + store.prompt_caches.total_bytes()
-    freed = 0
-    for record in store.prompt_caches.list():
-        if used - freed <= budget:
-            break
-        if record.key == keep:
-            continue
-        store.prompt_caches.delete(record.key)
-        freed += record.size_bytes
-        log.info("Evicted a prompt cache (%d bytes) to stay within the cache budget", freed)
-    return freed
+    over = report.used_bytes - report.budget_bytes
+    if over <= 0:
+        return 0
+    deleted = prompt_caches.delete_oldest(over, keep=frozenset({keep}))
+    for item in deleted:
+        store.prompt_caches.delete(item.key)
+    return sum(item.size_bytes for item in deleted)
 
 
 __all__ = ["ScriptPart", "build", "cache_path", "ensure_read", "evict"]

@@ -96,6 +96,7 @@ class ChatSession:
     options: ChatOptions = field(default_factory=ChatOptions)
     _prepared: _Prepared | None = None
     _index: SceneIndex | None = None
+    last_prompt_tokens: list[int] = field(default_factory=list)  # the last turn's prompt
 
     # -- opening ----------------------------------------------------------------------------
     @classmethod
@@ -269,6 +270,7 @@ class ChatSession:
             )
         except ContextError as exc:
             return self._failed_turn(user, model.model_id, exc, emit)
+        self.last_prompt_tokens = fitted.tokens
         emit(fitted.use)
         if fitted.use.dropped_turns:
             emit(Notice(dropped_notice(fitted.use.dropped_turns)))

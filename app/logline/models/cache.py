@@ -6,6 +6,7 @@ Two kinds of installed model count against the cache budget
 ``paths.hub_cache_dir()`` (huggingface_hub's layout, read with ``scan_cache_dir``). Orphans count
 too: partial downloads (``blobs/*.incomplete``; ``download.py`` resumes from them, so only stale
 ones are removed) and hidden staging folders left in ``models_dir()`` by an interrupted import.
+So do conversations' prompt-cache files (``prompt_caches``), the first to go when room is needed.
 
 Eviction is least-recently-used by ``state.last_used`` (set when a model is loaded; file atimes
 are unreliable), falling back to the install time for a model never loaded. A pinned model, a
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from logline import config, paths
-from logline.models import catalog, download, registry, state
+from logline.models import catalog, download, prompt_caches, registry, state
 from logline.models.errors import (
     CacheBudgetError,
     ModelError,
@@ -77,6 +78,7 @@ class CacheReport:
     models: tuple[CachedModel, ...]
     orphans: tuple[Orphan, ...]
     budget_bytes: int
+    prompt_caches_bytes: int = 0  # conversations' prompt-cache files (re-creatable)
 
     @property
     def models_bytes(self) -> int:
@@ -88,7 +90,7 @@ class CacheReport:
 
     @property
     def used_bytes(self) -> int:
-        return self.models_bytes + self.orphans_bytes
+        return self.models_bytes + self.orphans_bytes + self.prompt_caches_bytes
 
     def find(self, key: str) -> CachedModel | None:
         return next((m for m in self.models if m.key == key), None)
@@ -98,6 +100,7 @@ class CacheReport:
         return {
             "budget_bytes": self.budget_bytes,
             "used_bytes": self.used_bytes,
+            "prompt_caches_bytes": self.prompt_caches_bytes,
             "models": [_jsonable(asdict(m)) for m in self.models],
             "orphans": [_jsonable(asdict(o)) for o in self.orphans],
         }
@@ -235,7 +238,7 @@ def cache_report(budget_bytes: int | None = None) -> CacheReport:
     if info is not None:
         models += _hub_models(info, records, settings.default_model)
     models.sort(key=lambda m: (not m.is_default, m.display_name.lower()))
-    return CacheReport(tuple(models), tuple(_orphans()), budget)
+    return CacheReport(tuple(models), tuple(_orphans()), budget, prompt_caches.total_bytes())
 
 
 # ----------------------------------------------------------------------------- eviction
@@ -407,7 +410,11 @@ def apply_eviction(plan: EvictionPlan, in_use: Iterable[str] = ()) -> int:
 
 def ensure_room(needed_bytes: int, in_use: Iterable[str] = ()) -> int:
     """Make room for a download of ``needed_bytes``; bytes freed.
-    CacheBudgetError when impossible."""
+    CacheBudgetError when impossible. Prompt-cache files go first (they are re-creatable)."""
+    report = cache_report()
+    over = report.used_bytes + needed_bytes - report.budget_bytes
+    if over > 0 and report.prompt_caches_bytes:
+        prompt_caches.delete_oldest(over)
     plan = plan_eviction(needed_bytes, in_use=in_use)
     plan.raise_if_impossible()
     return apply_eviction(plan, in_use)
