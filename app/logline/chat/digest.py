@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import Any
 
 from logline.chat.events import Notice, Reading
@@ -19,6 +18,7 @@ from logline.engine.cancel import CancelToken, GenerationCancelled
 from logline.engine.runtime import Engine
 from logline.summarize.events import Reading as SummaryReading
 from logline.summarize.runner import SummaryOptions, summarize
+from logline.summarize.stored import save_summary
 
 log = logging.getLogger(__name__)
 
@@ -52,18 +52,7 @@ def take_notes(
         raise GenerationCancelled()
     if result.error is not None:
         raise result.error
-    store.summaries.add(
-        document_id,
-        mode=result.mode,
-        model=model_id,
-        parameters={"chunk_tokens": options.chunk_tokens},
-        text=result.text,
-        notes=list(result.notes),
-        stats={"seconds": result.seconds, "phases": [asdict(p) for p in result.phases]},
-        citations=result.citations.to_json() if result.citations else {},
-        finish_reason=result.reason,
-        names=[flag.name for flag in result.names],
-    )
+    save_summary(store, document_id, result, model_id, {"chunk_tokens": options.chunk_tokens})
     return list(result.notes) or [result.text]
 
 

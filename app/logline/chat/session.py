@@ -23,7 +23,6 @@ from typing import Any
 from logline.chat import script_part
 from logline.chat.context import ContextError, dropped_notice, fit
 from logline.chat.digest import digest_body
-from logline.chat.documents import register
 from logline.chat.events import (
     AnswerText,
     ContextUse,
@@ -50,6 +49,7 @@ from logline.summarize.citations import apply as apply_citations
 from logline.summarize.citations import validate
 from logline.summarize.names import for_summary
 from logline.summarize.runner import usable_context
+from logline.summarize.stored import register
 
 log = logging.getLogger(__name__)
 
