@@ -17,7 +17,7 @@ import pytest
 
 from chat_helpers import Events, install_tiny, write_script
 from logline.chat.events import AnswerText, ContextUse, Notice, Reading, TurnFinished, TurnStarted
-from logline.chat.session import ChatOptions, ChatSession
+from logline.chat.session import QUESTION_ROOM, ChatOptions, ChatSession
 from logline.documents import load
 from logline.engine import CancelToken, Finished, Generated
 from logline.engine.requests import GenerationRequest
@@ -56,8 +56,11 @@ def test_a_follow_up_reads_only_its_own_tokens_and_answers_as_from_scratch(setup
     assert not any(r.script for r in events.of(Reading))
     use = events.of(ContextUse)[0]
     assert use.history > 0 and use.dropped_turns == 0
-    # Only the new turn is read: the prompt less what the first turn's checkpoint held.
-    assert second.stats.prefilled_tokens <= use.question + 8
+    # Only the new turn is read: all of the first turn's prompt comes from its checkpoint.
+    # (The tiny model writes stray bytes, whose text re-encodes differently, so some of its
+    # answer may be read again; the embedded model's test below holds it to the question.)
+    assert second.stats.cached_tokens >= first.stats.prompt_tokens
+    assert second.stats.prefilled_tokens <= use.question + use.history
     # The same prompt, read from scratch by a fresh engine, gives the same greedy answer.
     fresh = Engine(prefill_step=64)
     fresh.load(model.model_id, model.path)
@@ -130,12 +133,13 @@ def test_history_that_no_longer_fits_is_dropped_oldest_first_never_the_script(se
     probe = ChatSession.open(store, document, options=OPTIONS, model_id=model.model_id)
     _, events = _ask(probe, engine, model, "Who follows Edward?")
     first = events.of(ContextUse)[0]
-    # Room for the script, the answer and about two short turns.
-    cap = first.script + first.reserve + 2 * 60 + 30
+    # Room for the script read whole, the answer and a few short turns.
+    cap = first.script + first.reserve + QUESTION_ROOM + 10
     options = ChatOptions(answer_tokens=10, facts_answers=False, max_context=cap)
     session = ChatSession.open(store, document, options=options, model_id=model.model_id)
     notices = []
-    for question in ["Who is Mavis?", "Where is the river?", "What jams?", "Who wades in?"]:
+    questions = ["Who is Mavis?", "Where is the river?", "What jams?", "Who wades in?"]
+    for question in questions * 2:
         _, events = _ask(session, engine, model, question)
         use = events.of(ContextUse)[0]
         assert use.script == first.script and use.fits
@@ -170,7 +174,7 @@ def test_a_saved_script_cache_answers_the_first_question_in_a_new_process(
         from pathlib import Path
         logline.__path__.append({str(APP.parent)!r})
         from logline.chat.events import Reading
-        from logline.chat.session import ChatOptions, ChatSession
+        from logline.chat.session import QUESTION_ROOM, ChatOptions, ChatSession
         from logline.documents import load
         from logline.engine import CancelToken
         from logline.engine.runtime import Engine

@@ -233,13 +233,14 @@ class ChatSession:
         return self._answer(engine, model, user, cancel, emit)
 
     def _history(self, user: Any) -> list[tuple[str, str]]:
-        """The question-and-answer pairs before ``user`` on its branch (answers that failed or
-        are empty are left out with their question)."""
+        """The question-and-answer pairs before ``user`` on its branch, each answer as the model
+        wrote it (so the next prompt extends its checkpoint); answers that failed or are empty
+        are left out with their question."""
         path = [
             m for m in self.store.messages.path(user.id)[:-1] if m.role in ("user", "assistant")
         ]
         return [
-            (question.content, answer.content)
+            (question.content, answer.text_for_model)
             for question, answer in pairwise(path)
             if question.role == "user"
             and answer.role == "assistant"
@@ -252,7 +253,7 @@ class ChatSession:
     ) -> TurnResult:
         facts_text = None
         if self.options.facts_answers:
-            found = answer_from_facts(user.content, script_facts(self.document))
+            found = answer_from_facts(user.content, self.document)
             facts_text = found.text if found is not None else None
         if facts_text is not None:
             return self._facts_turn(user, facts_text, emit)
@@ -329,8 +330,8 @@ class ChatSession:
                 peak_memory_bytes=s.peak_memory_bytes,
             )
         turn.writer.close(finished.reason, stats.to_json() if stats else {})
-        if text != turn.text:
-            self.store.messages.set_content(answer_id, text)
+        if text != turn.text:  # the model reads its own words in later turns
+            self.store.messages.set_content(answer_id, text, model_text=turn.text)
         if invalid:
             emit(
                 Notice(
