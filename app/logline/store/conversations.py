@@ -198,7 +198,8 @@ class Messages(Table):
             return
         with self._db as db:
             db.execute("DELETE FROM messages WHERE id = ?", (message_id,))
-        conversation = self._store.conversations.get(found.conversation_id)
+        conversations = self._store.conversations  # type: ignore[attr-defined]
+        conversation = conversations.get(found.conversation_id)
         if conversation is None:
             return
         leaf = conversation.current_leaf_id
@@ -210,7 +211,7 @@ class Messages(Table):
             newest = self.leaf_of(found.parent_id)
         elif remaining:
             newest = self.leaf_of(max(remaining, key=lambda m: m.id).id)
-        self._store.conversations.set_leaf(found.conversation_id, newest.id if newest else None)
+        conversations.set_leaf(found.conversation_id, newest.id if newest else None)
 
     def stream(self, message_id: int, flush_interval: float = 0.1) -> MessageWriter:
         """A writer that appends streamed text to the message in small transactions."""

@@ -4,10 +4,17 @@ transaction, so a crash loses at most that much of the text and the GUI never wa
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from logline.store.conversations import Messages
+from logline.store.records import MessageRecord
+
+
+class Messages(Protocol):
+    """What the writer needs of ``conversations.Messages``."""
+
+    def get(self, message_id: int) -> MessageRecord | None: ...
+    def set_content(self, message_id: int, content: str) -> None: ...
+    def finish(self, message_id: int, finish_reason: str, stats: dict[str, Any]) -> None: ...
 
 
 class MessageWriter:

@@ -10,12 +10,16 @@ import json
 import sqlite3
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from logline.store.records import DocumentRecord, PromptCacheRecord, SummaryRecord
 
-if TYPE_CHECKING:
-    from logline.store.store import Store
+
+class Store(Protocol):
+    """What a table needs of ``store.Store``: this thread's connection (and, for messages,
+    the conversations table)."""
+
+    def connection(self) -> sqlite3.Connection: ...
 
 
 def dumps(value: Any) -> str:
