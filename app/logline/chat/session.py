@@ -56,6 +56,8 @@ log = logging.getLogger(__name__)
 Emit = Callable[[object], None]
 # Room kept for a question when deciding whether the whole script fits.
 QUESTION_ROOM = 256
+# The "model" of an answer Logline wrote from the parser's facts.
+FACTS_MODEL = "script facts"
 # In digest mode, the share of what is left after the script part given to retrieved scenes.
 PASSAGES_SHARE = 0.6
 
@@ -246,6 +248,7 @@ class ChatSession:
             and answer.role == "assistant"
             and answer.content.strip()
             and answer.finish_reason != "error"
+            and answer.model != FACTS_MODEL  # the facts are in the script part already
         ]
 
     def _answer(
@@ -359,11 +362,11 @@ class ChatSession:
             user.id,
             "assistant",
             text,
-            model="script facts",
+            model=FACTS_MODEL,
             finish_reason="done",
-            stats={"model": "script facts"},
+            stats={"model": FACTS_MODEL},
         )
-        emit(TurnStarted(self.conversation_id, user.id, answer.id, "script facts"))
+        emit(TurnStarted(self.conversation_id, user.id, answer.id, FACTS_MODEL))
         emit(AnswerText(text))
         result = TurnResult(self.conversation_id, answer.id, text, text, "done", source="facts")
         emit(TurnFinished(result))

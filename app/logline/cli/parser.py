@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from logline import __version__
-from logline.cli import inspect, models, prompts, summarize
+from logline.cli import ask, chat, history, inspect, models, prompts, summarize
 from logline.cli.console import EXIT_INTERRUPTED, EXIT_USAGE, configure_logging, fail
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -22,6 +22,9 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "models": models.run,
     "inspect": inspect.run,
     "prompts": prompts.run,
+    "chat": chat.run,
+    "ask": ask.run,
+    "history": history.run,
 }
 
 
@@ -35,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     summarize.add_parser(commands)
+    chat.add_parser(commands)
+    ask.add_parser(commands)
+    history.add_parser(commands)
     prompts.add_parser(commands)
     inspect.add_parser(commands)
     _add_gui_parser(commands)

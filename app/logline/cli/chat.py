@@ -1,0 +1,156 @@
+"""``logline chat FILE``: a conversation about a document in the terminal.
+
+Answers stream to stdout; Ctrl+C while an answer streams stops it (the partial answer is kept)
+and Ctrl+C or Ctrl+D at the prompt leaves. Commands: ``/regenerate``, ``/edit [TEXT]``,
+``/new``, ``/export [PATH]``, ``/help``, ``/quit``. With stdin not a terminal, questions are read
+line by line until the end of input (scriptable). Everything is kept in the store: the window
+and ``logline history`` show the same conversation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from logline.cli.ask import add_chat_options
+from logline.cli.console import EXIT_OK, ctrl_c_cancels, fail
+
+log = logging.getLogger(__name__)
+
+HELP = """Ask anything about the script. Commands:
+  /regenerate     a new answer to the last question (the old one is kept as a branch)
+  /edit [TEXT]    rewrite the last question (asks for the text when none is given)
+  /new            start a new conversation about this document
+  /export [PATH]  write the conversation as Markdown (default: next to nothing, to stdout)
+  /quit           leave (also Ctrl+D)"""
+
+
+def add_parser(commands: Any) -> None:
+    chat = commands.add_parser(
+        "chat",
+        help="talk about a document (interactive)",
+        description="Ask questions about FILE; answers stream and the conversation is kept.",
+    )
+    chat.add_argument("file", type=Path, help="the document (.fountain .fdx .pdf .txt)")
+    add_chat_options(chat)
+
+
+def run(args: argparse.Namespace) -> int:
+    from logline.cli.chat_turns import Chat
+    from logline.documents import DocumentError
+    from logline.engine.worker import EngineThread
+    from logline.store import StoreError
+
+    worker = EngineThread()
+    try:
+        try:
+            chat = Chat.open(
+                args.file,
+                model=args.model,
+                conversation=args.conversation,
+                new=args.new,
+                worker=worker,
+            )
+        except (DocumentError, StoreError, KeyError, ValueError) as exc:
+            return fail(str(exc).strip("'\""))
+        try:
+            return _loop(chat)
+        finally:
+            chat.close()
+    finally:
+        worker.close()
+
+
+def _read(interactive: bool) -> str | None:
+    try:
+        line = input("› ") if interactive else sys.stdin.readline()
+    except (EOFError, KeyboardInterrupt):
+        return None
+    if not interactive and line == "":
+        return None
+    return line.strip()
+
+
+def _loop(chat: Any) -> int:
+    from logline.engine import CancelToken
+    from logline.messages import user_message
+
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print(f"Talking about “{chat.document.title}”. /help for commands.", file=sys.stderr)
+    while True:
+        line = _read(interactive)
+        if line is None:
+            if interactive:
+                print(file=sys.stderr)
+            return EXIT_OK
+        if not line:
+            continue
+        command, _, rest = line.partition(" ")
+        if command in ("/quit", "/exit"):
+            return EXIT_OK
+        if command == "/help":
+            print(HELP, file=sys.stderr)
+            continue
+        if command == "/new":
+            chat.new_conversation()
+            print("A new conversation.", file=sys.stderr)
+            continue
+        if command == "/export":
+            _export(chat, rest.strip())
+            continue
+        action, values = _action(chat, command, rest, interactive)
+        if action is None:
+            continue
+        cancel = CancelToken()
+        try:
+            with ctrl_c_cancels(cancel):
+                chat.turn(action, cancel, *values)
+        except Exception as exc:  # one sentence; the conversation goes on
+            log.debug("Turn failed", exc_info=True)
+            print(f"Error: {user_message(exc)}", file=sys.stderr)
+
+
+def _action(chat: Any, command: str, rest: str, interactive: bool) -> tuple[str | None, tuple]:
+    thread = chat.session.thread()
+    if command == "/regenerate":
+        answer = next((m for m in reversed(thread) if m.role == "assistant"), None)
+        if answer is None:
+            print("Nothing to regenerate yet.", file=sys.stderr)
+            return None, ()
+        return "regenerate", (answer.id,)
+    if command == "/edit":
+        question = next((m for m in reversed(thread) if m.role == "user"), None)
+        if question is None:
+            print("No question to edit yet.", file=sys.stderr)
+            return None, ()
+        text = rest.strip()
+        if not text:
+            print(f"Was: {question.content}", file=sys.stderr)
+            text = _read(interactive) or ""
+        if not text:
+            return None, ()
+        return "edit", (question.id, text)
+    if command.startswith("/"):
+        print(f"Unknown command {command}; /help lists them.", file=sys.stderr)
+        return None, ()
+    return "ask", (f"{command} {rest}".strip(),)
+
+
+def _export(chat: Any, target: str) -> None:
+    from logline.chat.export import conversation_markdown
+
+    text = conversation_markdown(chat.store, chat.session.conversation_id)
+    if not target:
+        sys.stdout.write(text)
+        return
+    path = Path(target).expanduser()
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"Error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return
+    print(f"Wrote {path}", file=sys.stderr)
