@@ -18,6 +18,47 @@ FINISH_NOTES = {
     "stopped": "stopped; the partial answer is kept",
 }
 
+# What ``ChatSession.open`` calls a new conversation; the CLI renames it after its first question.
+DEFAULT_TITLE = "New conversation"
+# Longest title a conversation takes from its first question (characters).
+TITLE_LENGTH = 60
+
+
+def _pick_conversation(store: Any, document_id: int, wanted: int | None, new: bool) -> int | None:
+    """The conversation to continue: ``wanted`` (checked to be about this document), else the
+    document's most recently updated one (said on stderr), or None for a new one."""
+    if wanted is not None:
+        found = store.conversations.get(wanted)
+        if found is None:
+            raise ValueError(f"there is no conversation {wanted} (`logline history list`)")
+        if found.document_id != document_id:
+            raise ValueError(f"conversation {wanted} is about another document")
+        return wanted
+    if new:
+        return None
+    existing = store.conversations.list(document_id)
+    if not existing:
+        return None
+    latest = existing[0]
+    count = store.conversations.message_count(latest.id)
+    print(
+        f"Resuming conversation #{latest.id} “{latest.title}” ({count} messages; "
+        "--new starts another).",
+        file=sys.stderr,
+    )
+    return latest.id
+
+
+def turn_error(exc: BaseException | None) -> str:
+    """One sentence for a turn that failed (``exc`` may be None: a failure with no error)."""
+    from logline.messages import user_message, written_for_users
+
+    if exc is None:
+        return "the answer failed"
+    if written_for_users(exc):
+        return user_message(exc)
+    return f"the answer failed: {str(exc) or type(exc).__name__}"
+
 
 class Chat:
     """One document's conversation in the terminal (the engine runs on ``worker``)."""
@@ -29,6 +70,7 @@ class Chat:
         self.worker = worker
         self.model_id = model_id
         self.interactive = sys.stderr.isatty()
+        self.echo = True  # stream answers to stdout (``ask --json`` prints only its JSON)
 
     @classmethod
     def open(
@@ -41,26 +83,27 @@ class Chat:
         worker: Any,
         max_tokens: int | None = None,
     ) -> Chat:
-        from logline.chat.session import ChatSession
+        from logline.chat.session import ChatOptions, ChatSession
         from logline.documents import load
         from logline.store import Store
         from logline.summarize.stored import register
 
+        if max_tokens is not None and max_tokens < 1:
+            raise ValueError("--max-tokens must be at least 1")
+        options = ChatOptions() if max_tokens is None else ChatOptions(answer_tokens=max_tokens)
         document = load(path)
         store = Store.open()
-        record = register(store, document)
-        if conversation is None and not new:
-            existing = store.conversations.list(record.id)
-            if existing:
-                conversation = existing[0].id
-                count = store.conversations.message_count(conversation)
-                print(
-                    f"Resuming “{existing[0].title}” ({count} messages; --new starts another).",
-                    file=sys.stderr,
-                )
-        session = ChatSession.open(
-            store, document, conversation_id=conversation, model_id=model or ""
-        )
+        try:
+            record = register(store, document)
+            conversation = _pick_conversation(store, record.id, conversation, new)
+            session = ChatSession.open(
+                store, document, conversation_id=conversation, options=options, model_id=model or ""
+            )
+        except BaseException:
+            store.close()
+            raise
+        if conversation is None:
+            print(f"New conversation #{session.conversation_id}.", file=sys.stderr)
         return cls(store, document, session, worker, model)
 
     def close(self) -> None:
@@ -82,16 +125,15 @@ class Chat:
         from logline.summarize.names import for_summary
         from logline.summarize.names_stream import NameFilter
 
-        question = args[0] if action == "ask" else (args[-1] if action == "edit" else "")
+        question = self._question_of(action, args)
         citations = CitationFilter(self.document, "flag")
         names = NameFilter(for_summary(self.document, question), "flag")
         method = getattr(self.session, action)
+        needs_model = not self._facts_answer(question)
 
         def job(engine: Any, token: Any, emit: Any) -> None:
-            model = None
-            answered_by_facts = action == "ask" and self._facts_answer(args[0])
-            if not answered_by_facts:
-                model = resolve_model(self.model_id)
+            # A parser question is answered from the facts: no model is resolved or loaded.
+            model = resolve_model(self.model_id) if needs_model else None
             method(engine, model, *args, token, emit)
 
         result = None
@@ -103,14 +145,14 @@ class Chat:
             elif isinstance(event, AnswerText):
                 retracted = retracted or bool(event.retract)
                 shown = names.feed(citations.feed(event.text))
-                if shown:
+                if shown and self.echo:
                     sys.stdout.write(shown)
                     sys.stdout.flush()
                     wrote = True
             else:
                 self.progress(event)
         tail = names.feed(citations.flush()) + names.flush()
-        if tail or wrote:
+        if (tail or wrote) and self.echo:
             sys.stdout.write(tail + "\n")
             sys.stdout.flush()
         if result is not None:
@@ -121,7 +163,31 @@ class Chat:
                 print(f"Note: {note}.", file=sys.stderr)
             if result.stats is not None:
                 print(f"[{result.reason}] {result.stats.one_line()}", file=sys.stderr)
+            elif result.source == "facts":
+                print(f"[{result.reason}] answered from the script facts", file=sys.stderr)
+            self._name_conversation(question)
         return result
+
+    def _question_of(self, action: str, args: tuple[Any, ...]) -> str:
+        """The question a turn answers: asked, rewritten, or the one a regenerated answer
+        replies to."""
+        if action == "ask":
+            return str(args[0])
+        if action == "edit":
+            return str(args[-1])
+        answer = self.store.messages.get(args[0])
+        parent = self.store.messages.get(answer.parent_id) if answer and answer.parent_id else None
+        return parent.content if parent is not None else ""
+
+    def _name_conversation(self, question: str) -> None:
+        """A conversation still called by its default name takes its first question's."""
+        conversation = self.store.conversations.get(self.session.conversation_id)
+        title = " ".join(question.split())
+        if conversation is None or conversation.title != DEFAULT_TITLE or not title:
+            return
+        if len(title) > TITLE_LENGTH:
+            title = title[: TITLE_LENGTH - 1].rstrip() + "…"
+        self.store.conversations.rename(conversation.id, title)
 
     def _facts_answer(self, question: str) -> bool:
         from logline.chat.facts_answers import answer_from_facts
