@@ -71,6 +71,7 @@ class Chat:
         self.model_id = model_id
         self.interactive = sys.stderr.isatty()
         self.echo = True  # stream answers to stdout (``ask --json`` prints only its JSON)
+        self.started: list[int] = []  # conversations this run created
 
     @classmethod
     def open(
@@ -102,12 +103,21 @@ class Chat:
         except BaseException:
             store.close()
             raise
+        chat = cls(store, document, session, worker, model)
         if conversation is None:
+            chat.started.append(session.conversation_id)
             print(f"New conversation #{session.conversation_id}.", file=sys.stderr)
-        return cls(store, document, session, worker, model)
+        return chat
 
     def close(self) -> None:
-        self.store.close()
+        """Close the store, deleting the conversations this run started and never used (a
+        failed ``ask``, a chat left before its first question)."""
+        try:
+            for conversation_id in self.started:
+                if self.store.conversations.message_count(conversation_id) == 0:
+                    self.store.conversations.delete(conversation_id)
+        finally:
+            self.store.close()
 
     def new_conversation(self) -> None:
         from logline.chat.session import ChatSession
@@ -115,6 +125,7 @@ class Chat:
         self.session = ChatSession.open(
             self.store, self.document, options=self.session.options, model_id=self.model_id or ""
         )
+        self.started.append(self.session.conversation_id)
 
     def turn(self, action: str, cancel: Any, *args: Any) -> Any:
         """Run ``session.<action>(engine, model, *args, cancel, emit)`` on the engine thread,

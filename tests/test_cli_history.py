@@ -1,0 +1,74 @@
+"""``logline history list | show | export | forget`` in subprocesses over a store that a real
+``logline ask`` with the tiny model wrote (offline, no network)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from chat_cli import TINY, open_store, own_script, run_cli, tiny_home
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_home(tmp_path_factory.mktemp("home"))
+
+
+def test_history_lists_shows_exports_and_forgets(home: Path, tmp_path: Path) -> None:
+    script = own_script(tmp_path, "history.fountain")
+    asked = run_cli(home, "ask", str(script), "Who follows Edward?", *TINY, "--new")
+    assert asked.returncode in (0, 3), asked.stderr  # 3: the 8-token answer hit its limit
+    assert run_cli(home, "ask", str(script), "How many scenes?").returncode == 0
+
+    listing = json.loads(run_cli(home, "history", "list", str(script), "--json").stdout)
+    assert len(listing) == 1 and listing[0]["title"] == "The River Press"
+    (conversation,) = listing[0]["conversations"]
+    assert conversation["messages"] == 4 and conversation["title"] == "Who follows Edward?"
+    text = run_cli(home, "history", "list").stdout
+    assert "The River Press" in text and f"#{conversation['id']}" in text
+    assert "4 messages" in text
+
+    shown = run_cli(home, "history", "show", str(conversation["id"])).stdout
+    assert shown.startswith("# Who follows Edward?")
+    assert shown.count("## Question") == 2 and "**4 scenes**" in shown
+    assert "tiny · " in shown and "prompt tokens" in shown  # the model answer's stats line
+
+    out = tmp_path / "export.json"
+    exported = run_cli(
+        home, "history", "export", str(conversation["id"]), "--format", "json", "-o", str(out)
+    )
+    assert exported.returncode == 0 and f"Wrote {out}" in exported.stderr
+    data = json.loads(out.read_text())
+    assert [m["role"] for m in data["messages"]] == ["user", "assistant"] * 2
+    assert data["messages"][1]["stats"]["model"] == "tiny"
+    markdown = run_cli(home, "history", "export", str(conversation["id"])).stdout
+    assert markdown == shown
+
+    store = open_store(home)
+    try:
+        document = store.documents.by_path(script.resolve())[0]
+        caches = store.prompt_caches.for_document(document.id)
+        assert caches and all(c.path.exists() for c in caches)  # the script's saved cache
+    finally:
+        store.close()
+    refused = run_cli(home, "history", "forget", str(script))  # no terminal: needs --yes
+    assert refused.returncode != 0 and "--yes" in refused.stderr
+    forgot = run_cli(home, "history", "forget", str(script), "--yes")
+    assert forgot.returncode == 0, forgot.stderr
+    assert "Forgot “The River Press”: 0 summaries and 1 conversations" in forgot.stdout
+    assert "0 B of prompt caches" not in forgot.stdout  # the cache file's bytes were freed
+    assert not any(c.path.exists() for c in caches)
+    assert run_cli(home, "history", "list", str(script), "--json").stdout.strip() == "[]"
+    missing = run_cli(home, "history", "show", str(conversation["id"]))
+    assert missing.returncode == 1 and "No conversation" in missing.stderr
+
+
+def test_history_of_nothing(home: Path, tmp_path: Path) -> None:
+    script = own_script(tmp_path, "never.fountain")
+    assert "Nothing kept about" in run_cli(home, "history", "list", str(script)).stdout
+    forgot = run_cli(home, "history", "forget", str(script), "--yes")
+    assert forgot.returncode == 0 and "Nothing kept about" in forgot.stderr
+    assert run_cli(home, "history").returncode == 1
+    assert run_cli(home, "history", "export", "1", "--format", "pdf").returncode == 2
