@@ -201,3 +201,25 @@ def test_ctrl_c_in_chat_stops_the_answer_and_the_prompt_returns(home: Path, tmp_
     ]
     assert [m.finish_reason for m in answers] == ["stopped", "done"]
     assert len(answers[0].content) >= 10 and answers[0].stats["generation_tokens"] < 5000
+
+
+def test_new_and_conversation_do_not_go_together(home: Path, tmp_path: Path) -> None:
+    script = own_script(tmp_path, "both.fountain")
+    result = run_cli(home, "ask", str(script), "Why?", "--new", "--conversation", "1")
+    assert result.returncode == 1 and "do not go together" in result.stderr
+
+
+def test_ask_with_the_built_in_model_says_so_on_stderr(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from built_in_helpers import install_as_built_in
+    from logline.cli import main
+    from logline.models.recommend import embedded_notice, recommended_model
+
+    install_as_built_in(tiny_model_dir)
+    script = own_script(tmp_path, "builtin.fountain")
+    code = main(["ask", str(script), "Why does Edward wade in?", "--max-tokens", "8"])
+    out = capsys.readouterr()
+    assert code in (0, 3), out.err  # no --model: the built-in one
+    assert out.err.count(embedded_notice(recommended_model())) == 1
+    assert "built-in" not in out.out  # the answer on stdout stays the answer alone

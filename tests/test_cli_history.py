@@ -57,7 +57,7 @@ def test_history_lists_shows_exports_and_forgets(home: Path, tmp_path: Path) -> 
     assert refused.returncode != 0 and "--yes" in refused.stderr
     forgot = run_cli(home, "history", "forget", str(script), "--yes")
     assert forgot.returncode == 0, forgot.stderr
-    assert "Forgot “The River Press”: 0 summaries and 1 conversations" in forgot.stdout
+    assert "Forgot “The River Press”: 0 summaries and 1 conversation" in forgot.stdout
     assert "0 B of prompt caches" not in forgot.stdout  # the cache file's bytes were freed
     assert not any(c.path.exists() for c in caches)
     assert run_cli(home, "history", "list", str(script), "--json").stdout.strip() == "[]"
@@ -72,3 +72,48 @@ def test_history_of_nothing(home: Path, tmp_path: Path) -> None:
     assert forgot.returncode == 0 and "Nothing kept about" in forgot.stderr
     assert run_cli(home, "history").returncode == 1
     assert run_cli(home, "history", "export", "1", "--format", "pdf").returncode == 2
+
+
+def _forget_on_a_terminal(home: Path, script: Path, answer: bytes) -> tuple[int, str]:
+    """``history forget FILE`` with a pseudo-terminal as stdin, answering ``answer``."""
+    import os
+    import pty
+    import select
+
+    import offline_cli
+
+    env = offline_cli.offline_env(home)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the CLI with the terminal as its stdin, stdout and stderr
+        command = offline_cli.command("history", "forget", str(script))
+        os.execve(command[0], command, env)
+    output = b""
+    answered = False
+    while True:
+        ready, _, _ = select.select([fd], [], [], 60)
+        if not ready:
+            break
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+        if not answered and b"[y/N]" in output:
+            os.write(fd, answer + b"\r")
+            answered = True
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
+
+
+def test_forget_asks_on_a_terminal(home: Path, tmp_path: Path) -> None:
+    script = own_script(tmp_path, "asked.fountain")
+    assert run_cli(home, "ask", str(script), "How many scenes?").returncode == 0
+    code, output = _forget_on_a_terminal(home, script, b"n")
+    assert code == 0 and "Forget “The River Press”: 0 summaries and 1 conversation?" in output
+    assert "Nothing deleted." in output
+    assert json.loads(run_cli(home, "history", "list", str(script), "--json").stdout)
+    code, output = _forget_on_a_terminal(home, script, b"y")
+    assert code == 0 and "Forgot “The River Press”" in output
+    assert run_cli(home, "history", "list", str(script), "--json").stdout.strip() == "[]"

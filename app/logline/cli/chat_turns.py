@@ -8,7 +8,11 @@ import logging
 import sys
 from typing import Any
 
-from logline.cli.console import print_load_progress, print_prompt_progress
+from logline.cli.console import (
+    print_built_in_notice,
+    print_load_progress,
+    print_prompt_progress,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +31,8 @@ TITLE_LENGTH = 60
 def _pick_conversation(store: Any, document_id: int, wanted: int | None, new: bool) -> int | None:
     """The conversation to continue: ``wanted`` (checked to be about this document), else the
     document's most recently updated one (said on stderr), or None for a new one."""
+    if wanted is not None and new:
+        raise ValueError("--new and --conversation do not go together")
     if wanted is not None:
         found = store.conversations.get(wanted)
         if found is None:
@@ -72,6 +78,7 @@ class Chat:
         self.interactive = sys.stderr.isatty()
         self.echo = True  # stream answers to stdout (``ask --json`` prints only its JSON)
         self.started: list[int] = []  # conversations this run created
+        self.built_in_noted = False  # the built-in model's notice is printed once per run
 
     @classmethod
     def open(
@@ -215,6 +222,8 @@ class Chat:
             print_load_progress(event, self.interactive)
         elif isinstance(event, ModelLoaded):
             log.info("Model %s loaded (%s)", event.model_id, event.precision)
+            if not self.built_in_noted:
+                self.built_in_noted = print_built_in_notice(event.model_id)
         elif isinstance(event, Notice):
             print(f"Note: {event.message}", file=sys.stderr)
         elif isinstance(event, Reading) and (event.script or event.total > 256):
