@@ -83,6 +83,9 @@ def test_chat_reads_questions_from_stdin_and_the_second_turn_is_cached(
     text = exported.read_text(encoding="utf-8")
     assert "Where is the river?" in text and "Where is the diner?" not in text
     assert "2 other branches are not shown" in text
+    resumed = run_cli(home, "ask", str(script), "How many scenes?", "--model", "missing")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "answered by tiny; the next answers use missing" in resumed.stderr
 
 
 def test_chat_resumes_the_latest_conversation_and_new_starts_one(

@@ -55,6 +55,19 @@ def _pick_conversation(store: Any, document_id: int, wanted: int | None, new: bo
     return latest.id
 
 
+def _note_model_switch(conversation: Any, model: str | None) -> None:
+    """Say when a conversation continues with another model than its last answer's."""
+    from logline.models.registry import default_model_id
+
+    wanted = model or default_model_id()
+    if conversation is not None and conversation.model and conversation.model != wanted:
+        print(
+            f"Note: this conversation was answered by {conversation.model}; the next answers "
+            f"use {wanted}.",
+            file=sys.stderr,
+        )
+
+
 def turn_error(exc: BaseException | None) -> str:
     """One sentence for a turn that failed (``exc`` may be None: a failure with no error)."""
     from logline.messages import user_message, written_for_users
@@ -111,7 +124,9 @@ class Chat:
             store.close()
             raise
         chat = cls(store, document, session, worker, model)
-        if conversation is None:
+        if conversation is not None:
+            _note_model_switch(store.conversations.get(conversation), model)
+        else:
             chat.started.append(session.conversation_id)
             print(f"New conversation #{session.conversation_id}.", file=sys.stderr)
         return chat
