@@ -33,7 +33,7 @@ from logline.chat.events import (
     TurnResult,
     TurnStarted,
 )
-from logline.chat.facts_answers import answer_from_facts
+from logline.chat.facts_answers import FactAnswer, answer_from_facts, scene_pages
 from logline.chat.prompts import marked_text, question_message
 from logline.chat.retrieval import SceneIndex, render_passages, search
 from logline.documents.facts import script_facts
@@ -126,6 +126,17 @@ class ChatSession:
             conversation_id,
             options or ChatOptions(),
         )
+
+    def facts_answer(self, question: str) -> FactAnswer | None:
+        """The exact answer from the script facts, or None when the model must answer."""
+        if not self.options.facts_answers:
+            return None
+        facts = script_facts(self.document)
+        return answer_from_facts(question, facts, scene_pages=scene_pages(self.document))
+
+    def answers_from_facts(self, question: str) -> bool:
+        """Whether ``question`` is answered from the script facts (no model needed)."""
+        return self.facts_answer(question) is not None
 
     def thread(self) -> list[Any]:
         """The shown branch, root to leaf (``MessageRecord`` s)."""
@@ -254,12 +265,9 @@ class ChatSession:
     def _answer(
         self, engine: Engine, model: InstalledModel, user: Any, cancel: CancelToken, emit: Emit
     ) -> TurnResult:
-        facts_text = None
-        if self.options.facts_answers:
-            found = answer_from_facts(user.content, self.document)
-            facts_text = found.text if found is not None else None
-        if facts_text is not None:
-            return self._facts_turn(user, facts_text, emit)
+        found = self.facts_answer(user.content)
+        if found is not None:
+            return self._facts_turn(user, found.text, emit)
         self.prepare(engine, model, cancel, emit)
         prepared = self._prepare(engine, model.model_id, cancel, emit)
         question = question_message(user.content, self._passages(engine, prepared, user.content))
