@@ -69,6 +69,7 @@ def test_ask_streams_an_answer_that_is_kept_and_restored_after_a_restart(
     second = _ask(qtbot, window, "Where is the diner?")
     assert second[-1].stats["cached_tokens"] >= answer.stats["prompt_tokens"]
     conversation = window.chat.session.conversation_id
+    assert window.chat.pane.conversations.combo.currentText() == "Who follows Edward?"
     window.close()
 
     restarted = _window(qtbot, tiny_model_dir)

@@ -56,6 +56,8 @@ log = logging.getLogger(__name__)
 Emit = Callable[[object], None]
 # Room kept for a question when deciding whether the whole script fits.
 QUESTION_ROOM = 256
+NEW_TITLE = "New conversation"
+TITLE_CHARS = 48
 # The "model" of an answer Logline wrote from the parser's facts.
 FACTS_MODEL = "script facts"
 # In digest mode, the share of what is left after the script part given to retrieved scenes.
@@ -114,7 +116,7 @@ class ChatSession:
         """The conversation ``conversation_id`` over ``document``, or a new one when None."""
         record = register(store, document)
         if conversation_id is None:
-            conversation = store.conversations.create(record.id, "New conversation", model_id)
+            conversation = store.conversations.create(record.id, NEW_TITLE, model_id)
             conversation_id = conversation.id
         elif store.conversations.get(conversation_id) is None:
             raise KeyError(f"No conversation {conversation_id}")
@@ -208,8 +210,19 @@ class ChatSession:
         if parent_id is None:
             thread = self.thread()
             parent_id = thread[-1].id if thread else None
+            if not thread:
+                self._title_from(question)
         user = self.store.messages.add(self.conversation_id, parent_id, "user", question)
         return self._answer(engine, model, user, cancel, emit)
+
+    def _title_from(self, question: str) -> None:
+        """A new conversation is named after its first question."""
+        conversation = self.store.conversations.get(self.conversation_id)
+        if conversation is not None and conversation.title == NEW_TITLE:
+            title = " ".join(question.split())
+            if len(title) > TITLE_CHARS:
+                title = title[: TITLE_CHARS - 1].rsplit(" ", 1)[0] + "…"
+            self.store.conversations.rename(self.conversation_id, title)
 
     def regenerate(
         self,

@@ -302,6 +302,8 @@ class ChatPresenter(QObject):
     def _on_done(self) -> None:
         self.job = None
         self.status.message("")
+        if self.session is not None:
+            self._refresh_list(self.session.conversation_id)  # a first question names it
         self._show_thread()  # the store is the truth: ids, branches, stats, finish reasons
         self.busyChanged.emit(False)
 

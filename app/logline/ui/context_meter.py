@@ -7,6 +7,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from logline.chat.events import ContextUse
 
+FULL_STYLE = "QProgressBar::chunk { background: #b42318; }"
+
 
 class ContextMeter(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
