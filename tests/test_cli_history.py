@@ -32,7 +32,7 @@ def test_history_lists_shows_exports_and_forgets(home: Path, tmp_path: Path) -> 
 
     shown = run_cli(home, "history", "show", str(conversation["id"])).stdout
     assert shown.startswith("# Who follows Edward?")
-    assert shown.count("## Question") == 2 and "**4 scenes**" in shown
+    assert shown.count("## Question") == 2 and "4 scenes" in shown
     assert "tiny · " in shown and "prompt tokens" in shown  # the model answer's stats line
 
     out = tmp_path / "export.json"

@@ -22,11 +22,6 @@ FINISH_NOTES = {
     "stopped": "stopped; the partial answer is kept",
 }
 
-# What ``ChatSession.open`` calls a new conversation; the CLI renames it after its first question.
-DEFAULT_TITLE = "New conversation"
-# Longest title a conversation takes from its first question (characters).
-TITLE_LENGTH = 60
-
 
 def _pick_conversation(store: Any, document_id: int, wanted: int | None, new: bool) -> int | None:
     """The conversation to continue: ``wanted`` (checked to be about this document), else the
@@ -162,7 +157,7 @@ class Chat:
         citations = CitationFilter(self.document, "flag")
         names = NameFilter(for_summary(self.document, question), "flag")
         method = getattr(self.session, action)
-        needs_model = not self._facts_answer(question)
+        needs_model = not self.session.answers_from_facts(question)
 
         def job(engine: Any, token: Any, emit: Any) -> None:
             # A parser question is answered from the facts: no model is resolved or loaded.
@@ -198,7 +193,6 @@ class Chat:
                 print(f"[{result.reason}] {result.stats.one_line()}", file=sys.stderr)
             elif result.source == "facts":
                 print(f"[{result.reason}] answered from the script facts", file=sys.stderr)
-            self._name_conversation(question)
         return result
 
     def _question_of(self, action: str, args: tuple[Any, ...]) -> str:
@@ -211,23 +205,6 @@ class Chat:
         answer = self.store.messages.get(args[0])
         parent = self.store.messages.get(answer.parent_id) if answer and answer.parent_id else None
         return parent.content if parent is not None else ""
-
-    def _name_conversation(self, question: str) -> None:
-        """A conversation still called by its default name takes its first question's."""
-        conversation = self.store.conversations.get(self.session.conversation_id)
-        title = " ".join(question.split())
-        if conversation is None or conversation.title != DEFAULT_TITLE or not title:
-            return
-        if len(title) > TITLE_LENGTH:
-            title = title[: TITLE_LENGTH - 1].rstrip() + "…"
-        self.store.conversations.rename(conversation.id, title)
-
-    def _facts_answer(self, question: str) -> bool:
-        from logline.chat.facts_answers import answer_from_facts
-
-        return self.session.options.facts_answers and (
-            answer_from_facts(question, self.document) is not None
-        )
 
     def progress(self, event: Any) -> None:
         from logline.chat.events import ContextUse, Notice, Reading

@@ -22,13 +22,15 @@ from logline.summarize.runner import SummaryOptions
 from logline.summarize.with_model import summarize_with_model
 
 if TYPE_CHECKING:
+    from logline.chat.events import TurnResult
+    from logline.chat.session import ChatSession
     from logline.documents import Document
     from logline.engine.cancel import CancelToken
     from logline.engine.runtime import Engine
     from logline.ui.engine_worker import EngineWork
     from logline.ui.jobs import Emit
 
-__all__ = ["StatusText", "load_model_here", "load_work", "summary_work"]
+__all__ = ["StatusText", "chat_work", "load_model_here", "load_work", "summary_work"]
 
 LOAD_STEP_PERCENT = 5  # loading progress is passed on in steps of this many percent
 
@@ -89,5 +91,21 @@ def summary_work(document: Document, choice: ModelChoice, options: SummaryOption
     def work(engine: Engine, cancel: CancelToken, emit: Emit) -> SummaryResult:
         model = _resolve(engine, choice, emit)
         return summarize_with_model(engine, model, document, cancel, _in_steps(emit), options)
+
+    return work
+
+
+def chat_work(
+    session: ChatSession, choice: ModelChoice | None, action: str, *args: object
+) -> EngineWork:
+    """Run ``session.<action>`` (ask, regenerate, edit) with ``choice``'s model; a question the
+    script facts answer needs no model (none is resolved or loaded)."""
+
+    def work(engine: Engine, cancel: CancelToken, emit: Emit) -> TurnResult:
+        facts = action == "ask" and session.answers_from_facts(str(args[0]))
+        if choice is None and not facts:
+            raise ValueError("Choose a model for the chat first")
+        model = None if facts or choice is None else _resolve(engine, choice, emit)
+        return getattr(session, action)(engine, model, *args, cancel, _in_steps(emit))
 
     return work

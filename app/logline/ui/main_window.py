@@ -34,6 +34,7 @@ from logline.models.import_source import ImportProgress
 from logline.summarize.runner import SummaryOptions
 from logline.ui.banner import Banner
 from logline.ui.built_in_notice import BuiltInModelNotices, FirstRunNotice, SummaryModelNote
+from logline.ui.chat_dock import build_chat, close_store
 from logline.ui.document_loader import DocumentLoader
 from logline.ui.document_view import DocumentView
 from logline.ui.engine_jobs import summary_work
@@ -100,7 +101,7 @@ class MainWindow(QMainWindow):
         self.password_dialog: QInputDialog | None = None
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
-        self.resize(1200, 780)
+        self.resize(1400, 800)
         self._build_toolbar()
         self._build_central()
         self.status = StatusPanel(self.statusBar())
@@ -116,6 +117,9 @@ class MainWindow(QMainWindow):
             self,
         )
         self._connect()
+        self.chat = build_chat(self)
+        self.splitter.addWidget(Pane("Ask the script", self.chat.pane))
+        self.splitter.setSizes([500, 450, 450])
         if model_override is not None:
             self.set_model(*model_override)
         self.built_in = BuiltInModelNotices(
@@ -192,6 +196,8 @@ class MainWindow(QMainWindow):
     def set_model(self, model_id: str, path: Path, display_name: str = "") -> None:
         """Use an explicit model folder instead of an installed model."""
         self.model_picker.set_model(model_id, Path(path), display_name)
+        if hasattr(self, "chat"):
+            self.chat.pane.model_picker.set_model(model_id, Path(path), display_name)
 
     @property
     def generating(self) -> bool:
@@ -223,7 +229,7 @@ class MainWindow(QMainWindow):
         self._loading = None
         self.document = document
         self.banner.dismiss()
-        self.document_view.show_text(document.text)
+        self.document_view.show_document(document)
         self.presenter.clear()
         self.built_in.document_changed()
         pages = len(document.pages)
@@ -440,6 +446,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.host.shutdown()
+        close_store(self)
         self.loader.shutdown()
         if self._models_dialog is not None:
             self._models_dialog.shutdown()
