@@ -102,16 +102,26 @@ def test_chat_resumes_the_latest_conversation_and_new_starts_one(
         str(script),
         "--model",
         "missing",
-        stdin="Who speaks the most?\n/new\nList the locations\n/export\n",
+        stdin=(
+            "Who speaks the most?\n/edit\nHow many scenes are there?\n"
+            "/new\nList the locations\n/export\n"
+        ),
     )
     assert again.returncode == 0, again.stderr
     assert "Resuming conversation #" in again.stderr and "(2 messages" in again.stderr
+    assert "Was: Who speaks the most?" in again.stderr  # /edit alone asks for the new text
     assert again.stdout.count("# List the locations") == 1  # /export without a path: stdout
     store = open_store(home)
     try:
         document = store.documents.by_path(script.resolve())[0]
-        titles = [c.title for c in store.conversations.list(document.id)]
-        assert titles == ["List the locations", "How many scenes?"]
+        chats = store.conversations.list(document.id)
+        assert [c.title for c in chats] == ["List the locations", "How many scenes?"]
+        thread = store.messages.path(chats[1].current_leaf_id)
+        assert [m.content for m in thread if m.role == "user"] == [
+            "How many scenes?",
+            "How many scenes are there?",
+        ]
+        assert len(store.messages.siblings(thread[2].id)) == 2  # the edited question is kept
     finally:
         store.close()
 
