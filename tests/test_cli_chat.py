@@ -20,6 +20,7 @@ from chat_cli import (
     stats_lines,
     tiny_home,
 )
+from chat_helpers import write_script
 
 
 @pytest.fixture(scope="module")
@@ -236,3 +237,23 @@ def test_ask_with_the_built_in_model_says_so_on_stderr(
     assert code in (0, 3), out.err  # no --model: the built-in one
     assert out.err.count(embedded_notice(recommended_model())) == 1
     assert "built-in" not in out.out  # the answer on stdout stays the answer alone
+
+
+def test_ctrl_c_while_notes_are_taken_is_a_stop(home: Path, tmp_path: Path) -> None:
+    """A script too long to read with the answer's room is read as notes first (a summary's
+    map phase, seconds with this 12k-token script); Ctrl+C then is a stop, not an error."""
+    script = write_script(tmp_path, repeats=30, name="long.fountain")
+    script.write_text(script.read_text(encoding="utf-8") + "\n\nThe long end.\n", "utf-8")
+    long = ("--model", "tiny", "--max-tokens", "7800", "--new")
+    process = _streaming("ask", str(script), "Why does Edward wade in?", *long, home=home)
+    assert process.stderr is not None
+    err = ""
+    for line in process.stderr:
+        err += line
+        if "Taking notes" in line:
+            process.send_signal(signal.SIGINT)
+            break
+    _, rest = process.communicate(timeout=120)
+    err += rest
+    assert process.returncode == 130, err
+    assert "Stopped." in err and "Error" not in err and "Traceback" not in err

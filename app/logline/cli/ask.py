@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,9 @@ def run(args: argparse.Namespace) -> int:
                 result = chat.turn("ask", cancel, args.question)
         except Exception as exc:  # one sentence, like every CLI error
             log.debug("Ask failed", exc_info=True)
+            if cancel.cancelled:  # Ctrl+C before the answer began (e.g. while taking notes)
+                print("Stopped.", file=sys.stderr)
+                return EXIT_INTERRUPTED
             return fail(turn_error(exc))
         finally:
             chat.close()

@@ -114,7 +114,9 @@ def _loop(chat: Any) -> int:
                 result = chat.turn(action, cancel, *values)
         except Exception as exc:  # one sentence; the conversation goes on
             log.debug("Turn failed", exc_info=True)
-            print(f"Error: {turn_error(exc)}", file=sys.stderr)
+            # Ctrl+C before the answer began (while the script's notes were taken) ends the
+            # turn with the engine's cancel error: a stop, not a failure.
+            print("Stopped." if cancel.cancelled else f"Error: {turn_error(exc)}", file=sys.stderr)
             continue
         if result is not None and result.reason == "error":
             print(f"Error: {turn_error(result.error)}", file=sys.stderr)
