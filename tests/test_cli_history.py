@@ -101,7 +101,7 @@ def _forget_on_a_terminal(home: Path, script: Path, answer: bytes) -> tuple[int,
             break
         output += chunk
         if not answered and b"[y/N]" in output:
-            os.write(fd, answer + b"\r")
+            os.write(fd, answer if answer == b"\x04" else answer + b"\r")
             answered = True
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
@@ -114,6 +114,8 @@ def test_forget_asks_on_a_terminal(home: Path, tmp_path: Path) -> None:
     assert code == 0 and "Forget “The River Press”: 0 summaries and 1 conversation?" in output
     assert "Nothing deleted." in output
     assert json.loads(run_cli(home, "history", "list", str(script), "--json").stdout)
+    code, output = _forget_on_a_terminal(home, script, b"\x04")  # Ctrl+D: no
+    assert code == 0 and "Nothing deleted." in output and "Traceback" not in output
     code, output = _forget_on_a_terminal(home, script, b"y")
     assert code == 0 and "Forgot “The River Press”" in output
     assert run_cli(home, "history", "list", str(script), "--json").stdout.strip() == "[]"

@@ -159,7 +159,10 @@ def _forget(store: Any, args: argparse.Namespace) -> int:
         if not args.yes:
             if not sys.stdin.isatty():
                 return fail(f"forgetting {document.title} ({what}) needs --yes when not asked")
-            answer = input(f"Forget “{document.title}”: {what}? [y/N] ").strip().lower()
+            try:
+                answer = input(f"Forget “{document.title}”: {what}? [y/N] ").strip().lower()
+            except EOFError:  # Ctrl+D: no
+                answer = ""
             if answer not in ("y", "yes"):
                 print("Nothing deleted.", file=sys.stderr)
                 return EXIT_OK
