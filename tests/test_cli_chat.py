@@ -257,3 +257,29 @@ def test_ctrl_c_while_notes_are_taken_is_a_stop(home: Path, tmp_path: Path) -> N
     err += rest
     assert process.returncode == 130, err
     assert "Stopped." in err and "Error" not in err and "Traceback" not in err
+
+
+def test_on_a_terminal_with_stdout_redirected_only_answers_reach_stdout(
+    home: Path, tmp_path: Path
+) -> None:
+    import os
+    import pty
+
+    script = own_script(tmp_path, "redirect.fountain")
+    master, slave = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            offline_cli.command("chat", str(script), "--model", "missing", "--new"),
+            stdin=slave,
+            stderr=slave,
+            stdout=subprocess.PIPE,
+            env=offline_cli.offline_env(home),
+            text=True,
+        )
+        os.write(master, b"How many scenes?\n/quit\n")
+        out, _ = process.communicate(timeout=120)
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert process.returncode == 0
+    assert "4 scenes" in out and "›" not in out and "Talking about" not in out

@@ -67,9 +67,18 @@ def run(args: argparse.Namespace) -> int:
         worker.close()
 
 
+def _prompt() -> str:
+    """The next line typed at the prompt. The prompt goes to stdout only on a terminal, so
+    ``logline chat FILE > answers.md`` keeps the answers alone in the file."""
+    if sys.stdout.isatty():
+        return input("› ")
+    print("› ", end="", file=sys.stderr, flush=True)
+    return input()
+
+
 def _read(interactive: bool) -> str | None:
     try:
-        line = input("› ") if interactive else sys.stdin.readline()
+        line = _prompt() if interactive else sys.stdin.readline()
     except (EOFError, KeyboardInterrupt):
         return None
     if not interactive and line == "":
