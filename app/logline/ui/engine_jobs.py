@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from logline.ui.engine_worker import EngineWork
     from logline.ui.jobs import Emit
 
-__all__ = ["StatusText", "load_model_here", "load_work", "summary_work"]
+__all__ = ["StatusText", "load_model_here", "load_work", "resolve_model", "summary_work"]
 
 LOAD_STEP_PERCENT = 5  # loading progress is passed on in steps of this many percent
 
@@ -56,7 +56,7 @@ def _in_steps(emit: Emit) -> Callable[[object], None]:
     return relay
 
 
-def _resolve(engine: Engine, choice: ModelChoice, emit: Emit) -> InstalledModel:
+def resolve_model(engine: Engine, choice: ModelChoice, emit: Emit) -> InstalledModel:
     """The installed model ``choice`` names (engine thread: it may install the embedded one),
     saying what happens next in the status bar."""
     model = resolve_choice(choice, lambda text: emit(StatusText(text)))
@@ -69,7 +69,7 @@ def _resolve(engine: Engine, choice: ModelChoice, emit: Emit) -> InstalledModel:
 def load_model_here(engine: Engine, choice: ModelChoice, emit: Emit) -> ModelLoaded:
     """Resolve and load ``choice`` (engine thread); emits StatusText, then LoadProgress,
     ModelLoaded and a Notice for a tight fit."""
-    model = _resolve(engine, choice, emit)
+    model = resolve_model(engine, choice, emit)
     return load_with_events(engine, model, _in_steps(emit)).loaded
 
 
@@ -87,7 +87,7 @@ def summary_work(document: Document, choice: ModelChoice, options: SummaryOption
     event, ``SummaryFinished``, also carries (a summary stopped before it began included)."""
 
     def work(engine: Engine, cancel: CancelToken, emit: Emit) -> SummaryResult:
-        model = _resolve(engine, choice, emit)
+        model = resolve_model(engine, choice, emit)
         return summarize_with_model(engine, model, document, cancel, _in_steps(emit), options)
 
     return work

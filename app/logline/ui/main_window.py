@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from logline.chat.session import ChatOptions
 from logline.documents import Document, DocumentError, EncryptedPdfError
 from logline.engine.events import ModelLoaded
 from logline.engine.sampling import SamplingParams
@@ -34,6 +35,8 @@ from logline.models.import_source import ImportProgress
 from logline.summarize.runner import SummaryOptions
 from logline.ui.banner import Banner
 from logline.ui.built_in_notice import BuiltInModelNotices, FirstRunNotice, SummaryModelNote
+from logline.ui.chat_pane import ChatPane
+from logline.ui.chat_presenter import ChatPresenter, open_store
 from logline.ui.document_loader import DocumentLoader
 from logline.ui.document_view import DocumentView
 from logline.ui.engine_jobs import summary_work
@@ -87,6 +90,7 @@ class MainWindow(QMainWindow):
         options: SummaryOptions | None = None,
         host: EngineHost | None = None,
         ask_password: AskPassword | None = None,
+        chat_options: ChatOptions | None = None,
     ) -> None:
         super().__init__()
         self.document: Document | None = None
@@ -114,6 +118,16 @@ class MainWindow(QMainWindow):
                 self.summary_detail,
             ),
             self,
+        )
+        self.store = open_store(self.show_error)  # one store per window, closed with it
+        self.chat = ChatPresenter(
+            self.chat_pane,
+            self.host,
+            self.store,
+            status=self.status.message,
+            tell=self.show_error,
+            options=chat_options,
+            parent=self,
         )
         self._connect()
         if model_override is not None:
@@ -176,7 +190,9 @@ class MainWindow(QMainWindow):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(doc_pane)
         self.splitter.addWidget(sum_pane)
-        self.splitter.setSizes([600, 600])
+        self.chat_pane = ChatPane()
+        self.splitter.addWidget(Pane("Chat", self.chat_pane))
+        self.splitter.setSizes([440, 380, 440])
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
@@ -187,11 +203,14 @@ class MainWindow(QMainWindow):
         self.host.jobQueued.connect(self._watch_engine_job)
         self.loader.loaded.connect(self._on_document_loaded)
         self.loader.failed.connect(self._on_document_failed)
+        self.chat.busyChanged.connect(lambda _busy: self._update_actions())
+        self.chat_pane.view.sceneRequested.connect(self.document_view.show_scene)
 
     # -- public API ------------------------------------------------------------------------
     def set_model(self, model_id: str, path: Path, display_name: str = "") -> None:
         """Use an explicit model folder instead of an installed model."""
         self.model_picker.set_model(model_id, Path(path), display_name)
+        self.chat_pane.model_picker.set_model(model_id, Path(path), display_name)
 
     @property
     def generating(self) -> bool:
@@ -209,8 +228,8 @@ class MainWindow(QMainWindow):
         On failure the error is shown and the current document stays open.
         """
         path = Path(path)
-        if self.generating:
-            self.status.message("Stop the summary before opening another file.", 5000)
+        if self.generating or self.chat.busy:
+            self.status.message("Stop the answer before opening another file.", 5000)
             return False
         self._loading = path
         self.status.message(f"Opening {path.name}…")
@@ -223,8 +242,9 @@ class MainWindow(QMainWindow):
         self._loading = None
         self.document = document
         self.banner.dismiss()
-        self.document_view.show_text(document.text)
+        self.document_view.show_document(document)
         self.presenter.clear()
+        self.chat.open_document(document)
         self.built_in.document_changed()
         pages = len(document.pages)
         page_text = f"{pages:,} page{'s' if pages != 1 else ''} · " if pages else ""
@@ -347,6 +367,7 @@ class MainWindow(QMainWindow):
         if self._models_dialog is None:
             self._models_dialog = ModelsDialog(self, host=self.host)
             self._models_dialog.modelsChanged.connect(self.model_picker.refresh)
+            self._models_dialog.modelsChanged.connect(self.chat_pane.model_picker.refresh)
         dialog = self._models_dialog
         dialog.refresh()
         if select:
@@ -364,7 +385,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _watch_engine_job(self, job: Job) -> None:
         """A model import holds the engine: say so, or a summary started now seems stuck."""
-        if job is self.presenter.job:  # the summary's events are the presenter's alone
+        if job in (self.presenter.job, self.chat.job):  # their presenters' events alone
             return
         imported: list[bool] = []
 
@@ -405,7 +426,7 @@ class MainWindow(QMainWindow):
 
     # -- state -----------------------------------------------------------------------------
     def _update_actions(self) -> None:
-        busy = self.generating
+        busy = self.generating or self.chat.busy
         loading = self._loading is not None
         self.summarize_action.setEnabled(self.document is not None and not busy and not loading)
         self.stop_action.setEnabled(busy)
@@ -441,6 +462,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.host.shutdown()
         self.loader.shutdown()
+        if self.store is not None:
+            self.store.close()
         if self._models_dialog is not None:
             self._models_dialog.shutdown()
         super().closeEvent(event)

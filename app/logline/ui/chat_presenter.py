@@ -1,0 +1,376 @@
+"""The chat on screen: runs a conversation's turns as engine jobs and drives the chat pane.
+
+:class:`ChatPresenter` is the one place the window's chat meets the core: it opens a
+:class:`~logline.chat.session.ChatSession` over the open document (the document's latest
+conversation, restored from the store), runs ``ask`` / ``regenerate`` / ``edit`` through
+``EngineHost.job`` (the app's one background-job path: one engine job at a time, in order),
+translates the chat events into view calls, and keeps the conversation list in step with the
+store. Stop cancels the job; the partial answer is kept (the session stores it as ``stopped``).
+
+Token path: ``Engine`` -> ``ChatSession``'s ``_Turn.relay`` (``AnswerText``) -> ``Job.yielded``
+(queued to the GUI thread) -> :meth:`ChatPresenter.on_event` -> ``ChatView.append_answer``
+(which batches repaints).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+
+from logline.chat.events import (
+    AnswerText,
+    ContextUse,
+    MessageStats,
+    Notice,
+    Reading,
+    TurnFinished,
+    TurnResult,
+    TurnStarted,
+)
+from logline.chat.session import FACTS_MODEL, ChatOptions, ChatSession
+from logline.engine.events import LoadProgress, ModelLoaded
+from logline.messages import user_message
+from logline.summarize.stored import register
+from logline.ui.chat_view import ShownMessage
+from logline.ui.engine_jobs import StatusText, resolve_model
+
+if TYPE_CHECKING:
+    from logline.documents import Document
+    from logline.engine.cancel import CancelToken
+    from logline.engine.runtime import Engine
+    from logline.models.choice import ModelChoice
+    from logline.models.registry import InstalledModel
+    from logline.ui.chat_pane import ChatPane
+    from logline.ui.engine_worker import EngineHost
+    from logline.ui.jobs import Emit, Job
+
+__all__ = ["ChatPresenter", "open_store", "shown_message", "stats_line"]
+
+log = logging.getLogger(__name__)
+
+NEW_TITLE = "New conversation"
+TITLE_CHARS = 48
+# A turn's work on the engine thread, given the session and the resolved model.
+Turn = Callable[[ChatSession, "Engine", "InstalledModel", "CancelToken", "Emit"], TurnResult]
+
+
+def stats_line(record: Any) -> str:
+    """The line under a stored answer: its stats, or where a facts answer came from."""
+    if record.model == FACTS_MODEL:
+        return "Answered from the script facts (no model)"
+    if not record.stats.get("prompt_tokens"):
+        return record.model or ""
+    return MessageStats.from_json(record.stats).one_line()
+
+
+def shown_message(store: Any, record: Any) -> ShownMessage:
+    """A stored message as the transcript shows it, with its place among its branches."""
+    siblings = [m.id for m in store.messages.siblings(record.id)] or [record.id]
+    position = siblings.index(record.id) if record.id in siblings else 0
+    return ShownMessage(
+        record.id,
+        record.role,
+        record.content,
+        record.finish_reason if record.role == "assistant" else "done",
+        stats_line(record) if record.role == "assistant" else "",
+        (position + 1, len(siblings)),
+        siblings[position - 1] if position > 0 else None,
+        siblings[position + 1] if position + 1 < len(siblings) else None,
+    )
+
+
+def open_store(tell: Callable[[str], None]) -> Any:
+    """The store in the data folder, or None (with the reason told) when it cannot be opened:
+    the window still summarizes, only conversations are off."""
+    from logline.store.errors import StoreError
+    from logline.store.store import Store
+
+    try:
+        return Store.open()
+    except (StoreError, OSError) as exc:
+        log.warning("The store could not be opened: %s", type(exc).__name__)
+        tell(f"Conversations are off: {exc}")
+        return None
+
+
+def title_from(question: str) -> str:
+    words = " ".join(question.split())
+    return words if len(words) <= TITLE_CHARS else words[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+class ChatPresenter(QObject):
+    """Runs one turn at a time. ``busyChanged`` says when a turn starts and ends;
+    ``turnFinished(TurnResult)`` follows each turn, after the views show it."""
+
+    busyChanged = Signal(bool)
+    turnFinished = Signal(object)  # TurnResult
+    conversationShown = Signal(int)  # a conversation id, restored or switched to
+
+    def __init__(
+        self,
+        pane: ChatPane,
+        host: EngineHost,
+        store: Any,
+        *,
+        status: Callable[[str], None] = lambda _text: None,
+        tell: Callable[[str], None] = lambda _text: None,
+        options: ChatOptions | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.pane, self.host, self.store = pane, host, store
+        self.status, self.tell = status, tell
+        self.options = options or ChatOptions()
+        self.document: Document | None = None
+        self.document_id: int | None = None
+        self.session: ChatSession | None = None
+        self.job: Job | None = None
+        self._question: ShownMessage | None = None  # the question of the turn starting
+        self._cut_at: int | None = None  # the message the new branch replaces on screen
+        self._model_label = ""
+        self._notices: list[str] = []  # this turn's notices (the store keeps none)
+        self._connect()
+        pane.set_document_open(False)
+        if store is None:
+            pane.setEnabled(False)
+            pane.view.setPlaceholderText("Conversations are off: the store could not be opened.")
+
+    def _connect(self) -> None:
+        pane = self.pane
+        pane.askRequested.connect(self.ask)
+        pane.editRequested.connect(self.edit)
+        pane.regenerateRequested.connect(self.regenerate)
+        pane.stopRequested.connect(self.stop)
+        pane.view.branchRequested.connect(self.show_branch)
+        lists = pane.conversations
+        lists.chosen.connect(self.show_conversation)
+        lists.newRequested.connect(self.new_conversation)
+        lists.renameRequested.connect(self.rename)
+        lists.deleteRequested.connect(self.delete)
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None
+
+    # -- documents and conversations -------------------------------------------------------
+    def open_document(self, document: Document) -> None:
+        """Show ``document``'s latest conversation (restored from the store), or none yet."""
+        self.stop()
+        self.document, self.session = document, None
+        self.pane.meter.reset()
+        self.pane.set_document_open(self.store is not None)
+        if self.store is None:
+            return
+        self.document_id = register(self.store, document).id
+        latest = self.store.conversations.list(self.document_id)
+        if latest:
+            self.show_conversation(latest[0].id)
+        else:
+            self.pane.view.set_messages([])
+            self._refresh_list()
+        self.pane.update_actions()
+
+    def show_conversation(self, conversation_id: int) -> None:
+        if self.document is None or self.busy:
+            return
+        if self.session is None or self.session.conversation_id != conversation_id:
+            self.session = ChatSession.open(
+                self.store, self.document, conversation_id=conversation_id, options=self.options
+            )
+            self.pane.meter.reset()
+        self.refresh_thread()
+        self._refresh_list()
+        self.conversationShown.emit(conversation_id)
+
+    def refresh_thread(self) -> None:
+        """Show the session's current branch as the store has it."""
+        thread = self.session.thread() if self.session is not None else []
+        shown = [shown_message(self.store, m) for m in thread if m.role in ("user", "assistant")]
+        self.pane.view.set_messages(shown)
+        self.pane.update_actions()
+
+    def _refresh_list(self) -> None:
+        if self.document_id is None:
+            return
+        items = [(c.id, c.title) for c in self.store.conversations.list(self.document_id)]
+        current = self.session.conversation_id if self.session is not None else None
+        self.pane.conversations.set_conversations(items, current)
+
+    def new_conversation(self) -> None:
+        if self.document is None or self.busy:
+            return
+        self.session = ChatSession.open(self.store, self.document, options=self.options)
+        self.pane.meter.reset()
+        self.refresh_thread()
+        self._refresh_list()
+
+    def rename(self, conversation_id: int, title: str) -> None:
+        self.store.conversations.rename(conversation_id, title)
+        self._refresh_list()
+
+    def delete(self, conversation_id: int) -> None:
+        if self.busy:
+            return
+        self.store.conversations.delete(conversation_id)
+        if self.session is not None and self.session.conversation_id == conversation_id:
+            self.session = None
+            rest = self.store.conversations.list(self.document_id)
+            if rest:
+                self.show_conversation(rest[0].id)
+                return
+            self.refresh_thread()
+        self._refresh_list()
+
+    def show_branch(self, message_id: int) -> None:
+        """Show the branch through ``message_id`` (its newest leaf)."""
+        if self.session is None or self.busy:
+            return
+        leaf = self.store.messages.leaf_of(message_id)
+        if leaf is not None:
+            self.store.conversations.set_leaf(self.session.conversation_id, leaf.id)
+            self.refresh_thread()
+
+    # -- turns -----------------------------------------------------------------------------
+    def ask(self, question: str) -> Job | None:
+        if self.document is None or self.store is None:
+            return None
+        if self.session is None:
+            self.new_conversation()
+        session = self.session
+        assert session is not None
+        record = self.store.conversations.get(session.conversation_id)
+        if record is not None and record.title == NEW_TITLE and not session.thread():
+            self.store.conversations.rename(session.conversation_id, title_from(question))
+            self._refresh_list()
+        self._question = ShownMessage(-1, "user", question)
+        self._cut_at = None
+
+        def turn(s: ChatSession, engine: Engine, model: InstalledModel, c: Any, e: Any) -> Any:
+            return s.ask(engine, model, question, c, e)
+
+        return self._run(turn)
+
+    def regenerate(self, answer_id: int) -> Job | None:
+        self._question, self._cut_at = None, answer_id
+
+        def turn(s: ChatSession, engine: Engine, model: InstalledModel, c: Any, e: Any) -> Any:
+            return s.regenerate(engine, model, answer_id, c, e)
+
+        return self._run(turn)
+
+    def edit(self, question_id: int, text: str) -> Job | None:
+        self._question, self._cut_at = ShownMessage(-1, "user", text), question_id
+
+        def turn(s: ChatSession, engine: Engine, model: InstalledModel, c: Any, e: Any) -> Any:
+            return s.edit(engine, model, question_id, text, c, e)
+
+        return self._run(turn)
+
+    def _run(self, turn: Turn) -> Job | None:
+        choice = self.pane.model_picker.choice()
+        session = self.session
+        if self.busy or session is None or choice is None:
+            if choice is None:
+                self.tell("Choose a model for the chat first.")
+            return None
+        self._model_label = choice.label
+        self._notices = []
+        job = self.host.job(self._work(session, choice, turn), name="chat turn")
+        self.job = job
+        job.on_event(self.on_event).failure(self._on_failed).done(self._on_done)
+        self.pane.set_busy(True)
+        self.busyChanged.emit(True)
+        if self._question is not None:  # the question shows at once, before the model loads
+            self._cut()
+            self.pane.view.messages.append(self._question)
+            self.pane.view.flush(force=True)
+        self.status("Starting…")
+        job.run()
+        return job
+
+    @staticmethod
+    def _work(session: ChatSession, choice: ModelChoice, turn: Turn) -> Any:
+        def work(engine: Engine, cancel: CancelToken, emit: Emit) -> TurnResult:
+            model = resolve_model(engine, choice, emit)
+            return turn(session, engine, model, cancel, emit)
+
+        return work
+
+    def stop(self) -> None:
+        if self.job is not None:
+            self.job.cancel.cancel()
+            self.status("Stopping…")
+
+    def _cut(self) -> None:
+        """Drop, on screen, the message the new branch replaces and everything after it."""
+        view = self.pane.view
+        if self._cut_at is not None:
+            ids = [m.id for m in view.messages]
+            if self._cut_at in ids:
+                view.messages = view.messages[: ids.index(self._cut_at)]
+            self._cut_at = None
+
+    # -- events ----------------------------------------------------------------------------
+    def on_event(self, event: object) -> None:
+        view, meter = self.pane.view, self.pane.meter
+        if isinstance(event, AnswerText):
+            if meter.reading:
+                meter.hide_reading()
+                self.status(f"{self._model_label} is answering…")
+            view.append_answer(event.text, event.retract)
+        elif isinstance(event, TurnStarted):
+            self._cut()
+            if view.messages and view.messages[-1].id == -1:
+                view.messages[-1] = ShownMessage(
+                    event.user_message_id, "user", view.messages[-1].text
+                )
+            view.begin_answer(event.assistant_message_id)
+            self.status(f"{self._model_label} is answering…")
+        elif isinstance(event, ContextUse):
+            meter.show_use(event)
+        elif isinstance(event, Reading):
+            meter.show_reading(event)
+            if event.script:
+                self.status("Reading the script (once: it is kept for the next questions)…")
+        elif isinstance(event, TurnFinished):
+            self._on_turn_finished(event.result)
+        elif isinstance(event, Notice):
+            self._notices.append(event.message)
+            view.add_notice(event.message)
+        elif isinstance(event, LoadProgress):
+            percent = event.done * 100 // event.total if event.total else 100
+            self.status(f"Loading {self._model_label}… {percent}%")
+        elif isinstance(event, StatusText):
+            self.status(event.text)
+        elif isinstance(event, ModelLoaded):
+            self.status(f"{self._model_label} loaded")
+        else:
+            log.debug("Unhandled chat event %s", type(event).__name__)
+
+    def _on_turn_finished(self, result: TurnResult) -> None:
+        stats = result.stats.one_line() if result.stats is not None else ""
+        self.pane.view.finish_answer(result.text, result.reason, stats, result.message_id or None)
+        self.pane.meter.hide_reading()
+        if result.error is not None:
+            self.tell(user_message(result.error))
+        self.turnFinished.emit(result)
+
+    def _on_failed(self, exc: BaseException) -> None:
+        """The turn failed before it began (e.g. the model did not load)."""
+        self.pane.view.finish_answer(None, "error")
+        self.tell(user_message(exc))
+
+    def _on_done(self) -> None:
+        self.job = None
+        self.pane.meter.hide_reading()
+        self.refresh_thread()  # the store's view: checked text, ids, branches
+        for notice in self._notices:  # notices are not stored: keep this turn's on screen
+            self.pane.view.add_notice(notice)
+        self.pane.view.flush()
+        self._refresh_list()
+        self.pane.set_busy(False)
+        self.status("")
+        self.busyChanged.emit(False)
