@@ -26,10 +26,14 @@ def view(qtbot) -> ChatView:
 
 
 def test_citations_become_scene_links() -> None:
-    text = linkify_citations("Marta lies (Sc. 3, p. 2) and later (Scene 12). Not (p. 4).")
-    assert "[(Sc. 3, p. 2)](scene:3)" in text
-    assert "[(Scene 12)](scene:12)" in text
-    assert "[(p. 4)]" not in text  # a page alone names no scene
+    text = linkify_citations(
+        "Marta lies (Sc. 3, p. 2) and later (Scene 12; Sc. 14, p. 9). Not (p. 4), "
+        "nor (⚠ Sc. 99 — not in this script)."
+    )
+    assert "([Sc. 3](scene:3), p. 2)" in text
+    assert "([Scene 12](scene:12); [Sc. 14](scene:14), p. 9)" in text
+    assert "(p. 4)" in text  # a page alone names no scene
+    assert "(⚠ Sc. 99 — not in this script)" in text  # a flagged citation is no link
 
 
 def test_clicking_a_citation_asks_for_its_scene(qtbot, view: ChatView) -> None:

@@ -36,13 +36,19 @@ FINISH_LABELS = {
 }
 ROLE_TITLES = {"user": "You", "assistant": "Answer", "notice": "Notice"}
 
-# "(Sc. 12, p. 34)", "(Scene 3)", "(Sc. 3–4, pp. 5–6)": the first scene number is the target.
-_CITATION_RE = re.compile(r"\((?:Sc\.?|Scenes?)\s*(\d+)[^()\n\[\]]{0,80}\)", re.IGNORECASE)
+# A citation group: "(Sc. 12, p. 34)", "(Scene 3)", "(Sc. 2, p. 1, Sc. 4, p. 1)"; not a flagged
+# one ("(⚠ Sc. 99 — not in this script)"). Each scene reference in it becomes a link.
+_GROUP_RE = re.compile(r"\((?!⚠)[^()\n\[\]]{0,300}\)")
+_SCENE_RE = re.compile(r"\b(Sc\.?|Scenes?)\s*(\d+)\b", re.IGNORECASE)
 
 
 def linkify_citations(text: str) -> str:
-    """``text`` (Markdown) with each scene citation made a link to ``scene:N``."""
-    return _CITATION_RE.sub(lambda m: f"[{m.group(0)}](scene:{m.group(1)})", text)
+    """``text`` (Markdown) with each scene reference of a citation made a link to ``scene:N``."""
+
+    def group(match: re.Match[str]) -> str:
+        return _SCENE_RE.sub(lambda m: f"[{m.group(0)}](scene:{m.group(2)})", match.group(0))
+
+    return _GROUP_RE.sub(group, text)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,153 @@
+"""The chat pane end to end in the window, on the tiny model and the real store: ask (streamed,
+batched), stop (the partial answer kept), regenerate (a second branch), switch model mid-
+conversation, restart (a new window, the same LOGLINE_HOME) with the conversation restored,
+and a citation clicked landing on its scene in the document view."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from chat_helpers import write_script
+from logline.chat.events import AnswerText, TurnResult
+from logline.chat.session import ChatOptions
+from logline.ui.chat_pane import switch_notice
+from logline.ui.main_window import MainWindow
+
+pytestmark = pytest.mark.gui
+
+TURN_S = 180  # the first turn imports MLX, loads the model and reads the script
+OPTIONS = ChatOptions(answer_tokens=160, facts_answers=False)
+
+
+def make_window(qtbot, model_dir: Path, options: ChatOptions | None = OPTIONS) -> MainWindow:
+    window = MainWindow(model_override=("tiny", model_dir), chat_options=options)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def open_script(qtbot, window: MainWindow, path: Path) -> None:
+    with qtbot.waitSignal(window.documentOpened, timeout=20000):
+        assert window.open_file(path)
+
+
+def wait_turn(qtbot, window: MainWindow, start) -> TurnResult:
+    """Run ``start()`` (which starts a turn) and wait until the turn is over and shown."""
+    results: list[TurnResult] = []
+    window.chat.turnFinished.connect(results.append)
+    try:
+        with qtbot.waitSignal(
+            window.chat.busyChanged, timeout=TURN_S * 1000, check_params_cb=lambda busy: not busy
+        ):
+            start()
+    finally:
+        window.chat.turnFinished.disconnect(results.append)
+    assert len(results) == 1
+    return results[0]
+
+
+def type_question(qtbot, window: MainWindow, question: str) -> None:
+    edit = window.chat_pane.composer.edit
+    edit.setPlainText(question)
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+
+
+def test_ask_stop_regenerate_switch_restart_and_cite(qtbot, tiny_model_dir: Path, tmp_path: Path):
+    script = write_script(tmp_path, repeats=6)  # 24 scenes: the document view scrolls
+    window = make_window(qtbot, tiny_model_dir)
+    pane, store = window.chat_pane, window.store
+    assert store is not None
+    open_script(qtbot, window, script)
+    assert pane.composer.isEnabled() and pane.conversations.titles() == []
+
+    # Ask: the answer streams into the transcript, painted in batches, then stored.
+    answers: list[AnswerText] = []
+    window.host.jobQueued.connect(lambda job: job.on_event(_collect(answers)))
+    painted = pane.view.renders
+    first = wait_turn(qtbot, window, lambda: type_question(qtbot, window, "Who is Edward?"))
+    assert first.reason in ("done", "length", "repetition") and first.stats is not None
+    assert len(answers) > 3 and pane.view.renders - painted < len(answers)
+    shown = pane.view.messages
+    assert [m.role for m in shown] == ["user", "assistant"]
+    assert shown[0].text == "Who is Edward?" and shown[1].text == first.text
+    assert first.stats.one_line() in pane.view.toPlainText()
+    assert pane.meter.use is not None and pane.meter.use.fits
+    assert pane.conversations.titles() == ["Who is Edward?"]
+    assert store.messages.get(first.message_id).content == first.text
+
+    # Stop: the partial answer stays, on screen and in the store.
+    def stop_at_first_text(job) -> None:
+        job.on_event(lambda e: isinstance(e, AnswerText) and pane.composer.stop_button.click())
+
+    window.host.jobQueued.connect(stop_at_first_text)
+    stopped = wait_turn(qtbot, window, lambda: type_question(qtbot, window, "And Mavis?"))
+    window.host.jobQueued.disconnect(stop_at_first_text)
+    assert stopped.reason == "stopped"
+    assert "Stopped" in pane.view.toPlainText()
+    assert store.messages.get(stopped.message_id).finish_reason == "stopped"
+    assert pane.view.messages[-1].text == stopped.text
+
+    # Regenerate: a second answer beside the stopped one, both kept, "2/2" shown.
+    again = wait_turn(qtbot, window, pane.regenerate_button.click)
+    assert again.message_id != stopped.message_id
+    siblings = [m.id for m in store.messages.siblings(again.message_id)]
+    assert siblings == [stopped.message_id, again.message_id]
+    assert pane.view.messages[-1].branch == (2, 2) and "2/2" in pane.view.toPlainText()
+    with qtbot.waitSignal(pane.view.branchRequested):
+        pane.view.open_link(f"branch:{stopped.message_id}")  # back to the first branch
+    assert pane.view.messages[-1].id == stopped.message_id
+    pane.view.open_link(f"branch:{again.message_id}")
+    assert pane.view.messages[-1].id == again.message_id
+
+    # Switch model mid-conversation: same conversation, a notice, the next answer by the other.
+    other = tmp_path / "tiny-b"
+    shutil.copytree(tiny_model_dir, other)
+    picker = pane.model_picker
+    picker.set_model("tiny-b", other, "Tiny B")
+    picker.activated.emit(picker.currentIndex())  # as the user's choice
+    assert switch_notice("Tiny B") in pane.view.toPlainText()
+    before = [m.id for m in pane.view.messages if m.role != "notice"]
+    switched = wait_turn(qtbot, window, lambda: type_question(qtbot, window, "Where?"))
+    assert switched.stats is not None and switched.stats.model != first.stats.model
+    ids = [m.id for m in pane.view.messages if m.role != "notice"]
+    assert ids[: len(before)] == before and len(ids) == len(before) + 2
+    conversation = window.chat.session.conversation_id
+    thread = [(m.id, m.content) for m in window.chat.session.thread()]
+    window.close()
+
+    # Restart: a new window on the same store shows the conversation as it was.
+    window = make_window(qtbot, tiny_model_dir, options=None)  # facts answers on
+    pane = window.chat_pane
+    open_script(qtbot, window, script)
+    assert window.chat.session is not None
+    assert window.chat.session.conversation_id == conversation
+    assert [(m.id, m.text) for m in pane.view.messages] == thread
+    assert pane.conversations.titles() == ["Who is Edward?"]
+
+    # A citation clicked lands on its scene in the document view.
+    cited = wait_turn(
+        qtbot, window, lambda: type_question(qtbot, window, "Which scenes is Edward in?")
+    )
+    assert "(Sc. 2, p. 1" in cited.text
+    assert "scene:12" in pane.view.links()
+    pane.view.open_link("scene:12")
+    document_view = window.document_view
+    assert document_view.textCursor().selectedText() == "EXT. RIVER - NIGHT"
+    heading = -1
+    for _ in range(3):  # scene 12 is the third river-at-night scene (one in four)
+        heading = window.document.text.find("EXT. RIVER - NIGHT", heading + 1)
+    assert document_view.textCursor().selectionStart() == heading
+    assert document_view.firstVisibleBlock().text() == "EXT. RIVER - NIGHT"
+    window.close()
+
+
+def _collect(into: list[AnswerText]):
+    def on_event(event: object) -> None:
+        if isinstance(event, AnswerText):
+            into.append(event)
+
+    return on_event
