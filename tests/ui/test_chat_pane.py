@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from chat_helpers import write_script
-from logline.chat.events import AnswerText, TurnResult
+from logline.chat.events import AnswerText, Reading, TurnResult
 from logline.chat.session import ChatOptions
 from logline.ui.chat_pane import switch_notice
 from logline.ui.main_window import MainWindow
@@ -66,7 +66,8 @@ def test_ask_stop_regenerate_switch_restart_and_cite(qtbot, tiny_model_dir: Path
 
     # Ask: the answer streams into the transcript, painted in batches, then stored.
     answers: list[AnswerText] = []
-    window.host.jobQueued.connect(lambda job: job.on_event(_collect(answers)))
+    readings: list[Reading] = []
+    window.host.jobQueued.connect(lambda job: job.on_event(_collect(answers, readings)))
     painted = pane.view.renders
     first = wait_turn(qtbot, window, lambda: type_question(qtbot, window, "Who is Edward?"))
     assert first.reason in ("done", "length", "repetition") and first.stats is not None
@@ -78,6 +79,8 @@ def test_ask_stop_regenerate_switch_restart_and_cite(qtbot, tiny_model_dir: Path
     assert pane.meter.use is not None and pane.meter.use.fits
     assert pane.conversations.titles() == ["Who is Edward?"]
     assert store.messages.get(first.message_id).content == first.text
+    # The script was read once, as the question was typed, with the meter's progress bar.
+    assert any(r.script for r in readings) and not pane.meter.reading
 
     # Stop: the partial answer stays, on screen and in the store.
     def stop_at_first_text(job) -> None:
@@ -102,6 +105,19 @@ def test_ask_stop_regenerate_switch_restart_and_cite(qtbot, tiny_model_dir: Path
     assert pane.view.messages[-1].id == stopped.message_id
     pane.view.open_link(f"branch:{again.message_id}")
     assert pane.view.messages[-1].id == again.message_id
+
+    # Edit the last question: it is answered as a new branch, the old question kept.
+    old_question = pane.last_message("user")
+    pane.edit_button.click()
+    assert pane.editing == old_question.id and pane.composer.text == old_question.text
+    edited = wait_turn(qtbot, window, lambda: type_question(qtbot, window, "And Edward?"))
+    new_question = store.messages.get(store.messages.get(edited.message_id).parent_id)
+    assert new_question.content == "And Edward?" and pane.editing is None
+    assert [m.id for m in store.messages.siblings(new_question.id)] == [
+        old_question.id,
+        new_question.id,
+    ]
+    assert pane.view.messages[-2].text == "And Edward?" and pane.view.messages[-2].branch == (2, 2)
 
     # Switch model mid-conversation: same conversation, a notice, the next answer by the other.
     other = tmp_path / "tiny-b"
@@ -145,9 +161,11 @@ def test_ask_stop_regenerate_switch_restart_and_cite(qtbot, tiny_model_dir: Path
     window.close()
 
 
-def _collect(into: list[AnswerText]):
+def _collect(answers: list[AnswerText], readings: list[Reading]):
     def on_event(event: object) -> None:
         if isinstance(event, AnswerText):
-            into.append(event)
+            answers.append(event)
+        elif isinstance(event, Reading):
+            readings.append(event)
 
     return on_event

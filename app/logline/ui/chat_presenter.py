@@ -128,6 +128,8 @@ class ChatPresenter(QObject):
         self.document_id: int | None = None
         self.session: ChatSession | None = None
         self.job: Job | None = None
+        self.prepare_job: Job | None = None  # reading the script ahead, while a question is typed
+        self._prepared: tuple[int, str] | None = None  # (conversation, model id) read ahead
         self._question: ShownMessage | None = None  # the question of the turn starting
         self._cut_at: int | None = None  # the message the new branch replaces on screen
         self._model_label = ""
@@ -144,6 +146,7 @@ class ChatPresenter(QObject):
         pane.editRequested.connect(self.edit)
         pane.regenerateRequested.connect(self.regenerate)
         pane.stopRequested.connect(self.stop)
+        pane.composer.typingStarted.connect(self.prepare)
         pane.view.branchRequested.connect(self.show_branch)
         lists = pane.conversations
         lists.chosen.connect(self.show_conversation)
@@ -277,7 +280,6 @@ class ChatPresenter(QObject):
                 self.tell("Choose a model for the chat first.")
             return None
         self._model_label = choice.label
-        self._notices = []
         job = self.host.job(self._work(session, choice, turn), name="chat turn")
         self.job = job
         job.on_event(self.on_event).failure(self._on_failed).done(self._on_done)
@@ -299,7 +301,46 @@ class ChatPresenter(QObject):
 
         return work
 
+    def prepare(self) -> Job | None:
+        """Load the model and read the script part while the first question is typed (once per
+        conversation and model); the question then queues behind it on the engine thread."""
+        choice = self.pane.model_picker.choice()
+        if self.document is None or self.store is None or self.busy or choice is None:
+            return None
+        if self.prepare_job is not None:
+            return None
+        if self.session is None:
+            self.new_conversation()
+        session = self.session
+        assert session is not None
+        if self._prepared == (session.conversation_id, choice.model_id):
+            return None
+        self._prepared = (session.conversation_id, choice.model_id)
+        self._model_label = choice.label
+
+        def work(engine: Engine, cancel: CancelToken, emit: Emit) -> object:
+            return session.prepare(engine, resolve_model(engine, choice, emit), cancel, emit)
+
+        job = self.host.job(work, name="chat prepare")
+        self.prepare_job = job
+        job.on_event(self.on_event).failure(self._on_prepare_failed).done(self._on_prepared)
+        job.run()
+        return job
+
+    def _on_prepare_failed(self, exc: BaseException) -> None:
+        self._prepared = None
+        if self.prepare_job is not None and not self.prepare_job.cancel.cancelled:
+            self.tell(user_message(exc))
+
+    def _on_prepared(self) -> None:
+        self.prepare_job = None
+        self.pane.meter.hide_reading()
+        if self.job is None:
+            self.status("")
+
     def stop(self) -> None:
+        if self.prepare_job is not None:
+            self.prepare_job.cancel.cancel()
         if self.job is not None:
             self.job.cancel.cancel()
             self.status("Stopping…")
@@ -369,6 +410,7 @@ class ChatPresenter(QObject):
         self.refresh_thread()  # the store's view: checked text, ids, branches
         for notice in self._notices:  # notices are not stored: keep this turn's on screen
             self.pane.view.add_notice(notice)
+        self._notices = []
         self.pane.view.flush()
         self._refresh_list()
         self.pane.set_busy(False)
