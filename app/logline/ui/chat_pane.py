@@ -8,7 +8,7 @@ answer uses.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -41,6 +41,7 @@ class ChatPane(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("chatPane")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.model_picker = ModelPicker(self)
         self.model_picker.setObjectName("chatModelPicker")
         self.model_picker.setToolTip("The model that writes the answers")
@@ -76,7 +77,7 @@ class ChatPane(QWidget):
         top = QHBoxLayout()
         top.setContentsMargins(8, 6, 8, 0)
         model_label = QLabel("Model", self)
-        model_label.setObjectName("modelLabel")
+        model_label.setObjectName("chatModelLabel")
         top.addWidget(model_label)
         top.addWidget(self.model_picker, 1)
         actions = QHBoxLayout()

@@ -18,7 +18,14 @@ import time
 from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QColor, QPalette, QTextCursor, QTextFrameFormat
+from PySide6.QtGui import (
+    QColor,
+    QPalette,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextFrameFormat,
+)
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 __all__ = ["FINISH_LABELS", "ChatView", "ShownMessage", "linkify_citations"]
@@ -234,7 +241,7 @@ class ChatView(QTextBrowser):
             cursor.insertHtml(f'<span style="color:{muted}">…</span>')
         footer = self._footer(message)
         if footer:
-            cursor.insertBlock()
+            cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())  # out of any list
             cursor.insertHtml(f'<span style="color:{muted}; font-size:small">{footer}</span>')
         cursor.movePosition(QTextCursor.MoveOperation.End)
 
@@ -245,7 +252,10 @@ class ChatView(QTextBrowser):
         if count > 1:
             left = f'<a href="branch:{message.previous}">‹</a>' if message.previous else "‹"
             right = f'<a href="branch:{message.next}">›</a>' if message.next else "›"
-            parts.append(f"{left} {position}/{count} {right}")
+            parts.append(
+                f'<span style="font-size:large; font-weight:600">{left}</span> {position}/{count} '
+                f'<span style="font-size:large; font-weight:600">{right}</span>'
+            )
         label = FINISH_LABELS.get(message.finish_reason or "")
         if label:
             parts.append(f"<b>{label}</b>")

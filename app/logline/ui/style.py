@@ -34,8 +34,20 @@ QLabel#paneTitle {{
 }}
 QLabel#paneDetail {{ color: #8a9099; padding: 0 12px 6px 12px; }}
 QPlainTextEdit#documentView, QTextBrowser#summaryView, QTextBrowser#notesView {{
-    border: none; border-top: 1px solid #eceef1; background: #ffffff;
+    border: none; border-top: 1px solid #eceef1; background: #ffffff; color: #1d2127;
     padding: 8px 10px; selection-background-color: #cfe0fb; selection-color: #111;
+}}
+QWidget#chatPane {{ background: palette(base); }}
+QTextBrowser#chatView {{
+    border: none; border-top: 1px solid palette(midlight); background: palette(base);
+    color: palette(text); padding: 6px 8px;
+}}
+QPlainTextEdit#chatComposer {{
+    border: 1px solid palette(mid); border-radius: 5px; background: palette(base);
+    color: palette(text); padding: 4px 6px;
+}}
+QLabel#contextLabel, QLabel#chatEditNote, QLabel#chatModelLabel {{
+    color: palette(window-text); padding: 0 2px;
 }}
 QSplitter::handle {{ background: transparent; }}
 QFrame#banner {{ border-radius: 6px; margin: 0 0 8px 0; }}
