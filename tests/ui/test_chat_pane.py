@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QPushButton
 
 from chat_helpers import write_script
 from logline.chat.events import AnswerText, Reading, TurnResult
@@ -169,3 +170,59 @@ def _collect(answers: list[AnswerText], readings: list[Reading]):
             readings.append(event)
 
     return on_event
+
+
+@pytest.mark.slow
+def test_the_embedded_model_answers_in_the_pane_and_the_answer_comes_back(
+    qtbot, smollm2_model_dir: Path, tmp_path: Path
+) -> None:
+    script = write_script(tmp_path, repeats=2)
+    options = ChatOptions(answer_tokens=48, facts_answers=False)
+    window = MainWindow(model_override=("smollm2", smollm2_model_dir), chat_options=options)
+    qtbot.addWidget(window)
+    window.show()
+    open_script(qtbot, window, script)
+    answer = wait_turn(
+        qtbot, window, lambda: type_question(qtbot, window, "Who follows Edward to the water?")
+    )
+    assert answer.reason in ("done", "length", "repetition") and answer.text.strip()
+    assert answer.stats is not None and answer.stats.cached_tokens > 0  # the script from its cache
+    shown = window.chat_pane.view.messages[-1]
+    assert shown.id == answer.message_id and shown.text == answer.text
+    assert answer.stats.one_line() in window.chat_pane.view.toPlainText()
+    for link in window.chat_pane.view.links():  # any scene it cites opens in the document
+        if link.startswith("scene:"):
+            number = int(link.split(":")[1])
+            assert window.document_view.show_scene(number) == any(
+                s.number == number for s in window.document.scenes
+            )
+    window.close()
+
+    window = make_window(qtbot, smollm2_model_dir, options=options)
+    open_script(qtbot, window, script)
+    assert [m.text for m in window.chat_pane.view.messages] == [
+        "Who follows Edward to the water?",
+        answer.text,
+    ]
+    window.close()
+
+
+def test_conversations_new_rename_delete_and_copy(qtbot, tiny_model_dir: Path, tmp_path: Path):
+    window = make_window(qtbot, tiny_model_dir)
+    pane, chat = window.chat_pane, window.chat
+    open_script(qtbot, window, write_script(tmp_path))
+    first = wait_turn(qtbot, window, lambda: type_question(qtbot, window, "Who is Mavis?"))
+    pane.copy_button.click()
+    assert QApplication.clipboard().text() == first.text
+    pane.conversations.new_button.click()  # an empty transcript, the old one kept
+    assert pane.view.messages == [] and pane.conversations.titles()[1] == "Who is Mavis?"
+    newest = chat.session.conversation_id
+    chat.rename(newest, "Scratch")
+    assert pane.conversations.titles() == ["Scratch", "Who is Mavis?"]
+    pane.conversations.combo.setCurrentIndex(1)  # back to the first: its messages return
+    assert [m.text for m in pane.view.messages] == ["Who is Mavis?", first.text]
+    pane.conversations.ask_delete()
+    pane.conversations.dialog.findChild(QPushButton, "confirmDelete").click()
+    assert pane.conversations.titles() == ["Scratch"]
+    assert chat.session.conversation_id == newest and pane.view.messages == []
+    window.close()

@@ -36,6 +36,7 @@ from logline.messages import user_message
 from logline.summarize.stored import register
 from logline.ui.chat_view import ShownMessage
 from logline.ui.engine_jobs import StatusText, resolve_model
+from logline.ui.model_picker import check_fit_before_load
 
 if TYPE_CHECKING:
     from logline.documents import Document
@@ -278,6 +279,8 @@ class ChatPresenter(QObject):
         if self.busy or session is None or choice is None:
             if choice is None:
                 self.tell("Choose a model for the chat first.")
+            return None
+        if not check_fit_before_load(self.pane, choice, tell=lambda _w, text: self.tell(text)):
             return None
         self._model_label = choice.label
         job = self.host.job(self._work(session, choice, turn), name="chat turn")
