@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QPushButton
 
 from logline.chat.events import ContextUse, Reading
@@ -187,3 +188,13 @@ def test_conversation_list_new_rename_delete(qtbot) -> None:
     lists.ask_delete()
     lists.dialog.findChild(QPushButton, "confirmDelete").click()
     assert deleted == [7]
+
+
+def test_a_palette_change_repaints_the_frames(view: ChatView) -> None:
+    view.set_messages([ShownMessage(1, "user", "Who lies?")])
+    painted = view.renders
+    palette = view.palette()
+    palette.setColor(QPalette.ColorRole.Base, QColor("#1e1f22"))
+    palette.setColor(QPalette.ColorRole.Text, QColor("#e6e6e6"))
+    view.setPalette(palette)
+    assert view.renders > painted

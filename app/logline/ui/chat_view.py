@@ -17,7 +17,7 @@ import re
 import time
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QEvent, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import (
     QColor,
     QPalette,
@@ -262,6 +262,11 @@ class ChatView(QTextBrowser):
         if message.stats_line:
             parts.append(message.stats_line.replace("<", "&lt;"))
         return " · ".join(parts)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self.messages:
+            self._render()  # the frames' colours come from the palette
 
     # -- links -----------------------------------------------------------------------------
     @Slot(QUrl)

@@ -4,7 +4,9 @@ The window builds the views and wires the actions; a running summary's state and
 live in :class:`~logline.ui.summary_presenter.SummaryPresenter`. A long document is summarized
 from notes on each chunk (the map phase): the status bar counts the chunks, the Notes tab shows
 each chunk's notes as they are written, then the final answer streams into the Summary tab
-(citations checked as it streams; mismatches are flagged and counted).
+(citations checked as it streams; mismatches are flagged and counted). Beside the summary, the
+chat pane (:class:`~logline.ui.chat_presenter.ChatPresenter`) answers questions about the open
+document; the window opens the store once for it and closes it on close.
 """
 
 from __future__ import annotations
