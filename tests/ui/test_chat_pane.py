@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QPushButton
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton
 
 from chat_helpers import write_script
 from logline.chat.events import AnswerText, Reading, TurnResult
@@ -225,4 +225,17 @@ def test_conversations_new_rename_delete_and_copy(qtbot, tiny_model_dir: Path, t
     pane.conversations.dialog.findChild(QPushButton, "confirmDelete").click()
     assert pane.conversations.titles() == ["Scratch"]
     assert chat.session.conversation_id == newest and pane.view.messages == []
+    window.close()
+
+
+def test_a_damaged_store_turns_the_chat_off_and_says_why(qtbot, tiny_model_dir: Path) -> None:
+    from logline.store.store import default_path
+
+    path = default_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"not a database" * 100)
+    window = make_window(qtbot, tiny_model_dir)
+    assert window.store is None and not window.chat_pane.isEnabled()
+    assert "Conversations are off" in window.banner.findChild(QLabel).text()
+    assert path.read_bytes() == b"not a database" * 100  # never overwritten
     window.close()

@@ -148,12 +148,19 @@ class ChatPresenter(QObject):
         pane.regenerateRequested.connect(self.regenerate)
         pane.stopRequested.connect(self.stop)
         pane.composer.typingStarted.connect(self.prepare)
+        pane.model_picker.choiceLost.connect(self._on_model_lost)
         pane.view.branchRequested.connect(self.show_branch)
         lists = pane.conversations
         lists.chosen.connect(self.show_conversation)
         lists.newRequested.connect(self.new_conversation)
         lists.renameRequested.connect(self.rename)
         lists.deleteRequested.connect(self.delete)
+
+    def _on_model_lost(self, lost: str, now: str) -> None:
+        """The chat's model disappeared (deleted, a drive unplugged): say so, never silently."""
+        self.pane.view.add_notice(
+            f"{lost} is no longer available: the next answer uses {now or 'no model'}."
+        )
 
     @property
     def busy(self) -> bool:
