@@ -81,7 +81,7 @@ def test_ask_answers_once_and_a_parser_question_needs_no_model(home: Path, tmp_p
     script = write_script(tmp_path)
     result = _run(home, "ask", str(script), "How many scenes are there?", "--model", "missing")
     assert result.returncode == 0, result.stderr
-    assert "**4 scenes**" in result.stdout
+    assert "The script has 4 scenes." in result.stdout
     result = _run(home, "ask", str(script), "Who wades in?", *TINY, "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)

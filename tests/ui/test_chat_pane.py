@@ -239,3 +239,16 @@ def test_a_damaged_store_turns_the_chat_off_and_says_why(qtbot, tiny_model_dir: 
     assert "Conversations are off" in window.banner.findChild(QLabel).text()
     assert path.read_bytes() == b"not a database" * 100  # never overwritten
     window.close()
+
+
+def test_a_summary_the_window_writes_is_kept_in_the_store(qtbot, tiny_model_dir: Path, tmp_path):
+    window = make_window(qtbot, tiny_model_dir)
+    open_script(qtbot, window, write_script(tmp_path))
+    with qtbot.waitSignal(window.presenter.finished, timeout=TURN_S * 1000) as done:
+        window.summarize()
+    assert done.args[0].text
+    qtbot.waitUntil(lambda: not window.host.busy, timeout=10000)
+    document = window.store.documents.by_path(window.document.path)[0]
+    kept = window.store.summaries.list(document.id)
+    assert [summary.text for summary in kept] == [done.args[0].text]
+    window.close()

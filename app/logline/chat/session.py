@@ -33,7 +33,7 @@ from logline.chat.events import (
     TurnResult,
     TurnStarted,
 )
-from logline.chat.facts_answers import answer_from_facts
+from logline.chat.facts_answers import FactAnswer, answer_from_facts, scene_pages
 from logline.chat.prompts import marked_text, question_message
 from logline.chat.retrieval import SceneIndex, render_passages, search
 from logline.documents.facts import script_facts
@@ -56,6 +56,8 @@ log = logging.getLogger(__name__)
 Emit = Callable[[object], None]
 # Room kept for a question when deciding whether the whole script fits.
 QUESTION_ROOM = 256
+NEW_TITLE = "New conversation"
+TITLE_CHARS = 48
 # The "model" of an answer Logline wrote from the parser's facts.
 FACTS_MODEL = "script facts"
 # In digest mode, the share of what is left after the script part given to retrieved scenes.
@@ -114,7 +116,7 @@ class ChatSession:
         """The conversation ``conversation_id`` over ``document``, or a new one when None."""
         record = register(store, document)
         if conversation_id is None:
-            conversation = store.conversations.create(record.id, "New conversation", model_id)
+            conversation = store.conversations.create(record.id, NEW_TITLE, model_id)
             conversation_id = conversation.id
         elif store.conversations.get(conversation_id) is None:
             raise KeyError(f"No conversation {conversation_id}")
@@ -126,6 +128,17 @@ class ChatSession:
             conversation_id,
             options or ChatOptions(),
         )
+
+    def facts_answer(self, question: str) -> FactAnswer | None:
+        """The exact answer from the script facts, or None when the model must answer."""
+        if not self.options.facts_answers:
+            return None
+        facts = script_facts(self.document)
+        return answer_from_facts(question, facts, scene_pages=scene_pages(self.document))
+
+    def answers_from_facts(self, question: str) -> bool:
+        """Whether ``question`` is answered from the script facts (no model needed)."""
+        return self.facts_answer(question) is not None
 
     def thread(self) -> list[Any]:
         """The shown branch, root to leaf (``MessageRecord`` s)."""
@@ -197,8 +210,19 @@ class ChatSession:
         if parent_id is None:
             thread = self.thread()
             parent_id = thread[-1].id if thread else None
+            if not thread:
+                self._title_from(question)
         user = self.store.messages.add(self.conversation_id, parent_id, "user", question)
         return self._answer(engine, model, user, cancel, emit)
+
+    def _title_from(self, question: str) -> None:
+        """A new conversation is named after its first question."""
+        conversation = self.store.conversations.get(self.conversation_id)
+        if conversation is not None and conversation.title == NEW_TITLE:
+            title = " ".join(question.split())
+            if len(title) > TITLE_CHARS:
+                title = title[: TITLE_CHARS - 1].rsplit(" ", 1)[0] + "…"
+            self.store.conversations.rename(self.conversation_id, title)
 
     def regenerate(
         self,
@@ -254,12 +278,9 @@ class ChatSession:
     def _answer(
         self, engine: Engine, model: InstalledModel, user: Any, cancel: CancelToken, emit: Emit
     ) -> TurnResult:
-        facts_text = None
-        if self.options.facts_answers:
-            found = answer_from_facts(user.content, self.document)
-            facts_text = found.text if found is not None else None
-        if facts_text is not None:
-            return self._facts_turn(user, facts_text, emit)
+        found = self.facts_answer(user.content)
+        if found is not None:
+            return self._facts_turn(user, found.text, emit)
         self.prepare(engine, model, cancel, emit)
         prepared = self._prepare(engine, model.model_id, cancel, emit)
         question = question_message(user.content, self._passages(engine, prepared, user.content))

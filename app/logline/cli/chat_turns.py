@@ -89,7 +89,7 @@ class Chat:
 
         def job(engine: Any, token: Any, emit: Any) -> None:
             model = None
-            answered_by_facts = action == "ask" and self._facts_answer(args[0])
+            answered_by_facts = action == "ask" and self.session.answers_from_facts(args[0])
             if not answered_by_facts:
                 model = resolve_model(self.model_id)
             method(engine, model, *args, token, emit)
@@ -122,13 +122,6 @@ class Chat:
             if result.stats is not None:
                 print(f"[{result.reason}] {result.stats.one_line()}", file=sys.stderr)
         return result
-
-    def _facts_answer(self, question: str) -> bool:
-        from logline.chat.facts_answers import answer_from_facts
-
-        return self.session.options.facts_answers and (
-            answer_from_facts(question, self.document) is not None
-        )
 
     def progress(self, event: Any) -> None:
         from logline.chat.events import ContextUse, Notice, Reading

@@ -169,6 +169,8 @@ class _Batch:
                 result = event.result
             else:
                 sink(event)
+        if result is not None and result.text and self.model_id:
+            keep_summary(document, result, self.model_id, self.options)
         return result
 
     # -- one document to stdout ---------------------------------------------------------------
@@ -349,6 +351,25 @@ class _Batch:
                 print(line, file=sys.stderr)
         elif isinstance(event, Reading):
             print_prompt_progress(event, self.interactive)
+
+
+def keep_summary(document: Any, result: Any, model_id: str, options: Any) -> None:
+    """Keep the summary in the store (a later chat reuses its notes); a store that cannot be
+    opened is a warning, never a failed summary."""
+    from logline.store import Store, StoreError
+    from logline.summarize.stored import register, save_summary
+
+    try:
+        store = Store.open()
+    except StoreError as exc:
+        log.warning("The summary is not kept in the store: %s", exc)
+        return
+    try:
+        record = register(store, document)
+        parameters = {"instruction": options.instruction, "max_context": options.max_context}
+        save_summary(store, record.id, result, model_id, parameters)
+    finally:
+        store.close()
 
 
 FINISH_WARNINGS = {

@@ -48,12 +48,10 @@ if TYPE_CHECKING:
     from logline.ui.engine_worker import EngineHost
     from logline.ui.jobs import Emit, Job
 
-__all__ = ["ChatPresenter", "open_store", "shown_message", "stats_line"]
+__all__ = ["ChatPresenter", "shown_message", "stats_line"]
 
 log = logging.getLogger(__name__)
 
-NEW_TITLE = "New conversation"
-TITLE_CHARS = 48
 # A turn's work on the engine thread, given the session and the resolved model.
 Turn = Callable[[ChatSession, "Engine", "InstalledModel", "CancelToken", "Emit"], TurnResult]
 
@@ -81,25 +79,6 @@ def shown_message(store: Any, record: Any) -> ShownMessage:
         siblings[position - 1] if position > 0 else None,
         siblings[position + 1] if position + 1 < len(siblings) else None,
     )
-
-
-def open_store(tell: Callable[[str], None]) -> Any:
-    """The store in the data folder, or None (with the reason told) when it cannot be opened:
-    the window still summarizes, only conversations are off."""
-    from logline.store.errors import StoreError
-    from logline.store.store import Store
-
-    try:
-        return Store.open()
-    except (StoreError, OSError) as exc:
-        log.warning("The store could not be opened: %s", type(exc).__name__)
-        tell(f"Conversations are off: {exc}")
-        return None
-
-
-def title_from(question: str) -> str:
-    words = " ".join(question.split())
-    return words if len(words) <= TITLE_CHARS else words[: TITLE_CHARS - 1].rstrip() + "…"
 
 
 class ChatPresenter(QObject):
@@ -250,19 +229,13 @@ class ChatPresenter(QObject):
             return None
         if self.session is None:
             self.new_conversation()
-        session = self.session
-        assert session is not None
-        record = self.store.conversations.get(session.conversation_id)
-        if record is not None and record.title == NEW_TITLE and not session.thread():
-            self.store.conversations.rename(session.conversation_id, title_from(question))
-            self._refresh_list()
         self._question = ShownMessage(-1, "user", question)
         self._cut_at = None
 
         def turn(s: ChatSession, engine: Engine, model: InstalledModel, c: Any, e: Any) -> Any:
             return s.ask(engine, model, question, c, e)
 
-        return self._run(turn)
+        return self._run(turn, question)
 
     def regenerate(self, answer_id: int) -> Job | None:
         self._question, self._cut_at = None, answer_id
@@ -280,7 +253,9 @@ class ChatPresenter(QObject):
 
         return self._run(turn)
 
-    def _run(self, turn: Turn) -> Job | None:
+    def _run(self, turn: Turn, question: str | None = None) -> Job | None:
+        """Run ``turn`` as an engine job (``question``: a new question, which the script facts
+        may answer without a model)."""
         choice = self.pane.model_picker.choice()
         session = self.session
         if self.busy or session is None or choice is None:
@@ -290,7 +265,7 @@ class ChatPresenter(QObject):
         if not check_fit_before_load(self.pane, choice, tell=lambda _w, text: self.tell(text)):
             return None
         self._model_label = choice.label
-        job = self.host.job(self._work(session, choice, turn), name="chat turn")
+        job = self.host.job(self._work(session, choice, turn, question), name="chat turn")
         self.job = job
         job.on_event(self.on_event).failure(self._on_failed).done(self._on_done)
         self.pane.set_busy(True)
@@ -304,10 +279,11 @@ class ChatPresenter(QObject):
         return job
 
     @staticmethod
-    def _work(session: ChatSession, choice: ModelChoice, turn: Turn) -> Any:
+    def _work(session: ChatSession, choice: ModelChoice, turn: Turn, question: str | None) -> Any:
         def work(engine: Engine, cancel: CancelToken, emit: Emit) -> TurnResult:
-            model = resolve_model(engine, choice, emit)
-            return turn(session, engine, model, cancel, emit)
+            facts = question is not None and session.answers_from_facts(question)
+            model = None if facts else resolve_model(engine, choice, emit)  # facts: no model
+            return turn(session, engine, model, cancel, emit)  # type: ignore[arg-type]
 
         return work
 

@@ -37,8 +37,8 @@ from logline.models.import_source import ImportProgress
 from logline.summarize.runner import SummaryOptions
 from logline.ui.banner import Banner
 from logline.ui.built_in_notice import BuiltInModelNotices, FirstRunNotice, SummaryModelNote
+from logline.ui.chat_dock import build_chat, close_store
 from logline.ui.chat_pane import ChatPane
-from logline.ui.chat_presenter import ChatPresenter, open_store
 from logline.ui.document_loader import DocumentLoader
 from logline.ui.document_view import DocumentView
 from logline.ui.engine_jobs import summary_work
@@ -121,16 +121,7 @@ class MainWindow(QMainWindow):
             ),
             self,
         )
-        self.store = open_store(self.show_error)  # one store per window, closed with it
-        self.chat = ChatPresenter(
-            self.chat_pane,
-            self.host,
-            self.store,
-            status=self.status.message,
-            tell=self.show_error,
-            options=chat_options,
-            parent=self,
-        )
+        self.chat = build_chat(self, chat_options)  # opens the store, closed with the window
         self._connect()
         if model_override is not None:
             self.set_model(*model_override)
@@ -206,7 +197,6 @@ class MainWindow(QMainWindow):
         self.loader.loaded.connect(self._on_document_loaded)
         self.loader.failed.connect(self._on_document_failed)
         self.chat.busyChanged.connect(lambda _busy: self._update_actions())
-        self.chat_pane.view.sceneRequested.connect(self.document_view.show_scene)
 
     # -- public API ------------------------------------------------------------------------
     def set_model(self, model_id: str, path: Path, display_name: str = "") -> None:
@@ -464,8 +454,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.host.shutdown()
         self.loader.shutdown()
-        if self.store is not None:
-            self.store.close()
+        close_store(self)
         if self._models_dialog is not None:
             self._models_dialog.shutdown()
         super().closeEvent(event)

@@ -49,6 +49,7 @@ QPlainTextEdit#chatComposer {{
 QLabel#contextLabel, QLabel#chatEditNote, QLabel#chatModelLabel {{
     color: palette(window-text); padding: 0 2px;
 }}
+QPlainTextEdit#chatComposer:focus {{ border-color: {ACCENT}; }}
 QSplitter::handle {{ background: transparent; }}
 QFrame#banner {{ border-radius: 6px; margin: 0 0 8px 0; }}
 QFrame#banner[kind="error"] {{ background: #fdecec; border: 1px solid #f1b5b5; }}

@@ -1,0 +1,76 @@
+"""Puts the chat beside the summary: the store the window opens once, the chat presenter, citations
+that jump to the scene, and every summary the window writes kept in the store (a later chat over
+a long script reuses its notes)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from logline.store import Store, StoreError
+from logline.ui.chat_presenter import ChatPresenter
+
+if TYPE_CHECKING:
+    from logline.chat.session import ChatOptions
+    from logline.ui.jobs import Job
+
+__all__ = ["build_chat", "close_store", "open_store"]
+
+log = logging.getLogger(__name__)
+
+
+def open_store(tell: Callable[[str], None]) -> Store | None:
+    """The store in the data folder, or None (with the reason told) when it cannot be opened:
+    the window still summarizes, only conversations are off."""
+    try:
+        return Store.open()
+    except (StoreError, OSError) as exc:
+        log.warning("The store could not be opened: %s", type(exc).__name__)
+        tell(f"Conversations are off: {exc}")
+        return None
+
+
+def build_chat(window: Any, options: ChatOptions | None = None) -> ChatPresenter:
+    """Open the store for ``window`` (a ``MainWindow`` whose ``chat_pane`` is built) and wire
+    the chat pane to it."""
+    window.store = open_store(window.show_error)
+    presenter = ChatPresenter(
+        window.chat_pane,
+        window.host,
+        window.store,
+        status=window.status.message,
+        tell=window.show_error,
+        options=options,
+        parent=window,
+    )
+    window.chat_pane.view.sceneRequested.connect(window.document_view.show_scene)
+    window.summaryStarted.connect(lambda job: _keep_summary(window, job))
+    return presenter
+
+
+def _keep_summary(window: Any, job: Job) -> None:
+    choice = window.model_picker.choice()
+    document = window.document
+    store = window.store
+    if choice is None or document is None or store is None:
+        return
+
+    def keep(result: Any) -> None:
+        if result is None or not getattr(result, "text", ""):
+            return
+        from logline.summarize.stored import register, save_summary
+
+        try:
+            record = register(store, document)
+            save_summary(store, record.id, result, choice.model_id)
+        except (OSError, StoreError) as exc:
+            log.warning("The summary is not kept: %s", type(exc).__name__)
+
+    job.success(keep)
+
+
+def close_store(window: Any) -> None:
+    if getattr(window, "store", None) is not None:
+        window.store.close()
+        window.store = None
