@@ -228,6 +228,22 @@ def test_conversations_new_rename_delete_and_copy(qtbot, tiny_model_dir: Path, t
     window.close()
 
 
+def test_deleting_an_answer_keeps_its_other_branches(qtbot, tiny_model_dir: Path, tmp_path):
+    window = make_window(qtbot, tiny_model_dir)
+    pane, store = window.chat_pane, window.store
+    open_script(qtbot, window, write_script(tmp_path))
+    first = wait_turn(qtbot, window, lambda: type_question(qtbot, window, "Who is Mavis?"))
+    second = wait_turn(qtbot, window, pane.regenerate_button.click)
+    pane.ask_delete()
+    pane.confirm.button(pane.confirm.StandardButton.Yes).click()  # the user confirms
+    assert store.messages.get(second.message_id) is None
+    assert pane.view.messages[-1].id == first.message_id  # the other branch is shown
+    pane.ask_delete()
+    pane.confirm.button(pane.confirm.StandardButton.Cancel).click()
+    assert store.messages.get(first.message_id) is not None
+    window.close()
+
+
 def test_a_damaged_store_turns_the_chat_off_and_says_why(qtbot, tiny_model_dir: Path) -> None:
     from logline.store.store import default_path
 

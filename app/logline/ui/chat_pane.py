@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -35,6 +36,7 @@ class ChatPane(QWidget):
     askRequested = Signal(str)
     editRequested = Signal(int, str)  # the question's message id, the new text
     regenerateRequested = Signal(int)  # the answer's message id
+    deleteRequested = Signal(int)  # the answer's message id (after the user confirmed)
     stopRequested = Signal()
     modelSwitched = Signal(str)  # the label of the model the next answer uses
 
@@ -52,6 +54,10 @@ class ChatPane(QWidget):
         self.copy_button = self._action("Copy answer", "Copy the last answer as Markdown")
         self.regenerate_button = self._action("Regenerate", "Write the last answer again")
         self.edit_button = self._action("Edit question", "Rewrite the last question and resend")
+        self.delete_button = self._action(
+            "Delete answer", "Delete the last answer (other answers to its question are kept)"
+        )
+        self.confirm: QMessageBox | None = None
         self.edit_note = QLabel(self)
         self.edit_note.setObjectName("chatEditNote")
         self.edit_note.setWordWrap(True)
@@ -63,6 +69,7 @@ class ChatPane(QWidget):
         self.copy_button.clicked.connect(self.copy_answer)
         self.regenerate_button.clicked.connect(self._on_regenerate)
         self.edit_button.clicked.connect(self.start_edit)
+        self.delete_button.clicked.connect(self.ask_delete)
         self.composer.edit.textChanged.connect(self._maybe_cancel_edit)
         self.model_picker.activated.connect(self._on_model_activated)
         self.set_busy(False)
@@ -82,7 +89,12 @@ class ChatPane(QWidget):
         top.addWidget(self.model_picker, 1)
         actions = QHBoxLayout()
         actions.setContentsMargins(8, 0, 8, 0)
-        for button in (self.copy_button, self.regenerate_button, self.edit_button):
+        for button in (
+            self.copy_button,
+            self.regenerate_button,
+            self.edit_button,
+            self.delete_button,
+        ):
             actions.addWidget(button)
         actions.addStretch(1)
         layout = QVBoxLayout(self)
@@ -115,6 +127,7 @@ class ChatPane(QWidget):
         self.copy_button.setEnabled(answer is not None and bool(answer.text))
         self.regenerate_button.setEnabled(idle and answer is not None and answer.id > 0)
         self.edit_button.setEnabled(idle and self.last_message("user") is not None)
+        self.delete_button.setEnabled(idle and answer is not None and answer.id > 0)
 
     def last_message(self, role: str) -> ShownMessage | None:
         for message in reversed(self.view.messages):
@@ -143,6 +156,26 @@ class ChatPane(QWidget):
         answer = self.last_message("assistant")
         if answer is not None:
             self.regenerateRequested.emit(answer.id)
+
+    @Slot()
+    def ask_delete(self) -> None:
+        """Confirm (without blocking the window), then ask for the last answer's deletion."""
+        answer = self.last_message("assistant")
+        if answer is None:
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Delete answer",
+            "Delete this answer? Other answers to the same question are kept.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        yes = box.button(QMessageBox.StandardButton.Yes)
+        box.buttonClicked.connect(
+            lambda button: button is yes and self.deleteRequested.emit(answer.id)
+        )
+        self.confirm = box
+        box.open()
 
     @Slot()
     def start_edit(self) -> None:

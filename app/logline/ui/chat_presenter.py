@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 
 from logline.chat.events import (
     AnswerText,
@@ -125,6 +125,7 @@ class ChatPresenter(QObject):
         pane.askRequested.connect(self.ask)
         pane.editRequested.connect(self.edit)
         pane.regenerateRequested.connect(self.regenerate)
+        pane.deleteRequested.connect(self.delete_answer)
         pane.stopRequested.connect(self.stop)
         pane.composer.typingStarted.connect(self.prepare)
         pane.model_picker.choiceLost.connect(self._on_model_lost)
@@ -174,6 +175,14 @@ class ChatPresenter(QObject):
         self.refresh_thread()
         self._refresh_list()
         self.conversationShown.emit(conversation_id)
+
+    @Slot(int)
+    def delete_answer(self, answer_id: int) -> None:
+        """Delete one answer (its subtree); the branch shows what is left, or a sibling."""
+        if self.busy or self.session is None:
+            return
+        self.store.messages.delete(answer_id)
+        self.refresh_thread()
 
     def refresh_thread(self) -> None:
         """Show the session's current branch as the store has it."""
