@@ -53,6 +53,7 @@ lint: setup
 bench: setup
 	$(PY) bench/bench_documents.py
 	$(PY) bench/bench_engine.py
+	$(PY) bench/bench_chat.py
 
 package: setup
 	$(PY) packaging/build_app.py

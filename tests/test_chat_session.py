@@ -200,3 +200,37 @@ def test_a_saved_script_cache_answers_the_first_question_in_a_new_process(
     assert answer["script_read"] is False
     assert answer["text"] == first.raw_text
     assert answer["prefilled"] == question_tokens  # only the question is read
+
+
+def test_a_script_too_long_to_read_whole_is_read_as_notes_and_matching_scenes(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    model = install_tiny(tiny_model_dir)
+    document = load(write_script(tmp_path, repeats=12, name="long.fountain"))
+    store = Store.open()
+    try:
+        engine = Engine(prefill_step=64)
+        options = ChatOptions(answer_tokens=10, facts_answers=False, max_context=1400)
+        session = ChatSession.open(store, document, options=options, model_id=model.model_id)
+        result, events = _ask(session, engine, model, "What happens at the diner?")
+        use = events.of(ContextUse)[0]
+        assert use.script_mode == "digest" and use.fits
+        assert any("does not fit" in n.message for n in events.of(Notice))
+        # The notes came from a summary, which is kept for the user (and the next chat).
+        record = store.documents.by_hash(session.document_hash)
+        summary = store.summaries.latest(record.id, model=model.model_id)
+        assert summary is not None and summary.notes
+        # The question's turn carries the scenes set at the diner, under their markers.
+        prompt = engine_text(engine, session.last_prompt_tokens)
+        assert "Scenes from the script that may help" in prompt and "INT. DINER" in prompt
+        assert result.reason in ("done", "length", "repetition")
+        # A second chat reuses the stored notes: no new summary.
+        again = ChatSession.open(store, document, options=options, model_id=model.model_id)
+        _ask(again, engine, model, "Who is Mavis?")
+        assert len(store.summaries.list(record.id)) == 1
+    finally:
+        store.close()
+
+
+def engine_text(engine: Engine, tokens: list[int]) -> str:
+    return engine.loaded.tokenizer.decode(tokens)

@@ -1,188 +1,270 @@
-"""The chat pane end to end with the tiny model on the real engine thread: ask and stream,
-stop, regenerate (branches), switch model mid-conversation, restart and find it restored, click
-a citation and land on the scene; plus the pane's own widgets (Enter and Shift+Enter, coalesced
-painting, the meter)."""
+"""The chat pane end to end in the window, on the tiny model and the real store: ask (streamed,
+batched), stop (the partial answer kept), regenerate (a second branch), switch model mid-
+conversation, restart (a new window, the same LOGLINE_HOME) with the conversation restored,
+and a citation clicked landing on its scene in the document view."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton
 
 from chat_helpers import write_script
-from logline.chat.events import ContextUse
-from logline.ui.chat_composer import ChatComposer
-from logline.ui.chat_view import ChatView, ShownMessage, linked
-from logline.ui.context_meter import ContextMeter
+from logline.chat.events import AnswerText, Reading, TurnResult
+from logline.chat.session import ChatOptions
+from logline.ui.chat_pane import switch_notice
 from logline.ui.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
-TURN_S = 120_000  # ms: the first turn imports MLX, loads the model and reads the script
+
+TURN_S = 180  # the first turn imports MLX, loads the model and reads the script
+OPTIONS = ChatOptions(answer_tokens=160, facts_answers=False)
 
 
-def _window(qtbot, model_dir: Path) -> MainWindow:
-    window = MainWindow(model_override=("tiny", model_dir))
+def make_window(qtbot, model_dir: Path, options: ChatOptions | None = OPTIONS) -> MainWindow:
+    window = MainWindow(model_override=("tiny", model_dir), chat_options=options)
     qtbot.addWidget(window)
     window.show()
     return window
 
 
-@pytest.fixture
-def window(qtbot, tiny_model_dir: Path) -> Iterator[MainWindow]:
-    window = _window(qtbot, tiny_model_dir)
-    yield window
-    window.close()
-
-
-def _open(qtbot, window: MainWindow, path: Path) -> None:
-    with qtbot.waitSignal(window.documentOpened, timeout=20_000):
+def open_script(qtbot, window: MainWindow, path: Path) -> None:
+    with qtbot.waitSignal(window.documentOpened, timeout=20000):
         assert window.open_file(path)
 
 
-def _ask(qtbot, window: MainWindow, text: str):
-    chat = window.chat
-    with qtbot.waitSignal(chat.busyChanged, timeout=TURN_S, check_params_cb=lambda b: not b):
-        chat.pane.composer.setPlainText(text)
-        chat.pane.composer.submit()
-    return chat.pane.view.messages
+def wait_turn(qtbot, window: MainWindow, start) -> TurnResult:
+    """Run ``start()`` (which starts a turn) and wait until the turn is over and shown."""
+    results: list[TurnResult] = []
+    window.chat.turnFinished.connect(results.append)
+    try:
+        with qtbot.waitSignal(
+            window.chat.busyChanged, timeout=TURN_S * 1000, check_params_cb=lambda busy: not busy
+        ):
+            start()
+    finally:
+        window.chat.turnFinished.disconnect(results.append)
+    assert len(results) == 1
+    return results[0]
 
 
-def test_ask_streams_an_answer_that_is_kept_and_restored_after_a_restart(
-    qtbot, tiny_model_dir: Path, tmp_path: Path
-) -> None:
-    script = write_script(tmp_path)
-    window = _window(qtbot, tiny_model_dir)
-    _open(qtbot, window, script)
-    streamed: list[str] = []
-    window.chat.pane.view.textChanged.connect(
-        lambda: streamed.append(window.chat.pane.view.answer_text)
-    )
-    messages = _ask(qtbot, window, "Who follows Edward?")
-    assert [m.role for m in messages] == ["user", "assistant"]
-    answer = messages[-1]
-    assert answer.content and answer.model == "tiny" and answer.stats["prompt_tokens"] > 0
-    assert any(0 < len(s) < len(answer.content) for s in streamed)  # painted while streaming
-    assert window.chat.pane.meter.use is not None and window.chat.pane.meter.use.fits
-    second = _ask(qtbot, window, "Where is the diner?")
-    assert second[-1].stats["cached_tokens"] >= answer.stats["prompt_tokens"]
+def type_question(qtbot, window: MainWindow, question: str) -> None:
+    edit = window.chat_pane.composer.edit
+    edit.setPlainText(question)
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+
+
+def test_ask_stop_regenerate_switch_restart_and_cite(qtbot, tiny_model_dir: Path, tmp_path: Path):
+    script = write_script(tmp_path, repeats=6)  # 24 scenes: the document view scrolls
+    window = make_window(qtbot, tiny_model_dir)
+    pane, store = window.chat_pane, window.store
+    assert store is not None
+    open_script(qtbot, window, script)
+    assert pane.composer.isEnabled() and pane.conversations.titles() == []
+
+    # Ask: the answer streams into the transcript, painted in batches, then stored.
+    answers: list[AnswerText] = []
+    readings: list[Reading] = []
+    window.host.jobQueued.connect(lambda job: job.on_event(_collect(answers, readings)))
+    painted = pane.view.renders
+    first = wait_turn(qtbot, window, lambda: type_question(qtbot, window, "Who is Edward?"))
+    assert first.reason in ("done", "length", "repetition") and first.stats is not None
+    assert len(answers) > 3 and pane.view.renders - painted < len(answers)
+    shown = pane.view.messages
+    assert [m.role for m in shown] == ["user", "assistant"]
+    assert shown[0].text == "Who is Edward?" and shown[1].text == first.text
+    assert first.stats.one_line() in pane.view.toPlainText()
+    assert pane.meter.use is not None and pane.meter.use.fits
+    assert pane.conversations.titles() == ["Who is Edward?"]
+    assert store.messages.get(first.message_id).content == first.text
+    # The script was read once, as the question was typed, with the meter's progress bar.
+    assert any(r.script for r in readings) and not pane.meter.reading
+
+    # Stop: the partial answer stays, on screen and in the store.
+    def stop_at_first_text(job) -> None:
+        job.on_event(lambda e: isinstance(e, AnswerText) and pane.composer.stop_button.click())
+
+    window.host.jobQueued.connect(stop_at_first_text)
+    stopped = wait_turn(qtbot, window, lambda: type_question(qtbot, window, "And Mavis?"))
+    window.host.jobQueued.disconnect(stop_at_first_text)
+    assert stopped.reason == "stopped"
+    assert "Stopped" in pane.view.toPlainText()
+    assert store.messages.get(stopped.message_id).finish_reason == "stopped"
+    assert pane.view.messages[-1].text == stopped.text
+
+    # Regenerate: a second answer beside the stopped one, both kept, "2/2" shown.
+    again = wait_turn(qtbot, window, pane.regenerate_button.click)
+    assert again.message_id != stopped.message_id
+    siblings = [m.id for m in store.messages.siblings(again.message_id)]
+    assert siblings == [stopped.message_id, again.message_id]
+    assert pane.view.messages[-1].branch == (2, 2) and "2/2" in pane.view.toPlainText()
+    with qtbot.waitSignal(pane.view.branchRequested):
+        pane.view.open_link(f"branch:{stopped.message_id}")  # back to the first branch
+    assert pane.view.messages[-1].id == stopped.message_id
+    pane.view.open_link(f"branch:{again.message_id}")
+    assert pane.view.messages[-1].id == again.message_id
+
+    # Edit the last question: it is answered as a new branch, the old question kept.
+    old_question = pane.last_message("user")
+    pane.edit_button.click()
+    assert pane.editing == old_question.id and pane.composer.text == old_question.text
+    edited = wait_turn(qtbot, window, lambda: type_question(qtbot, window, "And Edward?"))
+    new_question = store.messages.get(store.messages.get(edited.message_id).parent_id)
+    assert new_question.content == "And Edward?" and pane.editing is None
+    assert [m.id for m in store.messages.siblings(new_question.id)] == [
+        old_question.id,
+        new_question.id,
+    ]
+    assert pane.view.messages[-2].text == "And Edward?" and pane.view.messages[-2].branch == (2, 2)
+
+    # Switch model mid-conversation: same conversation, a notice, the next answer by the other.
+    other = tmp_path / "tiny-b"
+    shutil.copytree(tiny_model_dir, other)
+    picker = pane.model_picker
+    picker.set_model("tiny-b", other, "Tiny B")
+    picker.activated.emit(picker.currentIndex())  # as the user's choice
+    assert switch_notice("Tiny B") in pane.view.toPlainText()
+    before = [m.id for m in pane.view.messages if m.role != "notice"]
+    switched = wait_turn(qtbot, window, lambda: type_question(qtbot, window, "Where?"))
+    assert switched.stats is not None and switched.stats.model != first.stats.model
+    ids = [m.id for m in pane.view.messages if m.role != "notice"]
+    assert ids[: len(before)] == before and len(ids) == len(before) + 2
     conversation = window.chat.session.conversation_id
-    assert window.chat.pane.conversations.combo.currentText() == "Who follows Edward?"
+    thread = [(m.id, m.content) for m in window.chat.session.thread()]
     window.close()
 
-    restarted = _window(qtbot, tiny_model_dir)
-    with qtbot.waitSignal(restarted.chat.conversationShown, timeout=20_000) as shown:
-        assert restarted.open_file(script)
-    assert shown.args == [conversation]
-    restored = restarted.chat.pane.view.messages
-    assert [m.content for m in restored] == [m.content for m in second]
-    restarted.close()
+    # Restart: a new window on the same store shows the conversation as it was.
+    window = make_window(qtbot, tiny_model_dir, options=None)  # facts answers on
+    pane = window.chat_pane
+    open_script(qtbot, window, script)
+    assert window.chat.session is not None
+    assert window.chat.session.conversation_id == conversation
+    assert [(m.id, m.text) for m in pane.view.messages] == thread
+    assert pane.conversations.titles() == ["Who is Edward?"]
 
-
-def test_stop_keeps_the_partial_answer(qtbot, tiny_model_dir: Path, tmp_path: Path) -> None:
-    from logline.chat.session import ChatOptions
-
-    window = _window(qtbot, tiny_model_dir)
-    _open(qtbot, window, write_script(tmp_path))
-    chat = window.chat
-    _ask(qtbot, window, "Who follows Edward?")  # loads the model and reads the script
-    chat.session.options = ChatOptions(answer_tokens=4000, facts_answers=False)
-    qtbot.waitUntil(lambda: not chat.busy)
-    with qtbot.waitSignal(chat.busyChanged, timeout=TURN_S, check_params_cb=lambda b: not b):
-        chat.pane.composer.setPlainText("Tell me everything about Mavis.")
-        chat.pane.composer.submit()
-        qtbot.waitUntil(lambda: len(chat.pane.view.answer_text) > 20, timeout=TURN_S)
-        assert chat.pane.stop_button.isVisible()
-        chat.stop()
-    last = chat.pane.view.messages[-1]
-    assert last.finish_reason == "stopped" and len(last.content) > 20
-    assert "Stopped." in chat.pane.view.toPlainText()
+    # A citation clicked lands on its scene in the document view.
+    cited = wait_turn(
+        qtbot, window, lambda: type_question(qtbot, window, "Which scenes is Edward in?")
+    )
+    assert "(Sc. 2, p. 1" in cited.text
+    assert "scene:12" in pane.view.links()
+    pane.view.open_link("scene:12")
+    document_view = window.document_view
+    assert document_view.textCursor().selectedText() == "EXT. RIVER - NIGHT"
+    heading = -1
+    for _ in range(3):  # scene 12 is the third river-at-night scene (one in four)
+        heading = window.document.text.find("EXT. RIVER - NIGHT", heading + 1)
+    assert document_view.textCursor().selectionStart() == heading
+    assert document_view.firstVisibleBlock().text() == "EXT. RIVER - NIGHT"
     window.close()
 
 
-def test_regenerate_keeps_both_branches_and_switching_model_keeps_the_conversation(
-    qtbot, window: MainWindow, tiny_model_dir: Path, tmp_path: Path
+def _collect(answers: list[AnswerText], readings: list[Reading]):
+    def on_event(event: object) -> None:
+        if isinstance(event, AnswerText):
+            answers.append(event)
+        elif isinstance(event, Reading):
+            readings.append(event)
+
+    return on_event
+
+
+@pytest.mark.slow
+def test_the_embedded_model_answers_in_the_pane_and_the_answer_comes_back(
+    qtbot, smollm2_model_dir: Path, tmp_path: Path
 ) -> None:
-    _open(qtbot, window, write_script(tmp_path))
-    chat = window.chat
-    first = _ask(qtbot, window, "Who follows Edward?")[-1]
-    with qtbot.waitSignal(chat.busyChanged, timeout=TURN_S, check_params_cb=lambda b: not b):
-        chat.pane.regenerate_button.click()
-    again = chat.pane.view.messages[-1]
-    assert again.id != first.id and again.branch == (2, 2) and again.previous_id == first.id
-    assert "2/2" in chat.pane.view.toPlainText()
-    chat.pane.view.branchRequested.emit(first.id)  # back to the first branch
-    assert chat.pane.view.messages[-1].id == first.id
-    # Another model for the next answer: the conversation stays, and the pane says so.
-    window.set_model("tiny-two", tiny_model_dir, "Tiny Two")
-    assert "The next answer uses Tiny Two" in chat.pane.notice.text()
-    after = _ask(qtbot, window, "Where is the diner?")
-    assert len(after) == 4 and after[-1].model == "tiny-two"
-    assert after[1].id == first.id
-
-
-def test_a_citation_link_lands_on_the_scene(qtbot, window: MainWindow, tmp_path: Path) -> None:
-    document_path = write_script(tmp_path)
-    _open(qtbot, window, document_path)
-    view = window.chat.pane.view
-    view.show_messages([ShownMessage(1, "assistant", "The giant follows him (Sc. 4, p. 1).")])
-    with qtbot.waitSignal(window.document_view.sceneShown, timeout=5000) as shown:
-        view.anchorClicked.emit(QUrl("scene:4"))
-    assert shown.args == [4]
-    cursor = window.document_view.textCursor()
-    line = cursor.block().text()
-    assert line.startswith("EXT. RIVER - NIGHT")
-
-
-def test_enter_sends_and_shift_enter_adds_a_line(qtbot) -> None:
-    composer = ChatComposer()
-    qtbot.addWidget(composer)
-    sent: list[str] = []
-    composer.submitted.connect(sent.append)
-    composer.setPlainText("Who is")
-    composer.moveCursor(composer.textCursor().MoveOperation.End)
-    shift = QKeyEvent(
-        QKeyEvent.Type.KeyPress, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier, "\r"
+    script = write_script(tmp_path, repeats=2)
+    options = ChatOptions(answer_tokens=48, facts_answers=False)
+    window = MainWindow(model_override=("smollm2", smollm2_model_dir), chat_options=options)
+    qtbot.addWidget(window)
+    window.show()
+    open_script(qtbot, window, script)
+    answer = wait_turn(
+        qtbot, window, lambda: type_question(qtbot, window, "Who follows Edward to the water?")
     )
-    composer.keyPressEvent(shift)
-    composer.insertPlainText("Mavis?")
-    assert composer.toPlainText() == "Who is\nMavis?" and sent == []
-    composer.keyPressEvent(
-        QKeyEvent(QKeyEvent.Type.KeyPress, Qt.Key.Key_Return, Qt.KeyboardModifier.NoModifier, "\r")
-    )
-    assert sent == ["Who is\nMavis?"] and composer.toPlainText() == ""
+    assert answer.reason in ("done", "length", "repetition") and answer.text.strip()
+    assert answer.stats is not None and answer.stats.cached_tokens > 0  # the script from its cache
+    shown = window.chat_pane.view.messages[-1]
+    assert shown.id == answer.message_id and shown.text == answer.text
+    assert answer.stats.one_line() in window.chat_pane.view.toPlainText()
+    for link in window.chat_pane.view.links():  # any scene it cites opens in the document
+        if link.startswith("scene:"):
+            number = int(link.split(":")[1])
+            assert window.document_view.show_scene(number) == any(
+                s.number == number for s in window.document.scenes
+            )
+    window.close()
+
+    window = make_window(qtbot, smollm2_model_dir, options=options)
+    open_script(qtbot, window, script)
+    assert [m.text for m in window.chat_pane.view.messages] == [
+        "Who follows Edward to the water?",
+        answer.text,
+    ]
+    window.close()
 
 
-def test_streaming_is_painted_at_most_every_interval(qtbot) -> None:
-    view = ChatView()
-    qtbot.addWidget(view)
-    view.begin_answer(7, "tiny")
-    before = view.paints
-    for _ in range(500):
-        view.append("word ")
-    view.append("", retract=len("word "))
-    assert view.paints == before  # nothing painted yet: coalesced
-    qtbot.waitUntil(lambda: view.paints > before, timeout=2000)
-    assert view.paints - before <= 2
-    assert view.answer_text == "word " * 499
-    assert linked("(Sc. 3, p. 2) and (⚠ Sc. 99 — not in this script)") == (
-        "([Sc. 3](scene:3), p. 2) and (⚠ Sc. 99 — not in this script)"
-    )
+def test_conversations_new_rename_delete_and_copy(qtbot, tiny_model_dir: Path, tmp_path: Path):
+    window = make_window(qtbot, tiny_model_dir)
+    pane, chat = window.chat_pane, window.chat
+    open_script(qtbot, window, write_script(tmp_path))
+    first = wait_turn(qtbot, window, lambda: type_question(qtbot, window, "Who is Mavis?"))
+    pane.copy_button.click()
+    assert QApplication.clipboard().text() == first.text
+    pane.conversations.new_button.click()  # an empty transcript, the old one kept
+    assert pane.view.messages == [] and pane.conversations.titles()[1] == "Who is Mavis?"
+    newest = chat.session.conversation_id
+    chat.rename(newest, "Scratch")
+    assert pane.conversations.titles() == ["Scratch", "Who is Mavis?"]
+    pane.conversations.combo.setCurrentIndex(1)  # back to the first: its messages return
+    assert [m.text for m in pane.view.messages] == ["Who is Mavis?", first.text]
+    pane.conversations.ask_delete()
+    pane.conversations.dialog.findChild(QPushButton, "confirmDelete").click()
+    assert pane.conversations.titles() == ["Scratch"]
+    assert chat.session.conversation_id == newest and pane.view.messages == []
+    window.close()
 
 
-def test_the_meter_says_when_a_turn_does_not_fit(qtbot) -> None:
-    meter = ContextMeter()
-    qtbot.addWidget(meter)
-    meter.set_use(ContextUse(script=3000, history=500, question=20, reserve=512, usable=8192))
-    assert meter.label.text() == "Context 49%" and "Earlier turns: 500" in meter.toolTip()
-    meter.set_use(
-        ContextUse(script=7000, history=900, question=20, reserve=512, usable=8192, dropped_turns=2)
-    )
-    assert meter.label.text().startswith("Does not fit")
-    assert "2 earliest turn(s) left out" in meter.toolTip()
-    meter.set_reading(100, 400)
-    assert meter.reading.isVisibleTo(meter) and not meter.bar.isVisibleTo(meter)
-    meter.set_reading(400, 400)
-    assert not meter.reading.isVisibleTo(meter)
+def test_deleting_an_answer_keeps_its_other_branches(qtbot, tiny_model_dir: Path, tmp_path):
+    window = make_window(qtbot, tiny_model_dir)
+    pane, store = window.chat_pane, window.store
+    open_script(qtbot, window, write_script(tmp_path))
+    first = wait_turn(qtbot, window, lambda: type_question(qtbot, window, "Who is Mavis?"))
+    second = wait_turn(qtbot, window, pane.regenerate_button.click)
+    pane.ask_delete()
+    pane.confirm.button(pane.confirm.StandardButton.Yes).click()  # the user confirms
+    assert store.messages.get(second.message_id) is None
+    assert pane.view.messages[-1].id == first.message_id  # the other branch is shown
+    pane.ask_delete()
+    pane.confirm.button(pane.confirm.StandardButton.Cancel).click()
+    assert store.messages.get(first.message_id) is not None
+    window.close()
+
+
+def test_a_damaged_store_turns_the_chat_off_and_says_why(qtbot, tiny_model_dir: Path) -> None:
+    from logline.store.store import default_path
+
+    path = default_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"not a database" * 100)
+    window = make_window(qtbot, tiny_model_dir)
+    assert window.store is None and not window.chat_pane.isEnabled()
+    assert "Conversations are off" in window.banner.findChild(QLabel).text()
+    assert path.read_bytes() == b"not a database" * 100  # never overwritten
+    window.close()
+
+
+def test_a_summary_the_window_writes_is_kept_in_the_store(qtbot, tiny_model_dir: Path, tmp_path):
+    window = make_window(qtbot, tiny_model_dir)
+    open_script(qtbot, window, write_script(tmp_path))
+    with qtbot.waitSignal(window.presenter.finished, timeout=TURN_S * 1000) as done:
+        window.summarize()
+    assert done.args[0].text
+    qtbot.waitUntil(lambda: not window.host.busy, timeout=10000)
+    document = window.store.documents.by_path(window.document.path)[0]
+    kept = window.store.summaries.list(document.id)
+    assert [summary.text for summary in kept] == [done.args[0].text]
+    window.close()

@@ -38,15 +38,17 @@ def take_notes(
     model_id: str,
     cancel: CancelToken,
     emit: Callable[[object], None],
+    max_context: int | None = None,
 ) -> list[str]:
-    """Run a summary (the default mode) for its notes, keep it in the store, return them."""
+    """Run a summary (the default mode, reading at most ``max_context`` tokens at once, as the
+    chat does) for its notes, keep it in the store, return them."""
     emit(Notice("Taking notes on the whole script first (once per script and model)…"))
 
     def relay(event: object) -> None:
         if isinstance(event, SummaryReading):
             emit(Reading(event.done, event.total, script=True))
 
-    options = SummaryOptions()
+    options = SummaryOptions(max_context=max_context)
     result = summarize(engine, document, cancel, relay, options)
     if result.reason == "stopped":
         raise GenerationCancelled()
@@ -78,10 +80,13 @@ def digest_body(
     budget: int,
     cancel: CancelToken,
     emit: Callable[[object], None],
+    max_context: int | None = None,
 ) -> str:
     notes = stored_notes(store, document_id, model_id)
     if notes is None:
-        notes = take_notes(engine, store, document, document_id, model_id, cancel, emit)
+        notes = take_notes(
+            engine, store, document, document_id, model_id, cancel, emit, max_context
+        )
     text, shortened = fit_notes(notes, budget, engine.count_tokens)
     if shortened:
         emit(

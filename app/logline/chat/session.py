@@ -34,7 +34,7 @@ from logline.chat.events import (
     TurnStarted,
 )
 from logline.chat.facts_answers import FactAnswer, answer_from_facts, scene_pages
-from logline.chat.prompts import marked_text, question_message
+from logline.chat.prompts import digest_text, marked_text, question_message
 from logline.chat.retrieval import SceneIndex, render_passages, search
 from logline.documents.facts import script_facts
 from logline.documents.model import Document
@@ -175,9 +175,28 @@ class ChatSession:
         )
         part = whole
         if len(whole.tokens) + reserve + QUESTION_ROOM > usable:
-            budget = int((usable - reserve - QUESTION_ROOM) * (1 - PASSAGES_SHARE))
+            # The notes get their share of what is left after the frame (instructions and
+            # facts), the answer and the question; the scenes retrieved per question the rest.
+            frame = script_part.build(
+                engine, model_id, self.document_hash, "digest", digest_text([]), self.document
+            )
+            left = usable - reserve - QUESTION_ROOM - len(frame.tokens)
+            if left <= 0:
+                raise ContextError(
+                    f"{model_id} can read {usable:,} tokens at once here: too few for the "
+                    "script's facts and a question. Choose a model with a longer context."
+                )
+            budget = int(left * (1 - PASSAGES_SHARE))
             body = digest_body(
-                engine, self.store, self.document, self.document_id, model_id, budget, cancel, emit
+                engine,
+                self.store,
+                self.document,
+                self.document_id,
+                model_id,
+                budget,
+                cancel,
+                emit,
+                max_context=self.options.max_context,
             )
             part = script_part.build(
                 engine, model_id, self.document_hash, "digest", body, self.document

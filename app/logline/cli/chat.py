@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 HELP = """Ask anything about the script. Commands:
   /regenerate     a new answer to the last question (the old one is kept as a branch)
   /edit [TEXT]    rewrite the last question (asks for the text when none is given)
+  /delete         delete the last answer (its other branches are kept)
   /new            start a new conversation about this document
   /export [PATH]  write the conversation as Markdown to PATH (without one: to stdout)
   /help           this list
@@ -114,6 +115,9 @@ def _loop(chat: Any) -> int:
         if command == "/export":
             _export(chat, rest.strip())
             continue
+        if command == "/delete":
+            _delete_last_answer(chat)
+            continue
         action, values = _action(chat, command, rest, interactive)
         if action is None:
             continue
@@ -155,6 +159,15 @@ def _action(chat: Any, command: str, rest: str, interactive: bool) -> tuple[str 
         print(f"Unknown command {command}; /help lists them.", file=sys.stderr)
         return None, ()
     return "ask", (f"{command} {rest}".strip(),)
+
+
+def _delete_last_answer(chat: Any) -> None:
+    answer = next((m for m in reversed(chat.session.thread()) if m.role == "assistant"), None)
+    if answer is None:
+        print("No answer to delete yet.", file=sys.stderr)
+        return
+    chat.store.messages.delete(answer.id)
+    print("Deleted the last answer.", file=sys.stderr)
 
 
 def _export(chat: Any, target: str) -> None:

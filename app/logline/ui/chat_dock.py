@@ -1,38 +1,55 @@
-"""Puts the chat beside the summary: the pane, its presenter, the store, citations that jump
-to the scene, and every summary the window writes kept in the store."""
+"""Puts the chat beside the summary: the store the window opens once, the chat presenter, citations
+that jump to the scene, and every summary the window writes kept in the store (a later chat over
+a long script reuses its notes)."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from logline.store import Store, StoreError
-from logline.ui.chat_pane import ChatPane
 from logline.ui.chat_presenter import ChatPresenter
+
+if TYPE_CHECKING:
+    from logline.chat.session import ChatOptions
+    from logline.ui.jobs import Job
+
+__all__ = ["build_chat", "close_store", "open_store"]
 
 log = logging.getLogger(__name__)
 
 
-def open_store() -> Store | None:
+def open_store(tell: Callable[[str], None]) -> Store | None:
+    """The store in the data folder, or None (with the reason told) when it cannot be opened:
+    the window still summarizes, only conversations are off."""
     try:
         return Store.open()
-    except StoreError as exc:
-        log.warning("No store: %s", exc)
+    except (StoreError, OSError) as exc:
+        log.warning("The store could not be opened: %s", type(exc).__name__)
+        tell(f"Conversations are off: {exc}")
         return None
 
 
-def build_chat(window: Any) -> ChatPresenter:
-    """Create the chat pane in ``window`` (a ``MainWindow``) and wire it."""
-    window.store = open_store()
-    pane = ChatPane()
-    presenter = ChatPresenter(pane, window.host, window.store, window.status, window)
-    pane.view.sceneRequested.connect(window.document_view.show_scene)
-    window.documentOpened.connect(presenter.open_document)
-    window.summaryStarted.connect(lambda job: _keep_summaries(window, job))
+def build_chat(window: Any, options: ChatOptions | None = None) -> ChatPresenter:
+    """Open the store for ``window`` (a ``MainWindow`` whose ``chat_pane`` is built) and wire
+    the chat pane to it."""
+    window.store = open_store(window.show_error)
+    presenter = ChatPresenter(
+        window.chat_pane,
+        window.host,
+        window.store,
+        status=window.status.message,
+        tell=window.show_error,
+        options=options,
+        parent=window,
+    )
+    window.chat_pane.view.sceneRequested.connect(window.document_view.show_scene)
+    window.summaryStarted.connect(lambda job: _keep_summary(window, job))
     return presenter
 
 
-def _keep_summaries(window: Any, job: Any) -> None:
+def _keep_summary(window: Any, job: Job) -> None:
     choice = window.model_picker.choice()
     document = window.document
     store = window.store
@@ -48,7 +65,7 @@ def _keep_summaries(window: Any, job: Any) -> None:
             record = register(store, document)
             save_summary(store, record.id, result, choice.model_id)
         except (OSError, StoreError) as exc:
-            log.warning("The summary is not kept: %s", exc)
+            log.warning("The summary is not kept: %s", type(exc).__name__)
 
     job.success(keep)
 

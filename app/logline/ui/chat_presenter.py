@@ -1,195 +1,228 @@
-"""Wires the chat pane to the store and to ``ChatSession`` turns run as engine jobs.
+"""The chat on screen: runs a conversation's turns as engine jobs and drives the chat pane.
 
-Every turn is one ``EngineHost.job`` (the app's one background-job path): ask, regenerate and
-edit run ``ChatSession`` on the engine thread; their events arrive here on the GUI thread and
-are painted by the pane. The store is the truth: when a turn ends (or fails, or stops) the shown
-branch is read back from it, so what the window shows is what a restart restores.
+:class:`ChatPresenter` is the one place the window's chat meets the core: it opens a
+:class:`~logline.chat.session.ChatSession` over the open document (the document's latest
+conversation, restored from the store), runs ``ask`` / ``regenerate`` / ``edit`` through
+``EngineHost.job`` (the app's one background-job path: one engine job at a time, in order),
+translates the chat events into view calls, and keeps the conversation list in step with the
+store. Stop cancels the job; the partial answer is kept (the session stores it as ``stopped``).
+
+Token path: ``Engine`` -> ``ChatSession``'s ``_Turn.relay`` (``AnswerText``) -> ``Job.yielded``
+(queued to the GUI thread) -> :meth:`ChatPresenter.on_event` -> ``ChatView.append_answer``
+(which batches repaints).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtWidgets import QApplication
 
 from logline.chat.events import (
     AnswerText,
     ContextUse,
+    MessageStats,
     Notice,
     Reading,
     TurnFinished,
+    TurnResult,
     TurnStarted,
 )
-from logline.chat.session import ChatSession
+from logline.chat.session import FACTS_MODEL, ChatOptions, ChatSession
 from logline.engine.events import LoadProgress, ModelLoaded
 from logline.messages import user_message
-from logline.ui.chat_pane import ChatPane
+from logline.summarize.stored import register
 from logline.ui.chat_view import ShownMessage
-from logline.ui.engine_jobs import StatusText, chat_work
+from logline.ui.engine_jobs import StatusText, resolve_model
+from logline.ui.model_picker import check_fit_before_load
+
+if TYPE_CHECKING:
+    from logline.documents import Document
+    from logline.engine.cancel import CancelToken
+    from logline.engine.runtime import Engine
+    from logline.models.choice import ModelChoice
+    from logline.models.registry import InstalledModel
+    from logline.ui.chat_pane import ChatPane
+    from logline.ui.engine_worker import EngineHost
+    from logline.ui.jobs import Emit, Job
+
+__all__ = ["ChatPresenter", "shown_message", "stats_line"]
 
 log = logging.getLogger(__name__)
 
-NO_STORE = "Conversations are not available: the store could not be opened."
+# A turn's work on the engine thread, given the session and the resolved model.
+Turn = Callable[[ChatSession, "Engine", "InstalledModel", "CancelToken", "Emit"], TurnResult]
 
 
-def shown_branch(store: Any, thread: list[Any]) -> list[ShownMessage]:
-    """The store's branch as the view shows it, with each message's place among its siblings."""
-    shown = []
-    for message in thread:
-        siblings = store.messages.siblings(message.id)
-        ids = [s.id for s in siblings]
-        index = ids.index(message.id) if message.id in ids else 0
-        shown.append(
-            ShownMessage(
-                message.id,
-                message.role,
-                message.content,
-                message.model,
-                message.finish_reason,
-                dict(message.stats),
-                (index + 1, len(ids)),
-                ids[index - 1] if index > 0 else None,
-                ids[index + 1] if index + 1 < len(ids) else None,
-            )
-        )
-    return shown
+def stats_line(record: Any) -> str:
+    """The line under a stored answer: its stats, or where a facts answer came from."""
+    if record.model == FACTS_MODEL:
+        return "Answered from the script facts (no model)"
+    if not record.stats.get("prompt_tokens"):
+        return record.model or ""
+    return MessageStats.from_json(record.stats).one_line()
+
+
+def shown_message(store: Any, record: Any) -> ShownMessage:
+    """A stored message as the transcript shows it, with its place among its branches."""
+    siblings = [m.id for m in store.messages.siblings(record.id)] or [record.id]
+    position = siblings.index(record.id) if record.id in siblings else 0
+    return ShownMessage(
+        record.id,
+        record.role,
+        record.content,
+        record.finish_reason if record.role == "assistant" else "done",
+        stats_line(record) if record.role == "assistant" else "",
+        (position + 1, len(siblings)),
+        siblings[position - 1] if position > 0 else None,
+        siblings[position + 1] if position + 1 < len(siblings) else None,
+    )
 
 
 class ChatPresenter(QObject):
+    """Runs one turn at a time. ``busyChanged`` says when a turn starts and ends;
+    ``turnFinished(TurnResult)`` follows each turn, after the views show it."""
+
     busyChanged = Signal(bool)
-    turnFinished = Signal(object)  # the TurnResult
-    conversationShown = Signal(int)  # a conversation id (restored or chosen)
+    turnFinished = Signal(object)  # TurnResult
+    conversationShown = Signal(int)  # a conversation id, restored or switched to
 
-    def __init__(self, pane: ChatPane, host: Any, store: Any, status: Any, parent=None) -> None:
+    def __init__(
+        self,
+        pane: ChatPane,
+        host: EngineHost,
+        store: Any,
+        *,
+        status: Callable[[str], None] = lambda _text: None,
+        tell: Callable[[str], None] = lambda _text: None,
+        options: ChatOptions | None = None,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
-        self.pane = pane
-        self.host = host
-        self.store = store
-        self.status = status
-        self.document: Any = None
+        self.pane, self.host, self.store = pane, host, store
+        self.status, self.tell = status, tell
+        self.options = options or ChatOptions()
+        self.document: Document | None = None
+        self.document_id: int | None = None
         self.session: ChatSession | None = None
-        self.job: Any = None
-        self._editing: int | None = None  # the question being rewritten
-        self._last_model = ""
-        view = pane.view
-        pane.composer.submitted.connect(self.submit)
-        pane.stop_button.clicked.connect(self.stop)
-        pane.copy_button.clicked.connect(self.copy_answer)
-        pane.regenerate_button.clicked.connect(self.regenerate)
-        pane.edit_button.clicked.connect(self.start_edit)
-        pane.conversations.chosen.connect(self.show_conversation)
-        pane.conversations.newRequested.connect(self.new_conversation)
-        pane.conversations.renamed.connect(self.rename)
-        pane.conversations.deleted.connect(self.delete)
-        pane.model_picker.currentIndexChanged.connect(self._on_model_changed)
-        view.branchRequested.connect(self.show_branch)
-        self._update()
+        self.job: Job | None = None
+        self.prepare_job: Job | None = None  # reading the script ahead, while a question is typed
+        self._prepared: tuple[int, str] | None = None  # (conversation, model id) read ahead
+        self._question: ShownMessage | None = None  # the question of the turn starting
+        self._cut_at: int | None = None  # the message the new branch replaces on screen
+        self._model_label = ""
+        self._notices: list[str] = []  # this turn's notices (the store keeps none)
+        self._connect()
+        pane.set_document_open(False)
+        if store is None:
+            pane.setEnabled(False)
+            pane.view.setPlaceholderText("Conversations are off: the store could not be opened.")
 
-    # -- state ----------------------------------------------------------------------------
+    def _connect(self) -> None:
+        pane = self.pane
+        pane.askRequested.connect(self.ask)
+        pane.editRequested.connect(self.edit)
+        pane.regenerateRequested.connect(self.regenerate)
+        pane.deleteRequested.connect(self.delete_answer)
+        pane.stopRequested.connect(self.stop)
+        pane.composer.typingStarted.connect(self.prepare)
+        pane.model_picker.choiceLost.connect(self._on_model_lost)
+        pane.view.branchRequested.connect(self.show_branch)
+        lists = pane.conversations
+        lists.chosen.connect(self.show_conversation)
+        lists.newRequested.connect(self.new_conversation)
+        lists.renameRequested.connect(self.rename)
+        lists.deleteRequested.connect(self.delete)
+
+    def _on_model_lost(self, lost: str, now: str) -> None:
+        """The chat's model disappeared (deleted, a drive unplugged): say so, never silently."""
+        self.pane.view.add_notice(
+            f"{lost} is no longer available: the next answer uses {now or 'no model'}."
+        )
+
     @property
     def busy(self) -> bool:
         return self.job is not None
 
-    def _update(self) -> None:
-        ready = self.document is not None and self.store is not None
-        self.pane.setEnabled(ready or self.busy)
-        has_answer = any(m.role == "assistant" for m in self.pane.view.messages)
-        self.pane.regenerate_button.setEnabled(ready and has_answer and not self.busy)
-        self.pane.edit_button.setEnabled(ready and has_answer and not self.busy)
-        self.pane.copy_button.setEnabled(has_answer)
-        self.pane.set_busy(self.busy)
-
     # -- documents and conversations -------------------------------------------------------
-    def open_document(self, document: Any) -> None:
-        """Show the document's latest conversation (restored from the store), or none yet."""
-        self.document = document
-        self.session = None
-        self._editing = None
-        self.pane.meter.set_use(None)
-        self.pane.show_notice("" if self.store is not None else NO_STORE)
+    def open_document(self, document: Document) -> None:
+        """Show ``document``'s latest conversation (restored from the store), or none yet."""
+        self.stop()
+        self.document, self.session = document, None
+        self.pane.meter.reset()
+        self.pane.set_document_open(self.store is not None)
         if self.store is None:
-            self._update()
             return
-        from logline.summarize.stored import register
-
-        record = register(self.store, document)
-        conversations = self.store.conversations.list(record.id)
-        if conversations:
-            self.show_conversation(conversations[0].id)
+        self.document_id = register(self.store, document).id
+        latest = self.store.conversations.list(self.document_id)
+        if latest:
+            self.show_conversation(latest[0].id)
         else:
-            self._refresh_list(None)
-            self.pane.view.show_messages([])
-        self._update()
+            self.pane.view.set_messages([])
+            self._refresh_list()
+        self.pane.update_actions()
 
-    def _refresh_list(self, current: int | None) -> None:
-        items = []
-        if self.store is not None and self.session is not None:
-            items = [
-                (c.id, c.title) for c in self.store.conversations.list(self.session.document_id)
-            ]
-        elif self.store is not None and self.document is not None:
-            from logline.summarize.stored import register
-
-            record = register(self.store, self.document)
-            items = [(c.id, c.title) for c in self.store.conversations.list(record.id)]
-        self.pane.conversations.set_conversations(items, current)
-
-    @Slot(int)
     def show_conversation(self, conversation_id: int) -> None:
-        if self.document is None or self.store is None or self.busy:
+        if self.document is None or self.busy:
             return
-        self.session = ChatSession.open(self.store, self.document, conversation_id=conversation_id)
-        self._refresh_list(conversation_id)
-        self._show_thread()
+        if self.session is None or self.session.conversation_id != conversation_id:
+            self.session = ChatSession.open(
+                self.store, self.document, conversation_id=conversation_id, options=self.options
+            )
+            self.pane.meter.reset()
+        self.refresh_thread()
+        self._refresh_list()
         self.conversationShown.emit(conversation_id)
 
-    def _show_thread(self) -> None:
-        thread = self.session.thread() if self.session is not None else []
-        self.pane.view.show_messages(shown_branch(self.store, thread))
-        models = [m.model for m in thread if m.role == "assistant" and m.model]
-        self._last_model = models[-1] if models else ""
-        self._update()
-
-    @Slot()
-    def new_conversation(self) -> None:
-        if self.busy:
+    @Slot(int)
+    def delete_answer(self, answer_id: int) -> None:
+        """Delete one answer (its subtree); the branch shows what is left, or a sibling."""
+        if self.busy or self.session is None:
             return
-        self.session = None  # created with the first question
-        self.pane.view.show_messages([])
-        self.pane.meter.set_use(None)
-        new: list = [(None, "New conversation")]
-        self.pane.conversations.set_conversations([*new, *self._items()], None)
-        self._update()
+        self.store.messages.delete(answer_id)
+        self.refresh_thread()
 
-    def _items(self) -> list[tuple[int, str]]:
-        if self.store is None or self.document is None:
-            return []
-        from logline.summarize.stored import register
+    def refresh_thread(self) -> None:
+        """Show the session's current branch as the store has it."""
+        thread = self.session.thread() if self.session is not None else []
+        shown = [shown_message(self.store, m) for m in thread if m.role in ("user", "assistant")]
+        self.pane.view.set_messages(shown)
+        self.pane.update_actions()
 
-        record = register(self.store, self.document)
-        return [(c.id, c.title) for c in self.store.conversations.list(record.id)]
+    def _refresh_list(self) -> None:
+        if self.document_id is None:
+            return
+        items = [(c.id, c.title) for c in self.store.conversations.list(self.document_id)]
+        current = self.session.conversation_id if self.session is not None else None
+        self.pane.conversations.set_conversations(items, current)
 
-    @Slot(int, str)
+    def new_conversation(self) -> None:
+        if self.document is None or self.busy:
+            return
+        self.session = ChatSession.open(self.store, self.document, options=self.options)
+        self.pane.meter.reset()
+        self.refresh_thread()
+        self._refresh_list()
+
     def rename(self, conversation_id: int, title: str) -> None:
         self.store.conversations.rename(conversation_id, title)
-        self._refresh_list(conversation_id)
+        self._refresh_list()
 
-    @Slot(int)
     def delete(self, conversation_id: int) -> None:
         if self.busy:
             return
         self.store.conversations.delete(conversation_id)
         if self.session is not None and self.session.conversation_id == conversation_id:
             self.session = None
-        remaining = self._items()
-        if remaining:
-            self.show_conversation(remaining[0][0])
-        else:
-            self.new_conversation()
+            rest = self.store.conversations.list(self.document_id)
+            if rest:
+                self.show_conversation(rest[0].id)
+                return
+            self.refresh_thread()
+        self._refresh_list()
 
-    @Slot(int)
     def show_branch(self, message_id: int) -> None:
         """Show the branch through ``message_id`` (its newest leaf)."""
         if self.session is None or self.busy:
@@ -197,129 +230,184 @@ class ChatPresenter(QObject):
         leaf = self.store.messages.leaf_of(message_id)
         if leaf is not None:
             self.store.conversations.set_leaf(self.session.conversation_id, leaf.id)
-            self._show_thread()
+            self.refresh_thread()
 
-    # -- turns ----------------------------------------------------------------------------
-    @Slot(str)
-    def submit(self, text: str) -> None:
-        if self._editing is not None:
-            question, self._editing = self._editing, None
-            self._run("edit", question, text, shown_question=text)
-        else:
-            self._run("ask", text, shown_question=text)
-
-    @Slot()
-    def regenerate(self) -> None:
-        answer = next((m for m in reversed(self.pane.view.messages) if m.role == "assistant"), None)
-        if answer is not None and answer.id:
-            self._run("regenerate", answer.id, drop_last=True)
-
-    @Slot()
-    def start_edit(self) -> None:
-        question = next((m for m in reversed(self.pane.view.messages) if m.role == "user"), None)
-        if question is None or self.busy:
-            return
-        self._editing = question.id
-        self.pane.composer.setPlainText(question.content)
-        self.pane.composer.setFocus()
-        self.pane.show_notice("Edit the question and press Enter: the earlier answer is kept.")
-
-    def _run(
-        self, action: str, *args: object, shown_question: str = "", drop_last: bool = False
-    ) -> None:
-        if self.busy or self.document is None or self.store is None:
-            return
+    # -- turns -----------------------------------------------------------------------------
+    def ask(self, question: str) -> Job | None:
+        if self.document is None or self.store is None:
+            return None
         if self.session is None:
-            self.session = ChatSession.open(self.store, self.document, model_id=self._model_id())
-            self._refresh_list(self.session.conversation_id)
+            self.new_conversation()
+        self._question = ShownMessage(-1, "user", question)
+        self._cut_at = None
+
+        def turn(s: ChatSession, engine: Engine, model: InstalledModel, c: Any, e: Any) -> Any:
+            return s.ask(engine, model, question, c, e)
+
+        return self._run(turn, question)
+
+    def regenerate(self, answer_id: int) -> Job | None:
+        self._question, self._cut_at = None, answer_id
+
+        def turn(s: ChatSession, engine: Engine, model: InstalledModel, c: Any, e: Any) -> Any:
+            return s.regenerate(engine, model, answer_id, c, e)
+
+        return self._run(turn)
+
+    def edit(self, question_id: int, text: str) -> Job | None:
+        self._question, self._cut_at = ShownMessage(-1, "user", text), question_id
+
+        def turn(s: ChatSession, engine: Engine, model: InstalledModel, c: Any, e: Any) -> Any:
+            return s.edit(engine, model, question_id, text, c, e)
+
+        return self._run(turn)
+
+    def _run(self, turn: Turn, question: str | None = None) -> Job | None:
+        """Run ``turn`` as an engine job (``question``: a new question, which the script facts
+        may answer without a model)."""
         choice = self.pane.model_picker.choice()
-        view = self.pane.view
-        if action == "edit":
-            index = next(
-                (i for i, m in enumerate(view.messages) if m.id == args[0]), len(view.messages)
-            )
-            view.show_messages(view.messages[:index])
-        if drop_last and view.messages and view.messages[-1].role == "assistant":
-            view.show_messages(view.messages[:-1])
-        if shown_question:
-            view.add_message(ShownMessage(0, "user", shown_question))
-        self.pane.show_notice("")
-        job = self.host.job(chat_work(self.session, choice, action, *args), name="chat")
+        session = self.session
+        if self.busy or session is None or choice is None:
+            if choice is None:
+                self.tell("Choose a model for the chat first.")
+            return None
+        if not check_fit_before_load(self.pane, choice, tell=lambda _w, text: self.tell(text)):
+            return None
+        self._model_label = choice.label
+        job = self.host.job(self._work(session, choice, turn, question), name="chat turn")
         self.job = job
-        job.on_event(self.on_event).success(self._on_result).failure(self._on_failed).done(
-            self._on_done
-        )
+        job.on_event(self.on_event).failure(self._on_failed).done(self._on_done)
+        self.pane.set_busy(True)
         self.busyChanged.emit(True)
-        self._update()
+        if self._question is not None:  # the question shows at once, before the model loads
+            self._cut()
+            self.pane.view.messages.append(self._question)
+            self.pane.view.flush(force=True)
+        self.status("Starting…")
         job.run()
+        return job
 
-    def _model_id(self) -> str:
+    @staticmethod
+    def _work(session: ChatSession, choice: ModelChoice, turn: Turn, question: str | None) -> Any:
+        def work(engine: Engine, cancel: CancelToken, emit: Emit) -> TurnResult:
+            facts = question is not None and session.answers_from_facts(question)
+            model = None if facts else resolve_model(engine, choice, emit)  # facts: no model
+            return turn(session, engine, model, cancel, emit)  # type: ignore[arg-type]
+
+        return work
+
+    def prepare(self) -> Job | None:
+        """Load the model and read the script part while the first question is typed (once per
+        conversation and model); the question then queues behind it on the engine thread."""
         choice = self.pane.model_picker.choice()
-        return choice.model_id if choice is not None else ""
+        if self.document is None or self.store is None or self.busy or choice is None:
+            return None
+        if self.prepare_job is not None:
+            return None
+        if self.session is None:
+            self.new_conversation()
+        session = self.session
+        assert session is not None
+        if self._prepared == (session.conversation_id, choice.model_id):
+            return None
+        self._prepared = (session.conversation_id, choice.model_id)
+        self._model_label = choice.label
 
-    @Slot()
+        def work(engine: Engine, cancel: CancelToken, emit: Emit) -> object:
+            return session.prepare(engine, resolve_model(engine, choice, emit), cancel, emit)
+
+        job = self.host.job(work, name="chat prepare")
+        self.prepare_job = job
+        job.on_event(self.on_event).failure(self._on_prepare_failed).done(self._on_prepared)
+        job.run()
+        return job
+
+    def _on_prepare_failed(self, exc: BaseException) -> None:
+        self._prepared = None
+        if self.prepare_job is not None and not self.prepare_job.cancel.cancelled:
+            self.tell(user_message(exc))
+
+    def _on_prepared(self) -> None:
+        self.prepare_job = None
+        self.pane.meter.hide_reading()
+        if self.job is None:
+            self.status("")
+
     def stop(self) -> None:
+        if self.prepare_job is not None:
+            self.prepare_job.cancel.cancel()
         if self.job is not None:
             self.job.cancel.cancel()
-            self.status.message("Stopping the answer…")
+            self.status("Stopping…")
 
-    def on_event(self, event: object) -> None:
+    def _cut(self) -> None:
+        """Drop, on screen, the message the new branch replaces and everything after it."""
         view = self.pane.view
-        if isinstance(event, AnswerText):
-            view.append(event.text, event.retract)
-        elif isinstance(event, TurnStarted):
-            view.begin_answer(event.assistant_message_id, event.model)
-            self.status.message(f"Writing with {event.model}…")
-        elif isinstance(event, ContextUse):
-            self.pane.meter.set_use(event)
-        elif isinstance(event, Reading):
-            if event.script:
-                self.pane.meter.set_reading(event.done, event.total)
-                self.status.message("Reading the script once (kept for next time)…")
-        elif isinstance(event, Notice):
-            self.pane.show_notice(event.message)
-        elif isinstance(event, StatusText):
-            self.status.message(event.text)
-        elif isinstance(event, LoadProgress) and event.total:
-            self.status.message(f"Loading the model… {event.done * 100 // event.total}%")
-        elif isinstance(event, ModelLoaded):
-            self.status.message(f"{event.model_id} ready", 3000)
-        elif isinstance(event, TurnFinished):
-            view.end_answer()
+        if self._cut_at is not None:
+            ids = [m.id for m in view.messages]
+            if self._cut_at in ids:
+                view.messages = view.messages[: ids.index(self._cut_at)]
+            self._cut_at = None
 
-    def _on_result(self, result: Any) -> None:
-        self.pane.meter.set_reading(0, 0)
-        if result is not None and result.error is not None:
-            self.pane.show_notice(user_message(result.error, "answer"))
+    # -- events ----------------------------------------------------------------------------
+    def on_event(self, event: object) -> None:
+        view, meter = self.pane.view, self.pane.meter
+        if isinstance(event, AnswerText):
+            if meter.reading:
+                meter.hide_reading()
+                self.status(f"{self._model_label} is answering…")
+            view.append_answer(event.text, event.retract)
+        elif isinstance(event, TurnStarted):
+            self._cut()
+            if view.messages and view.messages[-1].id == -1:
+                view.messages[-1] = ShownMessage(
+                    event.user_message_id, "user", view.messages[-1].text
+                )
+            view.begin_answer(event.assistant_message_id)
+            self.status(f"{self._model_label} is answering…")
+        elif isinstance(event, ContextUse):
+            meter.show_use(event)
+        elif isinstance(event, Reading):
+            meter.show_reading(event)
+            if event.script:
+                self.status("Reading the script (once: it is kept for the next questions)…")
+        elif isinstance(event, TurnFinished):
+            self._on_turn_finished(event.result)
+        elif isinstance(event, Notice):
+            self._notices.append(event.message)
+            view.add_notice(event.message)
+        elif isinstance(event, LoadProgress):
+            percent = event.done * 100 // event.total if event.total else 100
+            self.status(f"Loading {self._model_label}… {percent}%")
+        elif isinstance(event, StatusText):
+            self.status(event.text)
+        elif isinstance(event, ModelLoaded):
+            self.status(f"{self._model_label} loaded")
+        else:
+            log.debug("Unhandled chat event %s", type(event).__name__)
+
+    def _on_turn_finished(self, result: TurnResult) -> None:
+        stats = result.stats.one_line() if result.stats is not None else ""
+        self.pane.view.finish_answer(result.text, result.reason, stats, result.message_id or None)
+        self.pane.meter.hide_reading()
+        if result.error is not None:
+            self.tell(user_message(result.error))
         self.turnFinished.emit(result)
 
     def _on_failed(self, exc: BaseException) -> None:
-        log.info("Chat turn failed: %s", type(exc).__name__)
-        self.pane.meter.set_reading(0, 0)
-        self.pane.show_notice(user_message(exc, "answer"))
-        self.turnFinished.emit(None)
+        """The turn failed before it began (e.g. the model did not load)."""
+        self.pane.view.finish_answer(None, "error")
+        self.tell(user_message(exc))
 
     def _on_done(self) -> None:
         self.job = None
-        self.status.message("")
-        if self.session is not None:
-            self._refresh_list(self.session.conversation_id)  # a first question names it
-        self._show_thread()  # the store is the truth: ids, branches, stats, finish reasons
+        self.pane.meter.hide_reading()
+        self.refresh_thread()  # the store's view: checked text, ids, branches
+        for notice in self._notices:  # notices are not stored: keep this turn's on screen
+            self.pane.view.add_notice(notice)
+        self._notices = []
+        self.pane.view.flush()
+        self._refresh_list()
+        self.pane.set_busy(False)
+        self.status("")
         self.busyChanged.emit(False)
-
-    @Slot()
-    def copy_answer(self) -> None:
-        answer = next((m for m in reversed(self.pane.view.messages) if m.role == "assistant"), None)
-        if answer is not None:
-            QApplication.clipboard().setText(answer.content)
-            self.status.message("Answer copied", 3000)
-
-    @Slot(int)
-    def _on_model_changed(self, _index: int) -> None:
-        choice = self.pane.model_picker.choice()
-        if choice is None or not self.pane.view.messages or not self._last_model:
-            return
-        if choice.model_id != self._last_model:
-            self.pane.show_notice(
-                f"The next answer uses {choice.label}; the conversation so far is kept."
-            )

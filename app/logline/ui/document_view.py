@@ -1,35 +1,45 @@
-"""The document pane: the document's text, read-only, with a centred drop hint while empty."""
+"""The document pane: the document's text, read-only, with a centred drop hint while empty.
+
+:meth:`DocumentView.show_scene` scrolls to a scene's heading (a chat citation clicked): the
+document's text is its elements rendered in order, so each scene's heading is found in it by
+searching for the heading as rendered, from where the previous scene's was found.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QFontDatabase, QPainter, QPaintEvent, QPalette, QTextCursor, QTextFormat
-from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
+from typing import TYPE_CHECKING
 
-from logline.documents import Document
+from PySide6.QtCore import QRectF, Qt, Slot
+from PySide6.QtGui import QFontDatabase, QPainter, QPaintEvent, QPalette, QTextCursor
+from PySide6.QtWidgets import QPlainTextEdit, QWidget
+
+from logline.documents.render import render_elements
+
+if TYPE_CHECKING:
+    from logline.documents import Document
+
+
+def scene_offsets(document: Document) -> dict[int, tuple[int, int]]:
+    """Each scene's heading in ``document.text``: scene number -> (start, end) characters."""
+    found: dict[int, tuple[int, int]] = {}
+    start = 0
+    for scene in document.scenes:
+        heading = render_elements(document.elements[scene.first_element : scene.first_element + 1])
+        heading = heading.strip() or scene.heading
+        at = document.text.find(heading, start) if heading else -1
+        if at < 0:
+            continue
+        found[scene.number] = (at, at + len(heading))
+        start = at + len(heading)
+    return found
+
 
 DROP_HINT = "Drop a screenplay or PDF here"
 DROP_SUBHINT = "or choose Open… (PDF, Fountain, Final Draft or plain text)"
 
 
-def scene_offsets(document: Document) -> dict[int, int]:
-    """Where each scene's heading starts in ``document.text`` (found in order)."""
-    offsets: dict[int, int] = {}
-    position = 0
-    for scene in document.scenes:
-        found = document.text.find(scene.heading, position)
-        if found < 0:
-            found = document.text.upper().find(scene.heading.upper(), position)
-        if found >= 0:
-            offsets[scene.number] = found
-            position = found + len(scene.heading)
-    return offsets
-
-
 class DocumentView(QPlainTextEdit):
     """Read-only text. Drops fall through to the window, which opens the file."""
-
-    sceneShown = Signal(int)  # a scene scrolled to (from a citation)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,36 +52,36 @@ class DocumentView(QPlainTextEdit):
         font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         font.setPointSizeF(max(font.pointSizeF(), 10.0))
         self.setFont(font)
+        self._document: Document | None = None
+        self._scenes: dict[int, tuple[int, int]] | None = None
 
     def show_text(self, text: str) -> None:
+        self._document, self._scenes = None, None
         self.setPlainText(text)
         self.moveCursor(self.textCursor().MoveOperation.Start)
-        self._scenes: dict[int, int] = {}
 
     def show_document(self, document: Document) -> None:
+        """Show ``document``'s text; its scenes can then be shown with :meth:`show_scene`."""
         self.show_text(document.text)
-        self._scenes = scene_offsets(document)
+        self._document = document
 
+    @Slot(int)
     def show_scene(self, number: int) -> bool:
-        """Scroll to scene ``number``'s heading and highlight it; False when unknown."""
-        offset = getattr(self, "_scenes", {}).get(number)
-        if offset is None:
+        """Scroll so scene ``number``'s heading is the top line, selected; False when the
+        document has no such scene."""
+        if self._document is None:
             return False
-        cursor = self.textCursor()
-        cursor.setPosition(offset)
-        self.setTextCursor(cursor)
-        bar = self.verticalScrollBar()
-        bar.setValue(bar.maximum())  # then back, so the heading ends up at the top
+        if self._scenes is None:
+            self._scenes = scene_offsets(self._document)
+        span = self._scenes.get(number)
+        if span is None:
+            return False
+        self.moveCursor(QTextCursor.MoveOperation.End)  # then back up: the heading lands on top
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(span[0])
+        cursor.setPosition(span[1], QTextCursor.MoveMode.KeepAnchor)
         self.setTextCursor(cursor)
         self.ensureCursorVisible()
-        mark = QTextEdit.ExtraSelection()
-        mark.format.setBackground(self.palette().color(QPalette.ColorRole.Highlight))
-        mark.format.setForeground(self.palette().color(QPalette.ColorRole.HighlightedText))
-        mark.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
-        mark.cursor = QTextCursor(cursor)
-        mark.cursor.clearSelection()
-        self.setExtraSelections([mark])
-        self.sceneShown.emit(number)
         return True
 
     def paintEvent(self, event: QPaintEvent) -> None:

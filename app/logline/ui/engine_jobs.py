@@ -22,15 +22,13 @@ from logline.summarize.runner import SummaryOptions
 from logline.summarize.with_model import summarize_with_model
 
 if TYPE_CHECKING:
-    from logline.chat.events import TurnResult
-    from logline.chat.session import ChatSession
     from logline.documents import Document
     from logline.engine.cancel import CancelToken
     from logline.engine.runtime import Engine
     from logline.ui.engine_worker import EngineWork
     from logline.ui.jobs import Emit
 
-__all__ = ["StatusText", "chat_work", "load_model_here", "load_work", "summary_work"]
+__all__ = ["StatusText", "load_model_here", "load_work", "resolve_model", "summary_work"]
 
 LOAD_STEP_PERCENT = 5  # loading progress is passed on in steps of this many percent
 
@@ -58,7 +56,7 @@ def _in_steps(emit: Emit) -> Callable[[object], None]:
     return relay
 
 
-def _resolve(engine: Engine, choice: ModelChoice, emit: Emit) -> InstalledModel:
+def resolve_model(engine: Engine, choice: ModelChoice, emit: Emit) -> InstalledModel:
     """The installed model ``choice`` names (engine thread: it may install the embedded one),
     saying what happens next in the status bar."""
     model = resolve_choice(choice, lambda text: emit(StatusText(text)))
@@ -71,7 +69,7 @@ def _resolve(engine: Engine, choice: ModelChoice, emit: Emit) -> InstalledModel:
 def load_model_here(engine: Engine, choice: ModelChoice, emit: Emit) -> ModelLoaded:
     """Resolve and load ``choice`` (engine thread); emits StatusText, then LoadProgress,
     ModelLoaded and a Notice for a tight fit."""
-    model = _resolve(engine, choice, emit)
+    model = resolve_model(engine, choice, emit)
     return load_with_events(engine, model, _in_steps(emit)).loaded
 
 
@@ -89,23 +87,7 @@ def summary_work(document: Document, choice: ModelChoice, options: SummaryOption
     event, ``SummaryFinished``, also carries (a summary stopped before it began included)."""
 
     def work(engine: Engine, cancel: CancelToken, emit: Emit) -> SummaryResult:
-        model = _resolve(engine, choice, emit)
+        model = resolve_model(engine, choice, emit)
         return summarize_with_model(engine, model, document, cancel, _in_steps(emit), options)
-
-    return work
-
-
-def chat_work(
-    session: ChatSession, choice: ModelChoice | None, action: str, *args: object
-) -> EngineWork:
-    """Run ``session.<action>`` (ask, regenerate, edit) with ``choice``'s model; a question the
-    script facts answer needs no model (none is resolved or loaded)."""
-
-    def work(engine: Engine, cancel: CancelToken, emit: Emit) -> TurnResult:
-        facts = action == "ask" and session.answers_from_facts(str(args[0]))
-        if choice is None and not facts:
-            raise ValueError("Choose a model for the chat first")
-        model = None if facts or choice is None else _resolve(engine, choice, emit)
-        return getattr(session, action)(engine, model, *args, cancel, _in_steps(emit))
 
     return work

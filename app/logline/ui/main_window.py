@@ -4,7 +4,9 @@ The window builds the views and wires the actions; a running summary's state and
 live in :class:`~logline.ui.summary_presenter.SummaryPresenter`. A long document is summarized
 from notes on each chunk (the map phase): the status bar counts the chunks, the Notes tab shows
 each chunk's notes as they are written, then the final answer streams into the Summary tab
-(citations checked as it streams; mismatches are flagged and counted).
+(citations checked as it streams; mismatches are flagged and counted). Beside the summary, the
+chat pane (:class:`~logline.ui.chat_presenter.ChatPresenter`) answers questions about the open
+document; the window opens the store once for it and closes it on close.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from logline.chat.session import ChatOptions
 from logline.documents import Document, DocumentError, EncryptedPdfError
 from logline.engine.events import ModelLoaded
 from logline.engine.sampling import SamplingParams
@@ -35,6 +38,7 @@ from logline.summarize.runner import SummaryOptions
 from logline.ui.banner import Banner
 from logline.ui.built_in_notice import BuiltInModelNotices, FirstRunNotice, SummaryModelNote
 from logline.ui.chat_dock import build_chat, close_store
+from logline.ui.chat_pane import ChatPane
 from logline.ui.document_loader import DocumentLoader
 from logline.ui.document_view import DocumentView
 from logline.ui.engine_jobs import summary_work
@@ -88,6 +92,7 @@ class MainWindow(QMainWindow):
         options: SummaryOptions | None = None,
         host: EngineHost | None = None,
         ask_password: AskPassword | None = None,
+        chat_options: ChatOptions | None = None,
     ) -> None:
         super().__init__()
         self.document: Document | None = None
@@ -101,7 +106,7 @@ class MainWindow(QMainWindow):
         self.password_dialog: QInputDialog | None = None
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
-        self.resize(1400, 800)
+        self.resize(1200, 780)
         self._build_toolbar()
         self._build_central()
         self.status = StatusPanel(self.statusBar())
@@ -116,10 +121,8 @@ class MainWindow(QMainWindow):
             ),
             self,
         )
+        self.chat = build_chat(self, chat_options)  # opens the store, closed with the window
         self._connect()
-        self.chat = build_chat(self)
-        self.splitter.addWidget(Pane("Ask the script", self.chat.pane))
-        self.splitter.setSizes([500, 450, 450])
         if model_override is not None:
             self.set_model(*model_override)
         self.built_in = BuiltInModelNotices(
@@ -180,7 +183,9 @@ class MainWindow(QMainWindow):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(doc_pane)
         self.splitter.addWidget(sum_pane)
-        self.splitter.setSizes([600, 600])
+        self.chat_pane = ChatPane()
+        self.splitter.addWidget(Pane("Chat", self.chat_pane))
+        self.splitter.setSizes([440, 380, 440])
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
@@ -191,13 +196,13 @@ class MainWindow(QMainWindow):
         self.host.jobQueued.connect(self._watch_engine_job)
         self.loader.loaded.connect(self._on_document_loaded)
         self.loader.failed.connect(self._on_document_failed)
+        self.chat.busyChanged.connect(lambda _busy: self._update_actions())
 
     # -- public API ------------------------------------------------------------------------
     def set_model(self, model_id: str, path: Path, display_name: str = "") -> None:
         """Use an explicit model folder instead of an installed model."""
         self.model_picker.set_model(model_id, Path(path), display_name)
-        if hasattr(self, "chat"):
-            self.chat.pane.model_picker.set_model(model_id, Path(path), display_name)
+        self.chat_pane.model_picker.set_model(model_id, Path(path), display_name)
 
     @property
     def generating(self) -> bool:
@@ -215,8 +220,8 @@ class MainWindow(QMainWindow):
         On failure the error is shown and the current document stays open.
         """
         path = Path(path)
-        if self.generating:
-            self.status.message("Stop the summary before opening another file.", 5000)
+        if self.generating or self.chat.busy:
+            self.status.message("Stop the answer before opening another file.", 5000)
             return False
         self._loading = path
         self.status.message(f"Opening {path.name}…")
@@ -231,6 +236,7 @@ class MainWindow(QMainWindow):
         self.banner.dismiss()
         self.document_view.show_document(document)
         self.presenter.clear()
+        self.chat.open_document(document)
         self.built_in.document_changed()
         pages = len(document.pages)
         page_text = f"{pages:,} page{'s' if pages != 1 else ''} · " if pages else ""
@@ -353,6 +359,7 @@ class MainWindow(QMainWindow):
         if self._models_dialog is None:
             self._models_dialog = ModelsDialog(self, host=self.host)
             self._models_dialog.modelsChanged.connect(self.model_picker.refresh)
+            self._models_dialog.modelsChanged.connect(self.chat_pane.model_picker.refresh)
         dialog = self._models_dialog
         dialog.refresh()
         if select:
@@ -370,7 +377,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _watch_engine_job(self, job: Job) -> None:
         """A model import holds the engine: say so, or a summary started now seems stuck."""
-        if job is self.presenter.job:  # the summary's events are the presenter's alone
+        if job in (self.presenter.job, self.chat.job):  # their presenters' events alone
             return
         imported: list[bool] = []
 
@@ -411,7 +418,7 @@ class MainWindow(QMainWindow):
 
     # -- state -----------------------------------------------------------------------------
     def _update_actions(self) -> None:
-        busy = self.generating
+        busy = self.generating or self.chat.busy
         loading = self._loading is not None
         self.summarize_action.setEnabled(self.document is not None and not busy and not loading)
         self.stop_action.setEnabled(busy)
@@ -446,8 +453,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.host.shutdown()
-        close_store(self)
         self.loader.shutdown()
+        close_store(self)
         if self._models_dialog is not None:
             self._models_dialog.shutdown()
         super().closeEvent(event)

@@ -34,30 +34,22 @@ QLabel#paneTitle {{
 }}
 QLabel#paneDetail {{ color: #8a9099; padding: 0 12px 6px 12px; }}
 QPlainTextEdit#documentView, QTextBrowser#summaryView, QTextBrowser#notesView {{
-    border: none; border-top: 1px solid #eceef1; background: #ffffff;
+    border: none; border-top: 1px solid #eceef1; background: #ffffff; color: #1d2127;
     padding: 8px 10px; selection-background-color: #cfe0fb; selection-color: #111;
 }}
+QWidget#chatPane {{ background: palette(base); }}
 QTextBrowser#chatView {{
-    border: none; border-top: 1px solid #eceef1; background: #ffffff; padding: 6px 8px;
-    selection-background-color: #cfe0fb; selection-color: #111;
+    border: none; border-top: 1px solid palette(midlight); background: palette(base);
+    color: palette(text); padding: 6px 8px;
 }}
 QPlainTextEdit#chatComposer {{
-    border: 1px solid #cfd3da; border-radius: 5px; background: #ffffff; padding: 4px 6px;
+    border: 1px solid palette(mid); border-radius: 5px; background: palette(base);
+    color: palette(text); padding: 4px 6px;
+}}
+QLabel#contextLabel, QLabel#chatEditNote, QLabel#chatModelLabel {{
+    color: palette(window-text); padding: 0 2px;
 }}
 QPlainTextEdit#chatComposer:focus {{ border-color: {ACCENT}; }}
-QLabel#chatNotice {{
-    color: #6b4e00; background: #fff6e0; border: 1px solid #f0d9a0; border-radius: 4px;
-    padding: 4px 8px;
-}}
-QProgressBar#contextBar {{
-    border: 1px solid #cfd3da; border-radius: 3px; background: #f0f2f5; max-height: 8px;
-}}
-QProgressBar#contextBar::chunk {{ background: #8fb2ef; border-radius: 2px; }}
-QProgressBar#readingBar {{
-    border: 1px solid #cfd3da; border-radius: 4px; background: #f0f2f5; text-align: center;
-    max-height: 16px;
-}}
-QProgressBar#readingBar::chunk {{ background: #8fb2ef; border-radius: 3px; }}
 QSplitter::handle {{ background: transparent; }}
 QFrame#banner {{ border-radius: 6px; margin: 0 0 8px 0; }}
 QFrame#banner[kind="error"] {{ background: #fdecec; border: 1px solid #f1b5b5; }}
