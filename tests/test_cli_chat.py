@@ -105,18 +105,21 @@ def test_chat_resumes_the_latest_conversation_and_new_starts_one(
         "missing",
         stdin=(
             "Who speaks the most?\n/edit\nHow many scenes are there?\n"
-            "/new\nList the locations\n/export\n"
+            "/new\nList the locations\n/export\n/delete\n/delete\n"
         ),
     )
     assert again.returncode == 0, again.stderr
     assert "Resuming conversation #" in again.stderr and "(2 messages" in again.stderr
     assert "Was: Who speaks the most?" in again.stderr  # /edit alone asks for the new text
     assert again.stdout.count("# List the locations") == 1  # /export without a path: stdout
+    assert "Deleted the last answer." in again.stderr
+    assert "No answer to delete yet." in again.stderr  # the question is left, no answer
     store = open_store(home)
     try:
         document = store.documents.by_path(script.resolve())[0]
         chats = store.conversations.list(document.id)
         assert [c.title for c in chats] == ["List the locations", "How many scenes?"]
+        assert [m.role for m in store.messages.all(chats[0].id)] == ["user"]
         thread = store.messages.path(chats[1].current_leaf_id)
         assert [m.content for m in thread if m.role == "user"] == [
             "How many scenes?",
@@ -244,7 +247,7 @@ def test_ctrl_c_while_notes_are_taken_is_a_stop(home: Path, tmp_path: Path) -> N
     map phase, seconds with this 12k-token script); Ctrl+C then is a stop, not an error."""
     script = write_script(tmp_path, repeats=30, name="long.fountain")
     script.write_text(script.read_text(encoding="utf-8") + "\n\nThe long end.\n", "utf-8")
-    long = ("--model", "tiny", "--max-tokens", "7800", "--new")
+    long = ("--model", "tiny", "--max-tokens", "256", "--new")
     process = _streaming("ask", str(script), "Why does Edward wade in?", *long, home=home)
     assert process.stderr is not None
     err = ""
