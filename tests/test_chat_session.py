@@ -234,3 +234,16 @@ def test_a_script_too_long_to_read_whole_is_read_as_notes_and_matching_scenes(
 
 def engine_text(engine: Engine, tokens: list[int]) -> str:
     return engine.loaded.tokenizer.decode(tokens)
+
+
+def test_the_meter_before_sending_equals_what_the_turn_then_uses(setup) -> None:
+    model, document, store = setup
+    engine = Engine(prefill_step=64)
+    session = ChatSession.open(store, document, options=OPTIONS, model_id=model.model_id)
+    assert session.measure(engine, "Who?") is None  # nothing prepared yet
+    _ask(session, engine, model, "Who follows Edward?")
+    before = session.measure(engine, "Where is the diner?")
+    _, events = _ask(session, engine, model, "Where is the diner?")
+    assert before == events.of(ContextUse)[0]
+    empty = session.measure(engine, "")  # the next turn: this exchange is history now
+    assert empty.script == before.script and empty.history > before.history

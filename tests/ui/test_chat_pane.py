@@ -268,3 +268,18 @@ def test_a_summary_the_window_writes_is_kept_in_the_store(qtbot, tiny_model_dir:
     kept = window.store.summaries.list(document.id)
     assert [summary.text for summary in kept] == [done.args[0].text]
     window.close()
+
+
+def test_the_meter_counts_the_question_before_it_is_sent(qtbot, tiny_model_dir: Path, tmp_path):
+    window = make_window(qtbot, tiny_model_dir)
+    pane = window.chat_pane
+    open_script(qtbot, window, write_script(tmp_path))
+    wait_turn(qtbot, window, lambda: type_question(qtbot, window, "Who is Mavis?"))
+    # Measured again for the next turn: the first exchange is history now.
+    qtbot.waitUntil(lambda: pane.meter.use.history > 0, timeout=20000)
+    after_turn = pane.meter.use
+    pane.composer.edit.setPlainText("Where is the diner, and who goes there at night? " * 3)
+    qtbot.waitUntil(lambda: pane.meter.use.question > after_turn.question + 20, timeout=20000)
+    assert pane.meter.use.script == after_turn.script
+    assert window.store.messages.all(window.chat.session.conversation_id)[-1].role == "assistant"
+    window.close()

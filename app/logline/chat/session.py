@@ -278,21 +278,34 @@ class ChatSession:
         return self._answer(engine, model, user, cancel, emit)
 
     def _history(self, user: Any) -> list[tuple[str, str]]:
-        """The question-and-answer pairs before ``user`` on its branch, each answer as the model
-        wrote it (so the next prompt extends its checkpoint); answers that failed or are empty
-        are left out with their question."""
-        path = [
-            m for m in self.store.messages.path(user.id)[:-1] if m.role in ("user", "assistant")
-        ]
-        return [
-            (question.content, answer.text_for_model)
-            for question, answer in pairwise(path)
-            if question.role == "user"
-            and answer.role == "assistant"
-            and answer.content.strip()
-            and answer.finish_reason != "error"
-            and answer.model != FACTS_MODEL  # the facts are in the script part already
-        ]
+        """The question-and-answer pairs before ``user`` on its branch."""
+        return history_pairs(self.store.messages.path(user.id)[:-1])
+
+    def measure(self, engine: Engine, question: str) -> ContextUse | None:
+        """The context meter for ``question`` asked next on the shown branch, before it is
+        sent (None until the script part is prepared for the loaded model). Cheap: renders and
+        counts tokens, reads nothing."""
+        loaded, prepared = engine.loaded, self._prepared
+        if loaded is None or prepared is None or prepared.model_id != loaded.model_id:
+            return None
+        passages = self._passages(engine, prepared, question) if question.strip() else ""
+        message = question_message(question, passages)
+        reserve = self.options.answer_tokens
+        try:
+            return fit(
+                engine,
+                prepared.part,
+                history_pairs(self.thread()),
+                message,
+                usable=prepared.usable,
+                reserve=reserve,
+            ).use
+        except ContextError:
+            alone = len(engine.render_prompt([prepared.part.message, message]))
+            script = len(prepared.part.tokens)
+            return ContextUse(
+                script, 0, alone - script, reserve, prepared.usable, prepared.part.mode
+            )
 
     def _answer(
         self, engine: Engine, model: InstalledModel, user: Any, cancel: CancelToken, emit: Emit
@@ -420,6 +433,22 @@ class ChatSession:
         result = TurnResult(self.conversation_id, answer.id, "", "", "error", error=exc)
         emit(TurnFinished(result))
         return result
+
+
+def history_pairs(path: list[Any]) -> list[tuple[str, str]]:
+    """The question-and-answer pairs of a branch, each answer as the model wrote it (so the
+    next prompt extends its checkpoint); answers that failed or are empty, and answers written
+    from the facts (already in the script part), are left out with their question."""
+    talk = [m for m in path if m.role in ("user", "assistant")]
+    return [
+        (question.content, answer.text_for_model)
+        for question, answer in pairwise(talk)
+        if question.role == "user"
+        and answer.role == "assistant"
+        and answer.content.strip()
+        and answer.finish_reason != "error"
+        and answer.model != FACTS_MODEL
+    ]
 
 
 class _Turn:

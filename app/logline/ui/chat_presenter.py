@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from logline.chat.events import (
     AnswerText,
@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 __all__ = ["ChatPresenter", "shown_message", "stats_line"]
 
 log = logging.getLogger(__name__)
+
+MEASURE_DELAY_MS = 400  # typing pause before the meter is measured again
 
 # A turn's work on the engine thread, given the session and the resolved model.
 Turn = Callable[[ChatSession, "Engine", "InstalledModel", "CancelToken", "Emit"], TurnResult]
@@ -114,6 +116,11 @@ class ChatPresenter(QObject):
         self._cut_at: int | None = None  # the message the new branch replaces on screen
         self._model_label = ""
         self._notices: list[str] = []  # this turn's notices (the store keeps none)
+        # The meter before sending: measured on the engine thread once typing pauses.
+        self._measure_timer = QTimer(self)
+        self._measure_timer.setSingleShot(True)
+        self._measure_timer.setInterval(MEASURE_DELAY_MS)
+        self._measure_timer.timeout.connect(self.measure)
         self._connect()
         pane.set_document_open(False)
         if store is None:
@@ -128,6 +135,7 @@ class ChatPresenter(QObject):
         pane.deleteRequested.connect(self.delete_answer)
         pane.stopRequested.connect(self.stop)
         pane.composer.typingStarted.connect(self.prepare)
+        pane.composer.edit.textChanged.connect(self._measure_timer.start)
         pane.model_picker.choiceLost.connect(self._on_model_lost)
         pane.view.branchRequested.connect(self.show_branch)
         lists = pane.conversations
@@ -332,6 +340,24 @@ class ChatPresenter(QObject):
         self.pane.meter.hide_reading()
         if self.job is None:
             self.status("")
+            self._measure_timer.start()
+
+    def measure(self) -> Job | None:
+        """Update the meter for the question being typed (script, history, question and the
+        answer's room against the usable context), before it is sent. Skipped while the
+        engine is busy: the turn reports its own figures when it starts."""
+        session = self.session
+        if session is None or self.busy or self.prepare_job is not None or self.host.busy:
+            return None
+        text = self.pane.composer.text
+
+        def work(engine: Engine, _cancel: CancelToken, _emit: Emit) -> object:
+            return session.measure(engine, text)
+
+        job = self.host.job(work, name="chat meter")
+        job.success(lambda use: use is not None and self.pane.meter.show_use(use))
+        job.run()
+        return job
 
     def stop(self) -> None:
         if self.prepare_job is not None:
@@ -411,3 +437,4 @@ class ChatPresenter(QObject):
         self.pane.set_busy(False)
         self.status("")
         self.busyChanged.emit(False)
+        self._measure_timer.start()  # the next question's meter (this exchange is history now)
