@@ -3,6 +3,10 @@
 The answer joins the document's latest conversation (``--new`` starts one, ``--conversation ID``
 picks one), so a later ``logline chat`` or the window shows it. Progress and statistics go to
 stderr; ``--json`` prints the result's fields instead of the text.
+
+Exit codes: 0 the answer ended by itself, 3 it ended early (the length limit or the model
+repeating itself: the text is still printed), 130 stopped with Ctrl+C (the partial answer is
+printed and kept), 1 an error.
 """
 
 from __future__ import annotations
@@ -14,16 +18,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from logline.cli.console import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, ctrl_c_cancels, fail
+from logline.cli.console import EXIT_INTERRUPTED, EXIT_OK, ctrl_c_cancels, fail
 
 log = logging.getLogger(__name__)
+
+# The answer ended early (length limit, repetition): printed and kept, but maybe incomplete.
+EXIT_ENDED_EARLY = 3
+ENDED_EARLY = ("length", "repetition")
 
 
 def add_parser(commands: Any) -> None:
     ask = commands.add_parser(
         "ask",
         help="ask one question about a document",
-        description="One answer about FILE to stdout; the exchange is kept in its conversation.",
+        description="One answer about FILE to stdout; the exchange is kept in its conversation "
+        "(the document's latest one unless --new or --conversation).",
+        epilog="Exit codes: 0 answered; 3 the answer ended early (length limit or repetition; "
+        "it is still printed); 130 stopped with Ctrl+C (the partial answer is kept); 1 error.",
     )
     ask.add_argument("file", type=Path, help="the document (.fountain .fdx .pdf .txt)")
     ask.add_argument("question", help="the question, in quotes")
@@ -39,11 +50,10 @@ def add_chat_options(parser: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from logline.cli.chat_turns import Chat
+    from logline.cli.chat_turns import Chat, turn_error
     from logline.documents import DocumentError
     from logline.engine import CancelToken
     from logline.engine.worker import EngineThread
-    from logline.messages import user_message
     from logline.store import StoreError
 
     if not args.question.strip():
@@ -62,17 +72,17 @@ def run(args: argparse.Namespace) -> int:
             )
         except (DocumentError, StoreError, KeyError, ValueError) as exc:
             return fail(str(exc).strip("'\""))
+        chat.echo = not args.json  # with --json, only the JSON goes to stdout
         try:
-            if args.json:
-                sys.stdout = _Quiet(sys.stdout)
             with ctrl_c_cancels(cancel):
                 result = chat.turn("ask", cancel, args.question)
         except Exception as exc:  # one sentence, like every CLI error
             log.debug("Ask failed", exc_info=True)
-            return fail(user_message(exc))
+            if cancel.cancelled:  # Ctrl+C before the answer began (e.g. while taking notes)
+                print("Stopped.", file=sys.stderr)
+                return EXIT_INTERRUPTED
+            return fail(turn_error(exc))
         finally:
-            if isinstance(sys.stdout, _Quiet):
-                sys.stdout = sys.stdout.real
             chat.close()
     finally:
         worker.close()
@@ -80,34 +90,30 @@ def run(args: argparse.Namespace) -> int:
         return fail("the engine stopped without a result")
     if args.json:
         print(json.dumps(result_json(result), indent=2))
-    if result.error is not None:
-        return fail(user_message(result.error))
-    return EXIT_INTERRUPTED if cancel.cancelled else EXIT_OK if result.text else EXIT_ERROR
-
-
-class _Quiet:
-    """stdout while --json streams nothing (the JSON is printed at the end)."""
-
-    def __init__(self, real: Any) -> None:
-        self.real = real
-
-    def write(self, _text: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        self.real.flush()
+    if result.error is not None or result.reason == "error":
+        return fail(turn_error(result.error))
+    if cancel.cancelled or result.reason == "stopped":
+        return EXIT_INTERRUPTED
+    if result.reason in ENDED_EARLY:
+        return EXIT_ENDED_EARLY
+    return EXIT_OK if result.text.strip() else fail("the model gave an empty answer")
 
 
 def result_json(result: Any) -> dict[str, Any]:
+    """The ``TurnResult``'s fields, its stats and its context use, as JSON."""
+    from logline.cli.chat_turns import turn_error
+
     return {
         "conversation_id": result.conversation_id,
         "message_id": result.message_id,
         "text": result.text,
+        "raw_text": result.raw_text,
         "reason": result.reason,
         "source": result.source,
         "invalid_citations": result.invalid_citations,
         "unknown_names": result.unknown_names,
         "stats": result.stats.to_json() if result.stats else None,
+        "error": None if result.error is None else turn_error(result.error),
         "context": None
         if result.context is None
         else {

@@ -25,8 +25,10 @@ HELP = """Ask anything about the script. Commands:
   /edit [TEXT]    rewrite the last question (asks for the text when none is given)
   /delete         delete the last answer (its other branches are kept)
   /new            start a new conversation about this document
-  /export [PATH]  write the conversation as Markdown (default: next to nothing, to stdout)
-  /quit           leave (also Ctrl+D)"""
+  /export [PATH]  write the conversation as Markdown to PATH (without one: to stdout)
+  /help           this list
+  /quit           leave (also Ctrl+D, or Ctrl+C at the prompt)
+Ctrl+C while an answer streams stops it; the partial answer is kept."""
 
 
 def add_parser(commands: Any) -> None:
@@ -54,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
                 conversation=args.conversation,
                 new=args.new,
                 worker=worker,
+                max_tokens=args.max_tokens,
             )
         except (DocumentError, StoreError, KeyError, ValueError) as exc:
             return fail(str(exc).strip("'\""))
@@ -65,9 +68,18 @@ def run(args: argparse.Namespace) -> int:
         worker.close()
 
 
+def _prompt() -> str:
+    """The next line typed at the prompt. The prompt goes to stdout only on a terminal, so
+    ``logline chat FILE > answers.md`` keeps the answers alone in the file."""
+    if sys.stdout.isatty():
+        return input("› ")
+    print("› ", end="", file=sys.stderr, flush=True)
+    return input()
+
+
 def _read(interactive: bool) -> str | None:
     try:
-        line = input("› ") if interactive else sys.stdin.readline()
+        line = _prompt() if interactive else sys.stdin.readline()
     except (EOFError, KeyboardInterrupt):
         return None
     if not interactive and line == "":
@@ -76,8 +88,8 @@ def _read(interactive: bool) -> str | None:
 
 
 def _loop(chat: Any) -> int:
+    from logline.cli.chat_turns import turn_error
     from logline.engine import CancelToken
-    from logline.messages import user_message
 
     interactive = sys.stdin.isatty()
     if interactive:
@@ -98,7 +110,7 @@ def _loop(chat: Any) -> int:
             continue
         if command == "/new":
             chat.new_conversation()
-            print("A new conversation.", file=sys.stderr)
+            print(f"New conversation #{chat.session.conversation_id}.", file=sys.stderr)
             continue
         if command == "/export":
             _export(chat, rest.strip())
@@ -112,10 +124,15 @@ def _loop(chat: Any) -> int:
         cancel = CancelToken()
         try:
             with ctrl_c_cancels(cancel):
-                chat.turn(action, cancel, *values)
+                result = chat.turn(action, cancel, *values)
         except Exception as exc:  # one sentence; the conversation goes on
             log.debug("Turn failed", exc_info=True)
-            print(f"Error: {user_message(exc)}", file=sys.stderr)
+            # Ctrl+C before the answer began (while the script's notes were taken) ends the
+            # turn with the engine's cancel error: a stop, not a failure.
+            print("Stopped." if cancel.cancelled else f"Error: {turn_error(exc)}", file=sys.stderr)
+            continue
+        if result is not None and result.reason == "error":
+            print(f"Error: {turn_error(result.error)}", file=sys.stderr)
 
 
 def _action(chat: Any, command: str, rest: str, interactive: bool) -> tuple[str | None, tuple]:

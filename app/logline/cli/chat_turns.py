@@ -8,7 +8,11 @@ import logging
 import sys
 from typing import Any
 
-from logline.cli.console import print_load_progress, print_prompt_progress
+from logline.cli.console import (
+    print_built_in_notice,
+    print_load_progress,
+    print_prompt_progress,
+)
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +21,57 @@ FINISH_NOTES = {
     "repetition": "the model began repeating itself; the answer ends where it did",
     "stopped": "stopped; the partial answer is kept",
 }
+
+
+def _pick_conversation(store: Any, document_id: int, wanted: int | None, new: bool) -> int | None:
+    """The conversation to continue: ``wanted`` (checked to be about this document), else the
+    document's most recently updated one (said on stderr), or None for a new one."""
+    if wanted is not None and new:
+        raise ValueError("--new and --conversation do not go together")
+    if wanted is not None:
+        found = store.conversations.get(wanted)
+        if found is None:
+            raise ValueError(f"there is no conversation {wanted} (`logline history list`)")
+        if found.document_id != document_id:
+            raise ValueError(f"conversation {wanted} is about another document")
+        return wanted
+    if new:
+        return None
+    existing = store.conversations.list(document_id)
+    if not existing:
+        return None
+    latest = existing[0]
+    count = store.conversations.message_count(latest.id)
+    print(
+        f"Resuming conversation #{latest.id} “{latest.title}” ({count} messages; "
+        "--new starts another).",
+        file=sys.stderr,
+    )
+    return latest.id
+
+
+def _note_model_switch(conversation: Any, model: str | None) -> None:
+    """Say when a conversation continues with another model than its last answer's."""
+    from logline.models.registry import default_model_id
+
+    wanted = model or default_model_id()
+    if conversation is not None and conversation.model and conversation.model != wanted:
+        print(
+            f"Note: this conversation was answered by {conversation.model}; the next answers "
+            f"use {wanted}.",
+            file=sys.stderr,
+        )
+
+
+def turn_error(exc: BaseException | None) -> str:
+    """One sentence for a turn that failed (``exc`` may be None: a failure with no error)."""
+    from logline.messages import user_message, written_for_users
+
+    if exc is None:
+        return "the answer failed"
+    if written_for_users(exc):
+        return user_message(exc)
+    return f"the answer failed: {str(exc) or type(exc).__name__}"
 
 
 class Chat:
@@ -29,6 +84,9 @@ class Chat:
         self.worker = worker
         self.model_id = model_id
         self.interactive = sys.stderr.isatty()
+        self.echo = True  # stream answers to stdout (``ask --json`` prints only its JSON)
+        self.started: list[int] = []  # conversations this run created
+        self.built_in_noted = False  # the built-in model's notice is printed once per run
 
     @classmethod
     def open(
@@ -41,30 +99,42 @@ class Chat:
         worker: Any,
         max_tokens: int | None = None,
     ) -> Chat:
-        from logline.chat.session import ChatSession
+        from logline.chat.session import ChatOptions, ChatSession
         from logline.documents import load
         from logline.store import Store
         from logline.summarize.stored import register
 
+        if max_tokens is not None and max_tokens < 1:
+            raise ValueError("--max-tokens must be at least 1")
+        options = ChatOptions() if max_tokens is None else ChatOptions(answer_tokens=max_tokens)
         document = load(path)
         store = Store.open()
-        record = register(store, document)
-        if conversation is None and not new:
-            existing = store.conversations.list(record.id)
-            if existing:
-                conversation = existing[0].id
-                count = store.conversations.message_count(conversation)
-                print(
-                    f"Resuming “{existing[0].title}” ({count} messages; --new starts another).",
-                    file=sys.stderr,
-                )
-        session = ChatSession.open(
-            store, document, conversation_id=conversation, model_id=model or ""
-        )
-        return cls(store, document, session, worker, model)
+        try:
+            record = register(store, document)
+            conversation = _pick_conversation(store, record.id, conversation, new)
+            session = ChatSession.open(
+                store, document, conversation_id=conversation, options=options, model_id=model or ""
+            )
+        except BaseException:
+            store.close()
+            raise
+        chat = cls(store, document, session, worker, model)
+        if conversation is not None:
+            _note_model_switch(store.conversations.get(conversation), model)
+        else:
+            chat.started.append(session.conversation_id)
+            print(f"New conversation #{session.conversation_id}.", file=sys.stderr)
+        return chat
 
     def close(self) -> None:
-        self.store.close()
+        """Close the store, deleting the conversations this run started and never used (a
+        failed ``ask``, a chat left before its first question)."""
+        try:
+            for conversation_id in self.started:
+                if self.store.conversations.message_count(conversation_id) == 0:
+                    self.store.conversations.delete(conversation_id)
+        finally:
+            self.store.close()
 
     def new_conversation(self) -> None:
         from logline.chat.session import ChatSession
@@ -72,6 +142,7 @@ class Chat:
         self.session = ChatSession.open(
             self.store, self.document, options=self.session.options, model_id=self.model_id or ""
         )
+        self.started.append(self.session.conversation_id)
 
     def turn(self, action: str, cancel: Any, *args: Any) -> Any:
         """Run ``session.<action>(engine, model, *args, cancel, emit)`` on the engine thread,
@@ -82,16 +153,15 @@ class Chat:
         from logline.summarize.names import for_summary
         from logline.summarize.names_stream import NameFilter
 
-        question = args[0] if action == "ask" else (args[-1] if action == "edit" else "")
+        question = self._question_of(action, args)
         citations = CitationFilter(self.document, "flag")
         names = NameFilter(for_summary(self.document, question), "flag")
         method = getattr(self.session, action)
+        needs_model = not self.session.answers_from_facts(question)
 
         def job(engine: Any, token: Any, emit: Any) -> None:
-            model = None
-            answered_by_facts = action == "ask" and self.session.answers_from_facts(args[0])
-            if not answered_by_facts:
-                model = resolve_model(self.model_id)
+            # A parser question is answered from the facts: no model is resolved or loaded.
+            model = resolve_model(self.model_id) if needs_model else None
             method(engine, model, *args, token, emit)
 
         result = None
@@ -103,14 +173,14 @@ class Chat:
             elif isinstance(event, AnswerText):
                 retracted = retracted or bool(event.retract)
                 shown = names.feed(citations.feed(event.text))
-                if shown:
+                if shown and self.echo:
                     sys.stdout.write(shown)
                     sys.stdout.flush()
                     wrote = True
             else:
                 self.progress(event)
         tail = names.feed(citations.flush()) + names.flush()
-        if tail or wrote:
+        if (tail or wrote) and self.echo:
             sys.stdout.write(tail + "\n")
             sys.stdout.flush()
         if result is not None:
@@ -121,7 +191,20 @@ class Chat:
                 print(f"Note: {note}.", file=sys.stderr)
             if result.stats is not None:
                 print(f"[{result.reason}] {result.stats.one_line()}", file=sys.stderr)
+            elif result.source == "facts":
+                print(f"[{result.reason}] answered from the script facts", file=sys.stderr)
         return result
+
+    def _question_of(self, action: str, args: tuple[Any, ...]) -> str:
+        """The question a turn answers: asked, rewritten, or the one a regenerated answer
+        replies to."""
+        if action == "ask":
+            return str(args[0])
+        if action == "edit":
+            return str(args[-1])
+        answer = self.store.messages.get(args[0])
+        parent = self.store.messages.get(answer.parent_id) if answer and answer.parent_id else None
+        return parent.content if parent is not None else ""
 
     def progress(self, event: Any) -> None:
         from logline.chat.events import ContextUse, Notice, Reading
@@ -131,6 +214,8 @@ class Chat:
             print_load_progress(event, self.interactive)
         elif isinstance(event, ModelLoaded):
             log.info("Model %s loaded (%s)", event.model_id, event.precision)
+            if not self.built_in_noted:
+                self.built_in_noted = print_built_in_notice(event.model_id)
         elif isinstance(event, Notice):
             print(f"Note: {event.message}", file=sys.stderr)
         elif isinstance(event, Reading) and (event.script or event.total > 256):

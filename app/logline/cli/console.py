@@ -77,6 +77,30 @@ def ctrl_c_cancels(cancel: CancelToken) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+def print_built_in_notice(model_id: str) -> bool:
+    """Say on stderr that the built-in model is for trying Logline, not for real work, with the
+    model recommended for this machine; False (nothing said) for any other model."""
+    from logline.models.embedded import is_embedded_model
+    from logline.models.recommend import embedded_notice, recommended_model
+
+    if not is_embedded_model(model_id):
+        return False
+    try:
+        recommendation = recommended_model()
+    except (OSError, ValueError) as exc:  # an unreadable catalog: the notice without a name
+        logging.getLogger(__name__).warning("No model recommendation: %s", exc)
+        print("Note: the built-in model is tiny: for trying Logline only.", file=sys.stderr)
+        return True
+    print(f"Note: {embedded_notice(recommendation)}", file=sys.stderr)
+    if recommendation.entry is not None:
+        print(
+            f"      `logline models pull {recommendation.entry.id}` downloads it; "
+            "`logline models import FOLDER` imports it from a drive.",
+            file=sys.stderr,
+        )
+    return True
+
+
 def print_load_progress(event: Progress, interactive: bool) -> None:
     """Weights loaded into memory: one line redrawn on a terminal, one line at the end otherwise.
     A memory figure, so binary units (it can exceed the size on disk: float32 on a CPU)."""

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from logline.cli.console import EXIT_OK, EXIT_USAGE, fail
+from logline.cli.console import EXIT_OK, fail
 from logline.units import format_bytes
 
 
@@ -57,6 +57,11 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc).strip("'\""))
     finally:
         store.close()
+
+
+def _count(number: int, noun: str) -> str:
+    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+    return f"{number} {noun if number == 1 else plural}"
 
 
 def _when(timestamp: float) -> str:
@@ -106,10 +111,11 @@ def _list(store: Any, args: argparse.Namespace) -> int:
         print("Nothing kept yet." if args.file is None else f"Nothing kept about {args.file}.")
         return EXIT_OK
     for item in data:
-        print(f"{item['title']}  ({item['path']}; {item['summaries']} summaries)")
+        print(f"{item['title']}  ({item['path']}; {_count(item['summaries'], 'summary')})")
         for c in item["conversations"]:
             print(
-                f"  #{c['id']:<5} {c['title']}  ({c['messages']} messages, {_when(c['updated'])})"
+                f"  #{c['id']:<5} {c['title']}  "
+                f"({_count(c['messages'], 'message')}, {_when(c['updated'])})"
             )
     return EXIT_OK
 
@@ -147,14 +153,19 @@ def _forget(store: Any, args: argparse.Namespace) -> int:
     for document in documents:
         conversations = store.conversations.list(document.id)
         summaries = store.summaries.list(document.id)
-        what = f"{len(summaries)} summaries and {len(conversations)} conversations"
+        what = (
+            f"{_count(len(summaries), 'summary')} and {_count(len(conversations), 'conversation')}"
+        )
         if not args.yes:
             if not sys.stdin.isatty():
                 return fail(f"forgetting {document.title} ({what}) needs --yes when not asked")
-            answer = input(f"Forget “{document.title}”: {what}? [y/N] ").strip().lower()
+            try:
+                answer = input(f"Forget “{document.title}”: {what}? [y/N] ").strip().lower()
+            except EOFError:  # Ctrl+D: no
+                answer = ""
             if answer not in ("y", "yes"):
-                print("Kept.", file=sys.stderr)
-                return EXIT_USAGE
+                print("Nothing deleted.", file=sys.stderr)
+                return EXIT_OK
         freed = store.forget_document(document.id)
         print(f"Forgot “{document.title}”: {what}, {format_bytes(freed)} of prompt caches.")
     return EXIT_OK

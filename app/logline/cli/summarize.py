@@ -27,6 +27,7 @@ from logline.cli.console import (
     EXIT_OK,
     ctrl_c_cancels,
     fail,
+    print_built_in_notice,
     print_load_progress,
     print_prompt_progress,
 )
@@ -298,25 +299,8 @@ class _Batch:
 
     def _note_built_in(self, model_id: str) -> None:
         """Say once on stderr that the built-in model is for trying Logline, not for real work."""
-        from logline.models.embedded import is_embedded_model
-        from logline.models.recommend import embedded_notice, recommended_model
-
-        if self.built_in_noted or not is_embedded_model(model_id):
-            return
-        self.built_in_noted = True
-        try:
-            recommendation = recommended_model()
-        except (OSError, ValueError) as exc:  # an unreadable catalog: the notice without a name
-            log.warning("No model recommendation: %s", exc)
-            print("Note: the built-in model is tiny: for trying Logline only.", file=sys.stderr)
-            return
-        print(f"Note: {embedded_notice(recommendation)}", file=sys.stderr)
-        if recommendation.entry is not None:
-            print(
-                f"      `logline models pull {recommendation.entry.id}` downloads it; "
-                "`logline models import FOLDER` imports it from a drive.",
-                file=sys.stderr,
-            )
+        if not self.built_in_noted:
+            self.built_in_noted = print_built_in_notice(model_id)
 
     def _model_key(self) -> str:
         from logline.models.registry import default_model_id
