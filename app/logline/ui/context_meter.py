@@ -8,6 +8,7 @@ read while the script part is read for the first time (``Reading(script=True)``)
 
 from __future__ import annotations
 
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from logline.chat.events import ContextUse, Reading
@@ -81,7 +82,9 @@ class ContextMeter(QWidget):
         else:
             text = f"Does not fit: {use.used:,} of {use.usable:,} tokens"
             self.bar.setStyleSheet(OVER_STYLE)
-            self.label.setStyleSheet("color: #c62828; font-weight: 600;")
+            dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
+            colour = "#ff9c8f" if dark else "#c62828"  # 4.5:1 or more on each theme's surface
+            self.label.setStyleSheet(f"color: {colour}; font-weight: 600;")
         self.label.setText(text)
         tip = describe_use(use)
         self.bar.setToolTip(tip)

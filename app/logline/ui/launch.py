@@ -140,14 +140,14 @@ def launch_gui(files: Sequence[str]) -> int:
 
     # Imported once Qt is known to load (above): the window's modules import Qt widgets.
     from logline.ui.main_window import MainWindow
-    from logline.ui.style import STYLESHEET
+    from logline.ui.style import follow_system
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_NAME])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     app.setStyle("Fusion")
-    app.setStyleSheet(STYLESHEET)
+    follow_system(app, os.environ.get("LOGLINE_THEME", "system"))
     window = MainWindow()
     window.show()
     shot = os.environ.get("LOGLINE_SCREENSHOT")

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QTimer, Slot
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 FLUSH_INTERVAL_MS = 100  # each flush re-renders every section
@@ -19,13 +20,21 @@ MAX_FLUSH_INTERVAL_MS = 1000
 IDLE_HINT = "Long documents are summarized from notes on each part; they appear here."
 
 _STATE = {
-    "waiting": ("waiting", "#a2a7b0"),
+    "waiting": ("waiting", "#6e747e"),
     "writing": ("writing…", "#2f6fde"),
     "done": ("✓", "#2e7d32"),
     "length": ("✓ cut short", "#8a6d00"),
     "repetition": ("✓ repeated tail trimmed", "#8a6d00"),
     "stopped": ("stopped", "#8a6d00"),
     "error": ("failed", "#b42318"),
+}
+# The same states on a dark background (each at least 4.5:1 on the dark theme's surface).
+_DARK_COLOURS = {
+    "#6e747e": "#a9afb8",
+    "#2f6fde": "#8fb4f5",
+    "#2e7d32": "#7bd88f",
+    "#8a6d00": "#f3d98b",
+    "#b42318": "#ff9c8f",
 }
 
 
@@ -148,7 +157,8 @@ class NotesView(QTextBrowser):
         bar = self.verticalScrollBar()
         at_end = bar.value() >= bar.maximum() - 4 and bar.maximum() > 0
         value = bar.value()
-        self.setHtml("".join(_section_html(s) for s in self._sections.values()))
+        dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
+        self.setHtml("".join(_section_html(s, dark) for s in self._sections.values()))
         bar.setValue(bar.maximum() if at_end else value)
         # Many long notes render slowly: then render less often (at most ~20 % busy).
         spent_ms = (time.perf_counter() - started) * 1000
@@ -156,13 +166,17 @@ class NotesView(QTextBrowser):
         self._timer.setInterval(interval)
 
 
-def _section_html(section: NoteSection) -> str:
+def _section_html(section: NoteSection, dark: bool = False) -> str:
+    """One section; its text in the palette's colour, its state in one readable on it."""
     label, colour = _STATE.get(section.state, _STATE["done"])
-    body = html.escape(section.text.strip()) or "<span style='color:#a2a7b0'>…</span>"
+    if dark:
+        colour = _DARK_COLOURS.get(colour, colour)
+    muted = _DARK_COLOURS["#6e747e"] if dark else "#6e747e"
+    body = html.escape(section.text.strip()) or f"<span style='color:{muted}'>…</span>"
     return (
         "<p style='margin-top:10px; margin-bottom:2px'>"
         f"<b>{html.escape(section.title)}</b>"
         f"&nbsp;&nbsp;<span style='color:{colour}'>{html.escape(label)}</span></p>"
-        "<p style='white-space:pre-wrap; margin-top:0; margin-bottom:8px; color:#2b2f36'>"
+        "<p style='white-space:pre-wrap; margin-top:0; margin-bottom:8px'>"
         f"{body}</p>"
     )

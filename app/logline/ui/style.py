@@ -1,41 +1,54 @@
-"""The window's stylesheet: a quiet, neutral look on top of Qt's Fusion style."""
+"""The window's stylesheet: a quiet, neutral look on top of Qt's Fusion style, in the colours of
+a ``theme.Theme`` (light or dark), and applying it with the matching palette."""
 
 from __future__ import annotations
 
-ACCENT = "#2f6fde"
+from PySide6.QtGui import QGuiApplication
 
-STYLESHEET = f"""
-QMainWindow {{ background: #f4f5f7; }}
+from logline.ui.theme import LIGHT, Theme, current_theme, palette
+
+ACCENT = LIGHT.accent
+
+
+def stylesheet(t: Theme) -> str:
+    """The stylesheet in theme ``t``'s colours (every background with its text colour)."""
+    return f"""
+QMainWindow {{ background: {t.window}; }}
 QToolBar#mainToolBar {{
-    background: #ffffff; border: none; border-bottom: 1px solid #dcdfe4;
+    background: {t.surface}; border: none; border-bottom: 1px solid {t.border};
     padding: 6px 10px; spacing: 8px;
 }}
 QToolBar#mainToolBar QToolButton {{
-    padding: 5px 12px; border: 1px solid #cfd3da; border-radius: 5px; background: #ffffff;
+    padding: 5px 12px; border: 1px solid {t.border}; border-radius: 5px; background: {t.surface};
 }}
-QToolBar#mainToolBar QToolButton:hover {{ background: #eef1f5; }}
-QToolBar#mainToolBar QToolButton:disabled {{ color: #a2a7b0; border-color: #e2e5ea; }}
+QToolBar#mainToolBar QToolButton:hover {{ background: {t.hover}; }}
+QToolBar#mainToolBar QToolButton:disabled {{
+    color: {t.disabled_text};
+    border-color: {t.border_soft};
+}}
 QToolBar#mainToolBar QToolButton#summarizeButton {{
-    background: {ACCENT}; color: #ffffff; border-color: {ACCENT}; font-weight: 600;
+    background: {t.accent}; color: {t.accent_text}; border-color: {t.accent}; font-weight: 600;
     padding: 5px 18px;
 }}
-QToolBar#mainToolBar QToolButton#summarizeButton:hover {{ background: #2860c4; }}
+QToolBar#mainToolBar QToolButton#summarizeButton:hover {{ background: {t.accent_hover}; }}
 QToolBar#mainToolBar QToolButton#summarizeButton:disabled {{
-    background: #b9c9ea; border-color: #b9c9ea; color: #f4f6fb;
+    background: {t.accent_disabled}; border-color: {t.accent_disabled}; color: {t.accent_text};
 }}
-QLabel#modelLabel, QLabel#modeLabel {{ color: #5b616b; padding-left: 8px; }}
+QLabel#modelLabel, QLabel#modeLabel {{ color: {t.muted}; padding-left: 8px; }}
 QComboBox#modeCombo {{ padding: 4px 8px; }}
 QComboBox#modelPicker {{ padding: 4px 8px; min-width: 220px; }}
 QWidget#pane {{
-    background: #ffffff; border: 1px solid #dcdfe4; border-radius: 6px;
+    background: {t.surface}; border: 1px solid {t.border}; border-radius: 6px;
 }}
 QLabel#paneTitle {{
-    color: #5b616b; font-weight: 600; letter-spacing: 0.5px; padding: 8px 12px 2px 12px;
+    color: {t.muted}; font-weight: 600; letter-spacing: 0.5px; padding: 8px 12px 2px 12px;
 }}
-QLabel#paneDetail {{ color: #8a9099; padding: 0 12px 6px 12px; }}
+QLabel#paneDetail {{ color: {t.muted}; padding: 0 12px 6px 12px; }}
 QPlainTextEdit#documentView, QTextBrowser#summaryView, QTextBrowser#notesView {{
-    border: none; border-top: 1px solid #eceef1; background: #ffffff; color: #1d2127;
-    padding: 8px 10px; selection-background-color: #cfe0fb; selection-color: #111;
+    border: none; border-top: 1px solid {t.border_soft}; background: {t.surface}; color: {t.text};
+    padding: 8px 10px;
+    selection-background-color: {t.selection};
+    selection-color: {t.selection_text};
 }}
 QWidget#chatPane {{ background: palette(base); }}
 QTextBrowser#chatView {{
@@ -49,31 +62,64 @@ QPlainTextEdit#chatComposer {{
 QLabel#contextLabel, QLabel#chatEditNote, QLabel#chatModelLabel {{
     color: palette(window-text); padding: 0 2px;
 }}
-QPlainTextEdit#chatComposer:focus {{ border-color: {ACCENT}; }}
+QPlainTextEdit#chatComposer:focus {{ border-color: {t.accent}; }}
 QSplitter::handle {{ background: transparent; }}
 QFrame#banner {{ border-radius: 6px; margin: 0 0 8px 0; }}
-QFrame#banner[kind="error"] {{ background: #fdecec; border: 1px solid #f1b5b5; }}
-QFrame#banner[kind="error"] QLabel {{ color: #8a1c1c; }}
-QFrame#banner[kind="notice"] {{ background: #fff6e0; border: 1px solid #f0d9a0; }}
-QFrame#banner[kind="notice"] QLabel {{ color: #6b4e00; }}
-QFrame#builtInNotice {{
-    background: #eef3fc; border: 1px solid #c5d5f2; border-radius: 6px; margin: 0 0 8px 0;
+QFrame#banner[kind="error"] {{
+    background: {t.error_background};
+    border: 1px solid {t.error_border};
 }}
-QLabel#builtInNoticeText {{ color: #23395d; }}
+QFrame#banner[kind="error"] QLabel {{ color: {t.error_text}; }}
+QFrame#banner[kind="notice"] {{
+    background: {t.notice_background};
+    border: 1px solid {t.notice_border};
+}}
+QFrame#banner[kind="notice"] QLabel {{ color: {t.notice_text}; }}
+QFrame#builtInNotice {{
+    background: {t.info_background};
+    border: 1px solid {t.info_border};
+    border-radius: 6px;
+    margin: 0 0 8px 0;
+}}
+QLabel#builtInNoticeText {{ color: {t.info_text}; }}
 QLabel#summaryModelNote {{
-    color: #6b4e00; background: #fff6e0; border-top: 1px solid #f0d9a0; padding: 4px 12px;
+    color: {t.notice_text};
+    background: {t.notice_background};
+    border-top: 1px solid {t.notice_border};
+    padding: 4px 12px;
 }}
 QScrollBar:vertical {{ background: transparent; width: 10px; margin: 2px 2px 2px 0; }}
-QScrollBar::handle:vertical {{ background: #cdd2d9; border-radius: 3px; min-height: 32px; }}
-QScrollBar::handle:vertical:hover {{ background: #aeb4bd; }}
+QScrollBar::handle:vertical {{ background: {t.scrollbar}; border-radius: 3px; min-height: 32px; }}
+QScrollBar::handle:vertical:hover {{ background: {t.scrollbar_hover}; }}
 QScrollBar::add-line:vertical, QScrollBar::sub-line:vertical {{ height: 0; }}
 QScrollBar::add-page:vertical, QScrollBar::sub-page:vertical {{ background: none; }}
-QStatusBar {{ background: #ffffff; border-top: 1px solid #dcdfe4; color: #4a4f57; }}
+QStatusBar {{ background: {t.surface}; border-top: 1px solid {t.border}; color: {t.muted}; }}
 QStatusBar::item {{ border: none; }}
-QLabel#statsLabel {{ color: #6b717b; padding: 0 8px; }}
+QLabel#statsLabel {{ color: {t.muted}; padding: 0 8px; }}
 QProgressBar#promptProgress {{
-    border: 1px solid #cfd3da; border-radius: 4px; background: #f0f2f5; text-align: center;
+    border: 1px solid {t.border};
+    border-radius: 4px;
+    background: {t.progress_background};
+    text-align: center;
     min-width: 320px; max-height: 16px;
 }}
-QProgressBar#promptProgress::chunk {{ background: #8fb2ef; border-radius: 3px; }}
+QProgressBar#promptProgress::chunk {{ background: {t.progress_chunk}; border-radius: 3px; }}
 """
+
+
+STYLESHEET = stylesheet(LIGHT)
+
+
+def apply(app: QGuiApplication, theme: Theme) -> None:
+    """Use ``theme`` for the whole application (palette and stylesheet)."""
+    app.setPalette(palette(theme))
+    app.setStyleSheet(stylesheet(theme))  # type: ignore[attr-defined]
+    app.setProperty("loglineTheme", theme.name)
+
+
+def follow_system(app: QGuiApplication, override: str = "system") -> None:
+    """Apply the system's scheme (or ``override``: light, dark) now and whenever it changes."""
+    apply(app, current_theme(override))
+    changed = getattr(QGuiApplication.styleHints(), "colorSchemeChanged", None)
+    if changed is not None and override == "system":
+        changed.connect(lambda _scheme: apply(app, current_theme(override)))
