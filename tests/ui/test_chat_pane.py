@@ -87,9 +87,12 @@ def test_ask_stop_regenerate_switch_restart_and_cite(qtbot, tiny_model_dir: Path
     def stop_at_first_text(job) -> None:
         job.on_event(lambda e: isinstance(e, AnswerText) and pane.composer.stop_button.click())
 
+    # A long answer, so the Stop always lands while it streams (even on a loaded machine).
+    window.chat.session.options = ChatOptions(answer_tokens=4000, facts_answers=False)
     window.host.jobQueued.connect(stop_at_first_text)
     stopped = wait_turn(qtbot, window, lambda: type_question(qtbot, window, "And Mavis?"))
     window.host.jobQueued.disconnect(stop_at_first_text)
+    window.chat.session.options = OPTIONS
     assert stopped.reason == "stopped"
     assert "Stopped" in pane.view.toPlainText()
     assert store.messages.get(stopped.message_id).finish_reason == "stopped"
