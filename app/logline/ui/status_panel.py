@@ -10,10 +10,15 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QStatusBar, QWidget
 
+# The stats line asks for at most this share of the status bar: the messages ("Opening…",
+# "Loading the model…", "Stopping…") are shown beside it, never squeezed out by it.
+STATS_SHARE = 0.45
+
 
 class ElidedLabel(QLabel):
     """A one-line label that shrinks to the room it gets, eliding its text (``text()`` and the
-    tooltip keep all of it): a long stats line must not push itself off the window's edge."""
+    tooltip keep all of it): a long stats line must not push itself off the window's edge, nor
+    take the room of the status messages."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -21,6 +26,12 @@ class ElidedLabel(QLabel):
 
     def minimumSizeHint(self) -> QSize:
         return QSize(40, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        bar = self.parentWidget()
+        room = int(bar.width() * STATS_SHARE) if bar is not None and bar.width() > 0 else 480
+        return QSize(min(hint.width(), max(room, 40)), hint.height())
 
     def paintEvent(self, _event: QPaintEvent) -> None:
         rect = self.contentsRect()
@@ -45,7 +56,7 @@ class StatusPanel:
         self.stats = ElidedLabel(bar)
         self.stats.setObjectName("statsLabel")
         bar.addWidget(self.progress)
-        bar.addPermanentWidget(self.stats, 1)
+        bar.addPermanentWidget(self.stats, 0)  # messages get the rest of the bar
 
     def message(self, text: str, timeout_ms: int = 0) -> None:
         self.bar.showMessage(text, timeout_ms)
