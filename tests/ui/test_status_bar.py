@@ -43,3 +43,18 @@ def test_a_message_is_painted_beside_a_long_stats_line(qtbot, tiny_model_dir: Pa
     assert _ink_columns(image, 0, int(message_room * 0.6)) > 20
     assert QColor(image.pixel(1, 1)).isValid()
     window.close()
+
+
+def test_a_long_detail_line_never_widens_the_window(qtbot, tiny_model_dir: Path) -> None:
+    window = MainWindow(model_override=("tiny", tiny_model_dir))
+    qtbot.addWidget(window)
+    window.resize(1200, 700)
+    window.show()
+    qtbot.waitExposed(window)
+    before = window.minimumSizeHint().width(), window.width()
+    long = "Tiny · map-reduce: 58 chunks of ≤ 1,024 tokens, Sc. 1–192, pp. 1–128 " * 4
+    window.summary_detail.setText(long)
+    qtbot.wait(50)
+    assert (window.minimumSizeHint().width(), window.width()) == before
+    assert window.summary_detail.text() == long and window.summary_detail.toolTip() == long
+    window.close()
