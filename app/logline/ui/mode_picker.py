@@ -40,7 +40,7 @@ class ModePicker(QWidget):
         self.instruction_edit.setObjectName("customInstruction")
         self.instruction_edit.setPlaceholderText(INSTRUCTION_HINT)
         self.instruction_edit.setClearButtonEnabled(True)
-        self.instruction_edit.setMinimumWidth(220)
+        self.instruction_edit.setMinimumWidth(140)  # room for Summarize and Stop at 1024 px
         self.instruction_edit.setToolTip(
             "What the custom summary should answer, e.g. “Who betrays whom, and where?”"
         )

@@ -107,6 +107,10 @@ def catalog_offers(have: set[str], recommended: str = "") -> list[CatalogOffer]:
     ]
 
 
+MIN_VISIBLE_CHARACTERS = 12
+MAX_WIDTH = 380
+
+
 class ModelPicker(QComboBox):
     downloadRequested = Signal(str)  # a catalog entry id the user chose to download
     choiceLost = Signal(str, str)  # the model in use is gone: its label, the label now chosen
@@ -115,8 +119,12 @@ class ModelPicker(QComboBox):
         super().__init__(parent)
         self.setObjectName("modelPicker")
         self.setToolTip("The model that writes the summary")
-        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        # Long model names are elided when the window is narrow (the list shows them whole), so
+        # the toolbar's actions never fall into its overflow; the picker grows when there is room.
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(MIN_VISIBLE_CHARACTERS)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMaximumWidth(MAX_WIDTH)
         self._refreshing = False
         self._last_choice: ModelChoice | None = None
         self._explicit: list[ModelChoice] = []  # set_model()'s folders, kept across refreshes

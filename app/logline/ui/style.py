@@ -36,7 +36,7 @@ QToolBar#mainToolBar QToolButton#summarizeButton:disabled {{
 }}
 QLabel#modelLabel, QLabel#modeLabel {{ color: {t.muted}; padding-left: 8px; }}
 QComboBox#modeCombo {{ padding: 4px 8px; }}
-QComboBox#modelPicker {{ padding: 4px 8px; min-width: 220px; }}
+QComboBox#modelPicker {{ padding: 4px 8px; }}
 QWidget#pane {{
     background: {t.surface}; border: 1px solid {t.border}; border-radius: 6px;
 }}
