@@ -85,7 +85,7 @@ def test_starts_empty_with_summarize_disabled(window: MainWindow) -> None:
 
 def test_summary_streams_into_the_window(qtbot, window: MainWindow, script_file: Path) -> None:
     open_document(qtbot, window, script_file)
-    assert window.windowTitle() == "Logline — The Kitchen Table"
+    assert window.windowTitle() == "The Kitchen Table"
     assert window.summarize_action.isEnabled()
     progress: list[tuple[int, int]] = []
     chunks: list[str] = []
@@ -177,7 +177,7 @@ def test_dropping_a_file_anywhere_shows_its_text(
     expected = load(script_file)
     assert window.document_view.toPlainText() == expected.text
     assert "The writer sits at the kitchen table" in window.document_view.toPlainText()
-    assert window.windowTitle() == "Logline — The Kitchen Table"
+    assert window.windowTitle() == "The Kitchen Table"
     assert window.summarize_action.isEnabled()
 
 

@@ -70,6 +70,13 @@ OPEN_FILTER = "Documents (*.fountain *.spmd *.fdx *.pdf *.txt *.md);;All files (
 AskPassword = Callable[[str, bool, Callable[[str | None], None]], None]
 
 
+def plain_precision(precision: str) -> str:
+    """How a model runs, said plainly ("runs on CPU", "4-bit"), not as the engine logs it."""
+    if "for CPU" in precision:
+        return "runs on CPU"
+    return precision.split(" (", 1)[0]
+
+
 class MainWindow(QMainWindow):
     """``model_override`` (id, folder) selects an explicit model, e.g. a tiny one in tests;
     ``sampling`` replaces the final answer's sampling parameters; ``options`` are the base
@@ -247,7 +254,12 @@ class MainWindow(QMainWindow):
             f"{document.title} · {page_text}{scene_text}{words:,} word{'s' if words != 1 else ''}"
             f" · {document.path.name}"
         )
-        self.setWindowTitle(f"{APP_TITLE} — {document.title}")
+        # The document's title only: the app's name is added by the platform where it belongs
+        # (Qt appends the display name on Linux and Windows; a Mac shows the document's).
+        self.setWindowTitle(document.title)
+        self.summary_view.setPlaceholderText(
+            f"Press Summarize (Ctrl+Enter) to summarize {document.title} in the chosen mode."
+        )
         self.status.message(f"Opened {document.path.name}", 5000)
         self._update_actions()
         self.documentOpened.emit(document)
@@ -404,7 +416,7 @@ class MainWindow(QMainWindow):
             self.model_picker.refresh()
             choice = self.model_picker.choice()
             self._model_label = choice.label if choice else self._model_label
-        self.summary_detail.setText(f"{self._model_label} · {event.precision}")
+        self.summary_detail.setText(f"{self._model_label} · {plain_precision(event.precision)}")
 
     @Slot(str, str)
     def _on_model_lost(self, lost: str, now: str) -> None:

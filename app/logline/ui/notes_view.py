@@ -23,8 +23,8 @@ _STATE = {
     "waiting": ("waiting", "#6e747e"),
     "writing": ("writing…", "#2f6fde"),
     "done": ("✓", "#2e7d32"),
-    "length": ("✓ cut short", "#8a6d00"),
-    "repetition": ("✓ repeated tail trimmed", "#8a6d00"),
+    "length": ("cut short", "#8a6d00"),  # no ✓: a note that ended early is not done
+    "repetition": ("repeated tail trimmed", "#8a6d00"),
     "stopped": ("stopped", "#8a6d00"),
     "error": ("failed", "#b42318"),
 }
