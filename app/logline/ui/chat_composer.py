@@ -43,6 +43,7 @@ class ChatComposer(QWidget):
         super().__init__(parent)
         self.edit = QuestionEdit(self)
         self.edit.setObjectName("chatComposer")
+        self.edit.setAccessibleName("Question")
         self.edit.setPlaceholderText(PLACEHOLDER)
         self.edit.setTabChangesFocus(True)
         self.edit.setFixedHeight(self.edit.fontMetrics().lineSpacing() * 3 + 16)

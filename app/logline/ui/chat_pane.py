@@ -46,6 +46,7 @@ class ChatPane(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.model_picker = ModelPicker(self)
         self.model_picker.setObjectName("chatModelPicker")
+        self.model_picker.setAccessibleName("Model for the chat")
         self.model_picker.setToolTip("The model that writes the answers")
         self.conversations = ConversationList(self)
         self.view = ChatView(self)

@@ -30,6 +30,7 @@ class ConversationList(QWidget):
         super().__init__(parent)
         self.combo = QComboBox(self)
         self.combo.setObjectName("conversationCombo")
+        self.combo.setAccessibleName("Conversation about this document")
         self.combo.setToolTip("This document's conversations, the latest first")
         self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.new_button = self._button("New", "Start a new conversation about this document")

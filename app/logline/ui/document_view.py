@@ -44,6 +44,8 @@ class DocumentView(QPlainTextEdit):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("documentView")
+        self.setAccessibleName("Script")
+        self.setAccessibleDescription("The open document's text")
         self.setReadOnly(True)
         self.setAcceptDrops(False)
         self.viewport().setAcceptDrops(False)

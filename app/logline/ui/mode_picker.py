@@ -33,11 +33,13 @@ class ModePicker(QWidget):
         layout.setSpacing(6)
         self.combo = QComboBox(self)
         self.combo.setObjectName("modeCombo")
+        self.combo.setAccessibleName("Summary mode")
         for row, mode in enumerate(MODES.values()):
             self.combo.addItem(menu_title(mode.id), mode.id)
             self.combo.setItemData(row, mode.description, Qt.ItemDataRole.ToolTipRole)
         self.instruction_edit = QLineEdit(self)
         self.instruction_edit.setObjectName("customInstruction")
+        self.instruction_edit.setAccessibleName("Custom summary instruction")
         self.instruction_edit.setPlaceholderText(INSTRUCTION_HINT)
         self.instruction_edit.setClearButtonEnabled(True)
         self.instruction_edit.setMinimumWidth(140)  # room for Summarize and Stop at 1024 px

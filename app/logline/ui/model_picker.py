@@ -118,6 +118,7 @@ class ModelPicker(QComboBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("modelPicker")
+        self.setAccessibleName("Model for summaries")
         self.setToolTip("The model that writes the summary")
         # Long model names are elided when the window is narrow (the list shows them whole), so
         # the toolbar's actions never fall into its overflow; the picker grows when there is room.

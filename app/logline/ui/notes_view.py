@@ -54,6 +54,8 @@ class NotesView(QTextBrowser):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("notesView")
+        self.setAccessibleName("Notes")
+        self.setAccessibleDescription("Notes on each part of a long document")
         self.setOpenLinks(False)
         self.setAcceptDrops(False)
         self.viewport().setAcceptDrops(False)

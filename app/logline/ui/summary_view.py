@@ -41,6 +41,7 @@ class SummaryView(QTextBrowser):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("summaryView")
+        self.setAccessibleName("Summary")
         self.setOpenExternalLinks(False)
         self.setOpenLinks(False)
         self.setAcceptDrops(False)

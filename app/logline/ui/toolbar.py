@@ -58,3 +58,16 @@ class MainToolBar(QToolBar):
         self.stop_action.setShortcut(QKeySequence("Esc"))
         self.stop_action.setToolTip("Stop the summary, keeping what was written (Esc)")
         self.addAction(self.stop_action)
+
+        # Tab reaches every action (a toolbar's buttons take no focus by default), and each
+        # is announced by its name.
+        for action in (
+            self.open_action,
+            self.models_action,
+            self.summarize_action,
+            self.stop_action,
+        ):
+            button = self.widgetForAction(action)
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            button.setAccessibleName(action.text().rstrip("…"))
+            button.setAccessibleDescription(action.toolTip())
