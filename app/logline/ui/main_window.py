@@ -44,6 +44,7 @@ from logline.ui.document_view import DocumentView
 from logline.ui.engine_jobs import summary_work
 from logline.ui.engine_worker import EngineHost
 from logline.ui.jobs import Job
+from logline.ui.menus import build_menus
 from logline.ui.model_picker import check_fit_before_load
 from logline.ui.models_dialog import ModelsDialog
 from logline.ui.notes_view import NotesView
@@ -130,6 +131,7 @@ class MainWindow(QMainWindow):
         )
         self.chat = build_chat(self, chat_options)  # opens the store, closed with the window
         self._connect()
+        self.menu_actions = build_menus(self)
         if model_override is not None:
             self.set_model(*model_override)
         self.built_in = BuiltInModelNotices(

@@ -1,0 +1,121 @@
+"""The menu bar: File, Edit, View, Window, Help, with the platform's standard keys and, on a
+Mac, the standard roles (About and Quit move to the application menu there).
+
+Every command is a ``QAction`` with a ``QKeySequence`` standard key where one exists, so Ctrl+O
+on Linux is Cmd+O on a Mac; the toolbar shares the same actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QWidget
+
+from logline import __version__
+
+ABOUT = (
+    "<b>Logline</b> {version}<br>Summaries of screenplays and documents, and questions about "
+    "them, with open models running on this computer: nothing leaves it."
+)
+
+
+def _action(
+    window: QMainWindow, text: str, keys: QKeySequence | None, slot: Callable[[], object]
+) -> QAction:
+    action = QAction(text, window)
+    if keys is not None:
+        action.setShortcut(keys)
+    action.triggered.connect(slot)
+    return action
+
+
+def _focused(method: str) -> None:
+    """Call ``method`` (copy, selectAll, zoomIn…) on the focused text widget, if it has it."""
+    widget = QApplication.focusWidget()
+    target = getattr(widget, method, None)
+    if callable(target):
+        target()
+
+
+def _text_views(window: QMainWindow) -> list[QWidget]:
+    names = ("document_view", "summary_view", "notes_view")
+    views = [getattr(window, name) for name in names if hasattr(window, name)]
+    chat = getattr(window, "chat_pane", None)
+    if chat is not None:
+        views.append(chat.view)
+    return views
+
+
+def _zoom(window: QMainWindow, steps: int) -> None:
+    for view in _text_views(window):
+        if steps > 0:
+            view.zoomIn(steps)
+        else:
+            view.zoomOut(-steps)
+
+
+def build_menus(window: QMainWindow) -> dict[str, QAction]:
+    """Add the menu bar to ``window`` (a ``MainWindow``); its actions by name, for tests."""
+    bar = window.menuBar()
+    actions: dict[str, QAction] = {}
+    std = QKeySequence.StandardKey
+
+    file_menu = bar.addMenu("&File")
+    file_menu.addAction(window.open_action)  # the toolbar's, with its Ctrl+O
+    actions["open"] = window.open_action
+    file_menu.addSeparator()
+    actions["close"] = _action(window, "&Close Window", QKeySequence(std.Close), window.close)
+    file_menu.addAction(actions["close"])
+    actions["quit"] = _action(window, "&Quit Logline", QKeySequence(std.Quit), window.close)
+    actions["quit"].setMenuRole(QAction.MenuRole.QuitRole)
+    file_menu.addAction(actions["quit"])
+
+    edit = bar.addMenu("&Edit")
+    actions["copy"] = _action(window, "&Copy", QKeySequence(std.Copy), lambda: _focused("copy"))
+    actions["select_all"] = _action(
+        window, "Select &All", QKeySequence(std.SelectAll), lambda: _focused("selectAll")
+    )
+    edit.addAction(actions["copy"])
+    edit.addAction(actions["select_all"])
+
+    view = bar.addMenu("&View")
+    actions["zoom_in"] = _action(
+        window, "Zoom &In", QKeySequence(std.ZoomIn), lambda: _zoom(window, 1)
+    )
+    actions["zoom_out"] = _action(
+        window, "Zoom &Out", QKeySequence(std.ZoomOut), lambda: _zoom(window, -1)
+    )
+    view.addAction(actions["zoom_in"])
+    view.addAction(actions["zoom_out"])
+    view.addSeparator()
+    view.addAction(window.summarize_action)
+    view.addAction(window.stop_action)
+
+    window_menu = bar.addMenu("&Window")
+    actions["minimize"] = _action(window, "Mi&nimize", QKeySequence("Ctrl+M"), window.showMinimized)
+    window_menu.addAction(actions["minimize"])
+    window_menu.addAction(window.toolbar.models_action)
+
+    help_menu = bar.addMenu("&Help")
+    actions["about"] = _action(window, "&About Logline", None, lambda: show_about(window))
+    actions["about"].setMenuRole(QAction.MenuRole.AboutRole)
+    help_menu.addAction(actions["about"])
+    for action in actions.values():
+        if action.parent() is window:
+            window.addAction(action)  # the keys work wherever the focus is in the window
+    return actions
+
+
+def show_about(window: QMainWindow) -> QMessageBox:
+    box = QMessageBox(
+        QMessageBox.Icon.Information,
+        "About Logline",
+        ABOUT.format(version=__version__),
+        QMessageBox.StandardButton.Ok,
+        window,
+    )
+    box.setObjectName("aboutBox")
+    window.about_box = box  # type: ignore[attr-defined]  # kept alive while it shows
+    box.open()
+    return box
