@@ -33,6 +33,11 @@ DEFAULT_MAX_TEXT_BYTES = 16 * 10**6
 FOUNTAIN_SUFFIXES = frozenset({".fountain", ".spmd"})
 # Suffixes that always mean plain text, never sniffed for screenplay content.
 PLAIN_TEXT_SUFFIXES = frozenset({".md", ".markdown"})
+# What a drop or an Open dialog offers: the formats Logline reads (text files of any of these
+# suffixes are sniffed for screenplay content).
+OPENABLE_SUFFIXES = frozenset(
+    {".pdf", ".fdx", ".txt", ".text"} | FOUNTAIN_SUFFIXES | PLAIN_TEXT_SUFFIXES
+)
 _SNIFF_BYTES = 4096
 _SUPPORTED = (
     "Open a PDF, Fountain (.fountain), Final Draft (.fdx) or plain-text (.txt) file instead."

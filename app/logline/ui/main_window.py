@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragLeaveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QInputDialog,
@@ -41,6 +41,7 @@ from logline.ui.chat_dock import build_chat, close_store
 from logline.ui.chat_pane import ChatPane
 from logline.ui.document_loader import DocumentLoader
 from logline.ui.document_view import DocumentView
+from logline.ui.drops import highlight, openable_files
 from logline.ui.engine_jobs import summary_work
 from logline.ui.engine_worker import EngineHost
 from logline.ui.jobs import Job
@@ -441,15 +442,10 @@ class MainWindow(QMainWindow):
         self.mode_picker.setEnabled(not busy)
 
     # -- drag and drop ---------------------------------------------------------------------
-    @staticmethod
-    def _local_files(event: QDragEnterEvent | QDropEvent) -> list[Path]:
-        mime = event.mimeData()
-        if not mime.hasUrls():
-            return []
-        return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
-
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if self._local_files(event) and not self.generating:
+        accepted = bool(openable_files(event)) and not self.generating
+        highlight(self.centralWidget(), accepted)
+        if accepted:
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -457,8 +453,13 @@ class MainWindow(QMainWindow):
     def dragMoveEvent(self, event: QDragEnterEvent) -> None:  # type: ignore[override]
         self.dragEnterEvent(event)
 
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        highlight(self.centralWidget(), False)
+        super().dragLeaveEvent(event)
+
     def dropEvent(self, event: QDropEvent) -> None:
-        files = self._local_files(event)
+        highlight(self.centralWidget(), False)
+        files = openable_files(event)
         if not files:
             event.ignore()
             return

@@ -64,6 +64,7 @@ QLabel#contextLabel, QLabel#chatEditNote, QLabel#chatModelLabel {{
 }}
 QPlainTextEdit#chatComposer:focus {{ border-color: {t.accent}; }}
 QSplitter::handle {{ background: transparent; }}
+QWidget[dropTarget="true"] {{ border: 2px dashed {t.accent}; border-radius: 8px; }}
 QFrame#banner {{ border-radius: 6px; margin: 0 0 8px 0; }}
 QFrame#banner[kind="error"] {{
     background: {t.error_background};
