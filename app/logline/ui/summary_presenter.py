@@ -14,6 +14,7 @@ batches repaints).
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,7 @@ from logline.summarize.modes import MODES
 from logline.summarize.names import names_message
 from logline.summarize.result import SummaryResult
 from logline.ui.engine_jobs import StatusText
+from logline.ui.progress_text import notes_progress
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QLabel, QTabWidget
@@ -105,6 +107,9 @@ class SummaryPresenter(QObject):
         self.chunk_labels: tuple[str, ...] = ()
         self.result: SummaryResult | None = None
         self.model_label = ""
+        self._writing: set[int] = set()  # notes being written now (their indices)
+        self._counts = (0, 0)  # notes done, of how many, in the current phase
+        self._phase_started = time.monotonic()
         self._show_notes_tab(False)
 
     @property
@@ -164,6 +169,9 @@ class SummaryPresenter(QObject):
             self._on_reading(event.done, event.total)
         elif isinstance(event, ChunkText):
             self.screen.notes_view.append(event.phase, event.index, event.text, event.retract)
+            if event.index not in self._writing:  # one more note in progress: say so
+                self._writing.add(event.index)
+                self._show_chunk_progress(event.phase, *self._counts)
         elif isinstance(event, ChunkDone):
             self._on_chunk_done(event)
         elif isinstance(event, PhaseStarted):
@@ -210,6 +218,7 @@ class SummaryPresenter(QObject):
     def _on_phase_started(self, phase: str, items: int, level: int) -> None:
         screen = self.screen
         self.phase = phase
+        self._writing = set()
         if phase == "map":
             screen.notes_view.begin_phase("map", items, titles=self.chunk_labels)
             self._show_notes_tab(True)
@@ -232,16 +241,19 @@ class SummaryPresenter(QObject):
 
     def _on_chunk_done(self, event: ChunkDone) -> None:
         self.screen.notes_view.mark_done(event.phase, event.index, event.reason)
+        self._writing.discard(event.index)
+        self._counts = (event.done, event.total)
         self._show_chunk_progress(event.phase, event.done, event.total)
         self._update_notes_tab()
 
     def _show_chunk_progress(self, phase: str, done: int, total: int) -> None:
-        step = min(done + 1, total)
-        if phase == "map":
-            text = f"Taking notes: chunk {step} of {total}"
-        else:
-            level = self.screen.notes_view.level
-            text = f"Merging notes (level {level}): group {step} of {total}"
+        """What is written, what is in progress, the time so far and an estimate."""
+        if done == 0 and not self._writing:
+            self._phase_started = time.monotonic()
+            self._counts = (0, total)
+        level = self.screen.notes_view.level
+        elapsed = time.monotonic() - self._phase_started
+        text = notes_progress(phase, done, len(self._writing), total, elapsed, level)
         self.screen.status.show_steps(text, done, total)
 
     # -- the Notes tab ---------------------------------------------------------------------
