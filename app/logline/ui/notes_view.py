@@ -28,6 +28,7 @@ _STATE = {
     "stopped": ("stopped", "#8a6d00"),
     "error": ("failed", "#b42318"),
 }
+WRITTEN = frozenset({"done", "length", "repetition"})  # states of a note that exists whole
 # The same states on a dark background (each at least 4.5:1 on the dark theme's surface).
 _DARK_COLOURS = {
     "#6e747e": "#a9afb8",
@@ -79,13 +80,14 @@ class NotesView(QTextBrowser):
         return list(self._sections.values())
 
     def counts(self, phase: str = "map") -> tuple[int, int]:
-        """(finished, total) sections of ``phase`` (the latest merge level for ``merge``)."""
+        """(written, total) sections of ``phase`` (the latest merge level for ``merge``): a note
+        stopped, failed or never begun is not counted as written."""
         items = [
             s
             for s in self._sections.values()
             if s.phase == phase and (phase == "map" or s.level == self._level)
         ]
-        return sum(s.state not in ("waiting", "writing") for s in items), len(items)
+        return sum(s.state in WRITTEN for s in items), len(items)
 
     def clear_notes(self) -> None:
         self._timer.stop()

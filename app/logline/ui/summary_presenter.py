@@ -320,6 +320,9 @@ class SummaryPresenter(QObject):
         self.phase = ""
         self.generatingChanged.emit(False)
         label = FINISH_LABELS.get(finished.reason, finished.reason)
+        written, planned = screen.notes_view.counts("map")
+        if finished.reason == "stopped" and planned and not screen.summary_view.text:
+            label = f"Stopped — {written} of {planned} notes written (see the Notes tab)"
         if finished.reason != "error":  # an error's own message stays in the status bar
             screen.status.message("")
         screenplay = self.document is not None and self.document.is_screenplay
