@@ -35,6 +35,7 @@ from logline.engine.events import ModelLoaded
 from logline.engine.sampling import SamplingParams
 from logline.models.import_source import ImportProgress
 from logline.summarize.runner import SummaryOptions
+from logline.ui import window_state
 from logline.ui.banner import Banner
 from logline.ui.built_in_notice import BuiltInModelNotices, FirstRunNotice, SummaryModelNote
 from logline.ui.chat_dock import build_chat, close_store
@@ -135,6 +136,7 @@ class MainWindow(QMainWindow):
         self.menu_actions = build_menus(self)
         if model_override is not None:
             self.set_model(*model_override)
+        window_state.restore(self, model=model_override is None)
         self.built_in = BuiltInModelNotices(
             self.model_picker,
             self.first_run_notice,
@@ -260,6 +262,7 @@ class MainWindow(QMainWindow):
         # The document's title only: the app's name is added by the platform where it belongs
         # (Qt appends the display name on Linux and Windows; a Mac shows the document's).
         self.setWindowTitle(document.title)
+        window_state.remember_file(document.path)
         self.summary_view.setPlaceholderText(
             f"Press Summarize (Ctrl+Enter) to summarize {document.title} in the chosen mode."
         )
@@ -335,7 +338,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def open_dialog(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Open a document", "", OPEN_FILTER)
+        folder = window_state.last_folder()
+        files, _ = QFileDialog.getOpenFileNames(self, "Open a document", folder, OPEN_FILTER)
         if files:
             self.open_files(files)
 
@@ -467,6 +471,7 @@ class MainWindow(QMainWindow):
         self.open_files(files)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        window_state.save(self)
         self.host.shutdown()
         self.loader.shutdown()
         close_store(self)

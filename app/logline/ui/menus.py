@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QMessageBox, QWidget
 
 from logline import __version__
 
@@ -64,6 +64,10 @@ def build_menus(window: QMainWindow) -> dict[str, QAction]:
     file_menu = bar.addMenu("&File")
     file_menu.addAction(window.open_action)  # the toolbar's, with its Ctrl+O
     actions["open"] = window.open_action
+    recent = file_menu.addMenu("Open &Recent")
+    recent.setObjectName("recentMenu")
+    recent.aboutToShow.connect(lambda: fill_recent(window, recent))
+    window.recent_menu = recent  # type: ignore[attr-defined]
     file_menu.addSeparator()
     actions["close"] = _action(window, "&Close Window", QKeySequence(std.Close), window.close)
     file_menu.addAction(actions["close"])
@@ -105,6 +109,20 @@ def build_menus(window: QMainWindow) -> dict[str, QAction]:
         if action.parent() is window:
             window.addAction(action)  # the keys work wherever the focus is in the window
     return actions
+
+
+def fill_recent(window: QMainWindow, menu: QMenu) -> None:
+    """The recent files, newest first; those that are gone are shown disabled."""
+    from logline.ui.window_state import recent_files
+
+    menu.clear()
+    files = recent_files()
+    for path in files:
+        action = menu.addAction(path.name, lambda p=path: window.open_files([p]))
+        action.setToolTip(str(path))
+        action.setEnabled(path.is_file())
+    if not files:
+        menu.addAction("No recent documents").setEnabled(False)
 
 
 def show_about(window: QMainWindow) -> QMessageBox:
