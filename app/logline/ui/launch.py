@@ -148,7 +148,7 @@ def launch_gui(files: Sequence[str]) -> int:
     app.setApplicationDisplayName(APP_NAME)
     app.setStyle("Fusion")
     follow_system(app, os.environ.get("LOGLINE_THEME", "system"))
-    window = MainWindow()
+    window = MainWindow(confirm_close=True)  # closing mid-run asks first
     window.show()
     shot = os.environ.get("LOGLINE_SCREENSHOT")
     if shot:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragLeaveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -40,6 +40,7 @@ from logline.ui.banner import Banner
 from logline.ui.built_in_notice import BuiltInModelNotices, FirstRunNotice, SummaryModelNote
 from logline.ui.chat_dock import build_chat, close_store
 from logline.ui.chat_pane import ChatPane
+from logline.ui.close_guard import allow_close
 from logline.ui.document_loader import DocumentLoader
 from logline.ui.document_view import DocumentView
 from logline.ui.drops import highlight, openable_files
@@ -102,6 +103,7 @@ class MainWindow(QMainWindow):
         options: SummaryOptions | None = None,
         host: EngineHost | None = None,
         ask_password: AskPassword | None = None,
+        confirm_close: bool = False,
         chat_options: ChatOptions | None = None,
     ) -> None:
         super().__init__()
@@ -113,6 +115,7 @@ class MainWindow(QMainWindow):
         self.loader = DocumentLoader(self)
         self._loading: Path | None = None
         self.ask_password: AskPassword = ask_password or self._ask_password_dialog
+        self.confirm_close, self.close_confirmed = confirm_close, False  # see close_guard
         self.password_dialog: QInputDialog | None = None
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
@@ -471,9 +474,12 @@ class MainWindow(QMainWindow):
         self.open_files(files)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not allow_close(self, event):
+            return
         window_state.save(self)
         self.host.shutdown()
         self.loader.shutdown()
+        QCoreApplication.sendPostedEvents()  # a stopped run's result is kept: store, then close
         close_store(self)
         if self._models_dialog is not None:
             self._models_dialog.shutdown()
