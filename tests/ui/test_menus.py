@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -68,3 +69,25 @@ def test_about_opens_without_blocking_and_close_closes(qtbot, window: MainWindow
     box.accept()
     _press(window, "close")
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
+
+
+def test_find_selects_matches_in_the_script_and_escape_closes(qtbot, window: MainWindow) -> None:
+    view = window.document_view
+    view.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is view, timeout=5000)
+    _press(window, "find")
+    bar = window.find_bar
+    assert bar.isVisible() and bar.target is view
+    qtbot.keyClicks(bar.edit, "RIVER")
+    first = view.textCursor()
+    assert first.selectedText() == "RIVER"
+    qtbot.keyClick(bar.edit, Qt.Key.Key_Return)  # the next one
+    assert view.textCursor().selectedText() == "RIVER"
+    assert view.textCursor().position() > first.position()
+    qtbot.keyClick(bar.edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)  # back
+    assert view.textCursor().position() == first.position()
+    bar.edit.setText("")
+    qtbot.keyClicks(bar.edit, "no such words anywhere")
+    assert bar.result.text() == "Not found"
+    qtbot.keyClick(bar.edit, Qt.Key.Key_Escape)
+    assert not bar.isVisible()

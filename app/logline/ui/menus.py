@@ -82,6 +82,9 @@ def build_menus(window: QMainWindow) -> dict[str, QAction]:
     )
     edit.addAction(actions["copy"])
     edit.addAction(actions["select_all"])
+    edit.addSeparator()
+    actions["find"] = _action(window, "&Find…", QKeySequence(std.Find), lambda: open_find(window))
+    edit.addAction(actions["find"])
 
     view = bar.addMenu("&View")
     actions["zoom_in"] = _action(
@@ -109,6 +112,31 @@ def build_menus(window: QMainWindow) -> dict[str, QAction]:
         if action.parent() is window:
             window.addAction(action)  # the keys work wherever the focus is in the window
     return actions
+
+
+def open_find(window: QMainWindow) -> None:
+    """Open the find bar on the focused text view (the script when none has the focus)."""
+    from logline.ui.find_bar import FindBar
+
+    bar = getattr(window, "find_bar", None)
+    if bar is None:
+        bar = FindBar(window)
+        window.addToolBarBreak()
+        holder = window.addToolBar("Find")
+        holder.setObjectName("findToolBar")
+        holder.setMovable(False)
+        holder.addWidget(bar)
+        bar.closed.connect(holder.hide)
+        window.find_bar, window.find_holder = bar, holder  # type: ignore[attr-defined]
+    focused = QApplication.focusWidget()
+    views = _text_views(window)
+    target = next(
+        (v for v in views if focused is not None and (v is focused or v.isAncestorOf(focused))),
+        views[0],
+    )
+    window.find_holder.show()  # type: ignore[attr-defined]
+    bar.setEnabled(True)
+    bar.open_on(target)
 
 
 def fill_recent(window: QMainWindow, menu: QMenu) -> None:
