@@ -21,7 +21,6 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragLeaveEvent, QDropEv
 from PySide6.QtWidgets import (
     QFileDialog,
     QInputDialog,
-    QLineEdit,
     QMainWindow,
     QSplitter,
     QTabWidget,
@@ -52,6 +51,7 @@ from logline.ui.model_picker import check_fit_before_load
 from logline.ui.models_dialog import ModelsDialog
 from logline.ui.notes_view import NotesView
 from logline.ui.pane import Pane
+from logline.ui.password_prompt import AskPassword, open_password_dialog
 from logline.ui.status_panel import StatusPanel
 from logline.ui.summary_presenter import (
     NOTES_TAB,
@@ -68,10 +68,6 @@ log = logging.getLogger(__name__)
 
 APP_TITLE = "Logline"
 OPEN_FILTER = "Documents (*.fountain *.spmd *.fdx *.pdf *.txt *.md);;All files (*)"
-
-# Asks for a PDF's password without blocking: (file name, wrong_before, answer); ``answer`` is
-# called later with the password, or None when the user cancels.
-AskPassword = Callable[[str, bool, Callable[[str | None], None]], None]
 
 
 def plain_precision(precision: str) -> str:
@@ -308,31 +304,10 @@ class MainWindow(QMainWindow):
     def _ask_password_dialog(
         self, name: str, wrong_before: bool, answer: Callable[[str | None], None]
     ) -> None:
-        """A window-modal password prompt opened without blocking; ``answer`` gets the result."""
-        prompt = f"{name} is password-protected. Password:"
-        if wrong_before:
-            prompt = f"That password did not open {name}. Try again:"
-        dialog = QInputDialog(self)
-        dialog.setWindowTitle("Password required")
-        dialog.setLabelText(prompt)
-        dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        answered: list[bool] = []
-
-        def accepted(text: str) -> None:
-            answered.append(True)
-            answer(text)
-
-        def closed(_result: int) -> None:
+        def closed() -> None:
             self.password_dialog = None
-            dialog.deleteLater()
-            if not answered:
-                answer(None)
 
-        dialog.textValueSelected.connect(accepted)
-        dialog.finished.connect(closed)
-        self.password_dialog = dialog
-        dialog.open()
+        self.password_dialog = open_password_dialog(self, name, wrong_before, answer, closed)
 
     def show_error(self, message: str) -> None:
         """The one place errors are shown: the banner and the status bar (never modal)."""
