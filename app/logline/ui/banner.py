@@ -26,6 +26,8 @@ class Banner(QFrame):
         close.setObjectName("bannerClose")
         close.setText("✕")
         close.setToolTip("Dismiss")
+        close.setAccessibleName("Dismiss the message")
+        close.setAccessibleDescription("Hide this message")
         close.setAutoRaise(True)
         close.clicked.connect(self.dismiss)
         layout.addWidget(self.label, 1)

@@ -65,6 +65,9 @@ class FirstRunNotice(QFrame):
         self.download_button = QPushButton(self)
         self.import_button = QPushButton(IMPORT_TEXT, self)
         self.keep_button = QPushButton(KEEP_TEXT, self)
+        self.download_button.setAccessibleDescription("Download the recommended model")
+        self.import_button.setAccessibleDescription("Import a model from a drive or folder")
+        self.keep_button.setAccessibleDescription("Keep the built-in model and hide this notice")
         for button in (self.download_button, self.import_button, self.keep_button):
             buttons.addWidget(button)
         buttons.addStretch(1)

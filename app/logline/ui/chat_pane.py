@@ -48,6 +48,7 @@ class ChatPane(QWidget):
         self.model_picker.setObjectName("chatModelPicker")
         self.model_picker.setAccessibleName("Model for the chat")
         self.model_picker.setToolTip("The model that writes the answers")
+        self.model_picker.setAccessibleDescription("The model that writes the chat's answers")
         self.conversations = ConversationList(self)
         self.view = ChatView(self)
         self.meter = ContextMeter(self)
@@ -79,6 +80,7 @@ class ChatPane(QWidget):
         button = QToolButton(self)
         button.setText(text)
         button.setToolTip(tip)
+        button.setAccessibleDescription(tip)
         return button
 
     def _build(self) -> None:

@@ -96,6 +96,9 @@ class ChatView(QTextBrowser):
         super().__init__(parent)
         self.setObjectName("chatView")
         self.setAccessibleName("Conversation")
+        self.setAccessibleDescription(
+            "The questions and answers about the open document; cited scenes are links"
+        )
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
         self.setAcceptDrops(False)

@@ -32,6 +32,7 @@ class ConversationList(QWidget):
         self.combo.setObjectName("conversationCombo")
         self.combo.setAccessibleName("Conversation about this document")
         self.combo.setToolTip("This document's conversations, the latest first")
+        self.combo.setAccessibleDescription("This document's conversations, the latest first")
         self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.new_button = self._button("New", "Start a new conversation about this document")
         self.rename_button = self._button("Rename", "Rename this conversation")
@@ -53,6 +54,7 @@ class ConversationList(QWidget):
         button = QToolButton(self)
         button.setText(text)
         button.setToolTip(tip)
+        button.setAccessibleDescription(tip)
         return button
 
     # -- content ---------------------------------------------------------------------------

@@ -21,6 +21,9 @@ class FindBar(QWidget):
         self.edit = QLineEdit(self)
         self.edit.setObjectName("findEdit")
         self.edit.setAccessibleName("Find in the text")
+        self.edit.setAccessibleDescription(
+            "Text to find in the focused view; Enter finds the next match, Shift+Enter the previous"
+        )
         self.edit.setPlaceholderText("Find in the script… (Enter: next, Shift+Enter: previous)")
         self.edit.setClearButtonEnabled(True)
         self.result = QLabel("", self)

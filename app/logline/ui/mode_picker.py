@@ -34,12 +34,16 @@ class ModePicker(QWidget):
         self.combo = QComboBox(self)
         self.combo.setObjectName("modeCombo")
         self.combo.setAccessibleName("Summary mode")
+        self.combo.setAccessibleDescription("What kind of summary Summarize writes")
         for row, mode in enumerate(MODES.values()):
             self.combo.addItem(menu_title(mode.id), mode.id)
             self.combo.setItemData(row, mode.description, Qt.ItemDataRole.ToolTipRole)
         self.instruction_edit = QLineEdit(self)
         self.instruction_edit.setObjectName("customInstruction")
         self.instruction_edit.setAccessibleName("Custom summary instruction")
+        self.instruction_edit.setAccessibleDescription(
+            "What the custom summary should answer; Enter summarizes"
+        )
         self.instruction_edit.setPlaceholderText(INSTRUCTION_HINT)
         self.instruction_edit.setClearButtonEnabled(True)
         self.instruction_edit.setMinimumWidth(140)  # room for Summarize and Stop at 1024 px
