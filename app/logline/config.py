@@ -256,6 +256,18 @@ def get_token() -> str | None:
     return token or None
 
 
+def stored_token_exists() -> bool:
+    """Whether the keychain holds a hub token (``HF_TOKEN`` aside); never reveals it."""
+    keyring = _keyring()
+    if keyring is None:
+        return False
+    try:
+        return bool(keyring.get_password(KEYRING_SERVICE, KEYRING_USERNAME))
+    except Exception as exc:
+        log.warning("Could not read the hub token from the keychain (%s)", type(exc).__name__)
+        return False
+
+
 def set_token(token: str) -> None:
     """Store the token in the keychain; SecureStorageUnavailableError when there is none."""
     if not token or not token.strip():
