@@ -54,7 +54,7 @@ class NetworkPage(QWidget):
     """Offline, hub endpoint, hub token, cache budget. ``on_offline`` is called once the offline
     switch is saved (the model lists refresh); ``usageMeasured`` follows each measure."""
 
-    usageMeasured = Signal(int)
+    usageMeasured = Signal(object)  # bytes (past what a C int holds)
 
     def __init__(self, on_offline: Callable[[], Any], parent: QWidget | None = None) -> None:
         super().__init__(parent)
