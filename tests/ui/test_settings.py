@@ -3,6 +3,7 @@ saved and applied live, still there after a restart, invalid input refused inlin
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -269,4 +270,47 @@ def test_generation_defaults_change_only_their_mode(qtbot, tiny_model_dir: Path)
     assert page.max_tokens.value() == 80
     window.mode_picker.set_mode("logline")
     assert with_generation_defaults(window.summary_options()).sampling is None
+    window.close()
+
+
+def test_the_default_model_is_selected_now_and_at_the_next_launch(
+    qtbot, tiny_model_dir: Path
+) -> None:
+    from logline.models.registry import installed_models
+
+    shutil.copytree(tiny_model_dir, paths.models_dir() / tiny_model_dir.name)
+    (installed,) = installed_models()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    assert window.model_picker.choice().model_id != installed.model_id
+    dialog = _settings(qtbot, window)
+    combo = dialog.general.model_combo
+    combo.setCurrentIndex(combo.findData(installed.model_id))
+    assert config.load_settings().default_model == installed.model_id
+    assert window.model_picker.choice().model_id == installed.model_id  # idle: at once
+    window.close()
+    again = MainWindow()
+    qtbot.addWidget(again)
+    assert again.model_picker.choice().model_id == installed.model_id
+    again.close()
+
+
+@pytest.mark.slow
+def test_a_default_changed_mid_run_waits_for_the_run_to_end(
+    qtbot, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    script = tmp_path / "short.fountain"
+    script.write_text("INT. KITCHEN - NIGHT\n\nA writer reads.\n", encoding="utf-8")
+    window = _window(qtbot, tiny_model_dir)
+    with qtbot.waitSignal(window.documentOpened, timeout=20000):
+        window.open_file(script)
+    dialog = _settings(qtbot, window)
+    with qtbot.waitSignal(window.presenter.finished, timeout=180_000):
+        window.summarize()
+        assert window.generating
+        combo = dialog.general.mode_combo
+        combo.setCurrentIndex(combo.findData("logline"))
+        assert window.mode_picker.mode() == "synopsis"  # the running summary keeps its mode
+    qtbot.waitUntil(lambda: window.mode_picker.mode() == "logline", timeout=5000)
     window.close()
