@@ -88,6 +88,7 @@ def open_settings(window: Any) -> SettingsDialog:
         dialog = SettingsDialog(window)
         window.settings_dialog = dialog
     else:
+        dialog.general.fill_models()
         dialog.network.measure()
         dialog.network.show_token_status()
     dialog.show()

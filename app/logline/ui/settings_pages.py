@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from logline.config import GENERATION_LIMITS, load_settings, update_settings
+from logline.models.registry import default_model_id
 from logline.summarize.modes import DEFAULT_MODE, MODES
 from logline.ui.mode_picker import menu_title
 from logline.ui.settings_apply import THEME_ENV, apply_default, apply_theme, env_theme
@@ -42,16 +43,10 @@ class GeneralPage(QWidget):
         self.model_combo = described(
             QComboBox(),
             "Default model",
-            "The model new windows start with when none was used before; "
-            "it is never removed to make room in the model cache.",
+            "The model selected in the window now (when nothing runs) and at launch; it is "
+            "never removed to make room in the model cache.",
         )
-        self.model_combo.addItem("The built-in model", None)
-        for choice in window.model_picker.choices():
-            if self.model_combo.findData(choice.model_id) < 0:
-                self.model_combo.addItem(choice.label, choice.model_id)
-        if saved.default_model and self.model_combo.findData(saved.default_model) < 0:
-            self.model_combo.addItem(f"{saved.default_model} (not installed)", saved.default_model)
-        self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(saved.default_model)))
+        self.fill_models()
         form.addRow("Default &model:", self.model_combo)
 
         self.mode_combo = _mode_combo(
@@ -81,11 +76,28 @@ class GeneralPage(QWidget):
         self.mode_combo.currentIndexChanged.connect(self._mode_changed)
         self.theme_combo.currentIndexChanged.connect(self._theme_changed)
 
+    def fill_models(self) -> None:
+        """The models the window's picker offers now (the built-in one first, as "none set")."""
+        wanted = load_settings().default_model
+        self.model_combo.blockSignals(True)
+        self.model_combo.clear()
+        self.model_combo.addItem("The built-in model", None)
+        for choice in self.window_.model_picker.choices():
+            if (
+                choice.model_id != default_model_id()
+                and self.model_combo.findData(choice.model_id) < 0
+            ):
+                self.model_combo.addItem(choice.label, choice.model_id)
+        if wanted and self.model_combo.findData(wanted) < 0:
+            self.model_combo.addItem(f"{wanted} (not available now)", wanted)
+        self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(wanted)))
+        self.model_combo.blockSignals(False)
+
     @Slot()
     def _model_changed(self) -> None:
         model_id = self.model_combo.currentData()
         update_settings(default_model=model_id)
-        apply_default(self.window_, "model", model_id)
+        apply_default(self.window_, "model", model_id or default_model_id())
 
     @Slot()
     def _mode_changed(self) -> None:
