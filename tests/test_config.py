@@ -40,12 +40,54 @@ def test_unknown_and_invalid_fields_are_dropped_with_a_warning(
     path = config.settings_path()
     path.parent.mkdir(parents=True)
     path.write_text(
-        json.dumps({"version": 1, "offline": "yes", "theme": "dark", "hub_endpoint": "http://x"})
+        json.dumps({"version": 1, "offline": "yes", "colour": "dark", "hub_endpoint": "http://x"})
     )
     with caplog.at_level(logging.WARNING, logger="logline.config"):
         s = config.load_settings()
     assert s.offline is False and s.hub_endpoint == "http://x"
-    assert "theme" in caplog.text and "offline" in caplog.text
+    assert "colour" in caplog.text and "offline" in caplog.text
+
+
+def test_settings_window_fields_round_trip() -> None:
+    config.update_settings(
+        default_mode="coverage",
+        theme="dark",
+        generation={"synopsis": {"temperature": 0.7, "max_tokens": 900}},
+    )
+    s = config.load_settings()
+    assert (s.default_mode, s.theme) == ("coverage", "dark")
+    assert s.generation == {"synopsis": {"temperature": 0.7, "max_tokens": 900}}
+    assert config.Settings().theme == "system" and config.Settings().generation == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("theme", "purple"),
+        ("default_mode", ""),
+        ("generation", {"synopsis": {"temperature": 9.0}}),
+        ("generation", {"synopsis": {"max_tokens": 0.5}}),
+        ("generation", {"synopsis": {"top_q": 1}}),
+        ("generation", ["synopsis"]),
+        ("hub_endpoint", "ftp://mirror.example"),
+        ("hub_endpoint", "huggingface.co"),
+    ],
+)
+def test_invalid_settings_window_values_are_refused_and_dropped(name: str, value: object) -> None:
+    with pytest.raises(ValueError, match="Invalid"):
+        config.update_settings(**{name: value})
+    path = config.settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"version": 1, name: value}))
+    assert getattr(config.load_settings(), name) == getattr(config.Settings(), name)
+
+
+def test_endpoint_problem_says_why() -> None:
+    assert config.endpoint_problem("") is None
+    assert config.endpoint_problem("https://hf-mirror.example:8443/api") is None
+    assert "https://" in (config.endpoint_problem("hf-mirror.example") or "")
+    assert "spaces" in (config.endpoint_problem("https://a b") or "")
+    assert config.endpoint_problem("http://host:99999") is not None
 
 
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]", ""])

@@ -4,6 +4,8 @@ The file is written atomically (temp file + ``os.replace``). Unknown or invalid 
 dropped with a logged warning, never fatal. ``load_settings()`` returns what the file says;
 ``effective_settings()`` applies the environment on top (``LOGLINE_OFFLINE=1`` or
 ``HF_HUB_OFFLINE=1`` → offline, ``HF_ENDPOINT`` → hub endpoint) without persisting it.
+The window's Settings (``ui/settings_dialog.py``) edit them; ``endpoint_problem`` and
+``generation_problem`` say in words why a value would be refused.
 
 A hub token never goes into the settings file: ``get_token``/``set_token``/``delete_token`` use
 the operating system's keychain through the optional ``keyring`` package.
@@ -16,9 +18,10 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from logline import paths
 
@@ -32,6 +35,13 @@ KEYRING_SERVICE = "Logline"
 KEYRING_USERNAME = "huggingface-token"
 NO_SECURE_STORAGE = "no secure storage available; set HF_TOKEN for this session"
 
+THEMES = ("system", "light", "dark")
+# Per-mode generation defaults the summarizer honours (the final answer's SamplingParams).
+GENERATION_LIMITS: dict[str, tuple[float, float]] = {
+    "temperature": (0.0, 2.0),
+    "max_tokens": (16, 8192),
+}
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -40,7 +50,42 @@ class Settings:
     hub_endpoint: str | None = None
     default_model: str | None = None
     built_in_notice_shown: bool = False  # the window's first-run notice about the built-in model
+    default_mode: str | None = None  # a summary mode id; None: the app's default
+    theme: str = "system"  # one of THEMES; LOGLINE_THEME in the environment wins
+    # {mode id: {"temperature": 0.3, "max_tokens": 900}}: overrides of the mode's own values
+    generation: dict[str, dict[str, float | int]] = field(default_factory=dict)
     version: int = SETTINGS_VERSION
+
+
+def endpoint_problem(text: str) -> str | None:
+    """Why ``text`` is not a usable hub endpoint (an http or https address), or None."""
+    text = text.strip()
+    if not text:
+        return None  # empty: the default hub
+    if any(c.isspace() for c in text):
+        return "The hub address cannot contain spaces."
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018  (raises ValueError for a bad port)
+    except ValueError:
+        return "The hub address is not a valid web address."
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "The hub address must start with https:// (or http://) and name a server."
+    return None
+
+
+def generation_problem(values: Any) -> str | None:
+    """Why ``values`` (one mode's overrides) cannot be used, or None."""
+    if not isinstance(values, dict):
+        return "generation defaults must be a table of values"
+    for key, value in values.items():
+        if key not in GENERATION_LIMITS:
+            return f"unknown generation setting {key!r}"
+        low, high = GENERATION_LIMITS[key]
+        numeric = (int,) if key == "max_tokens" else (int, float)
+        if isinstance(value, bool) or not isinstance(value, numeric) or not low <= value <= high:
+            return f"{key} must be between {low:g} and {high:g}"
+    return None
 
 
 def _valid(name: str, value: Any) -> bool:
@@ -48,8 +93,19 @@ def _valid(name: str, value: Any) -> bool:
         return isinstance(value, int) and not isinstance(value, bool) and value >= 0
     if name in ("offline", "built_in_notice_shown"):
         return isinstance(value, bool)
-    if name in ("hub_endpoint", "default_model"):
+    if name == "hub_endpoint":
+        return value is None or (
+            isinstance(value, str) and value.strip() != "" and endpoint_problem(value) is None
+        )
+    if name in ("default_model", "default_mode"):
         return value is None or (isinstance(value, str) and value.strip() != "")
+    if name == "theme":
+        return value in THEMES
+    if name == "generation":
+        return isinstance(value, dict) and all(
+            isinstance(mode, str) and mode.strip() != "" and generation_problem(v) is None
+            for mode, v in value.items()
+        )
     return True
 
 
@@ -198,6 +254,18 @@ def get_token() -> str | None:
         log.warning("Could not read the hub token from the keychain (%s)", type(exc).__name__)
         return None
     return token or None
+
+
+def stored_token_exists() -> bool:
+    """Whether the keychain holds a hub token (``HF_TOKEN`` aside); never reveals it."""
+    keyring = _keyring()
+    if keyring is None:
+        return False
+    try:
+        return bool(keyring.get_password(KEYRING_SERVICE, KEYRING_USERNAME))
+    except Exception as exc:
+        log.warning("Could not read the hub token from the keychain (%s)", type(exc).__name__)
+        return False
 
 
 def set_token(token: str) -> None:

@@ -140,6 +140,7 @@ def launch_gui(files: Sequence[str]) -> int:
 
     # Imported once Qt is known to load (above): the window's modules import Qt widgets.
     from logline.ui.main_window import MainWindow
+    from logline.ui.settings_apply import launch_theme
     from logline.ui.style import follow_system
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_NAME])
@@ -147,7 +148,7 @@ def launch_gui(files: Sequence[str]) -> int:
     app.setOrganizationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     app.setStyle("Fusion")
-    follow_system(app, os.environ.get("LOGLINE_THEME", "system"))
+    follow_system(app, launch_theme())  # LOGLINE_THEME, else the Settings' theme
     window = MainWindow(confirm_close=True)  # closing mid-run asks first
     window.show()
     shot = os.environ.get("LOGLINE_SCREENSHOT")

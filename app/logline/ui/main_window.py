@@ -52,6 +52,7 @@ from logline.ui.models_dialog import ModelsDialog
 from logline.ui.notes_view import NotesView
 from logline.ui.pane import Pane
 from logline.ui.password_prompt import AskPassword, open_password_dialog
+from logline.ui.settings_apply import close_settings, install_settings, with_generation_defaults
 from logline.ui.status_panel import StatusPanel
 from logline.ui.summary_presenter import (
     NOTES_TAB,
@@ -136,6 +137,7 @@ class MainWindow(QMainWindow):
         if model_override is not None:
             self.set_model(*model_override)
         window_state.restore(self, model=model_override is None)
+        install_settings(self, model=model_override is None)  # defaults where none remembered
         self.built_in = BuiltInModelNotices(
             self.model_picker,
             self.first_run_notice,
@@ -328,6 +330,7 @@ class MainWindow(QMainWindow):
         options = replace(
             base, mode=self.mode_picker.mode(), instruction=self.mode_picker.instruction()
         )
+        options = with_generation_defaults(options)  # the Settings' per-mode defaults
         return replace(options, sampling=self._sampling) if self._sampling else options
 
     @Slot()
@@ -452,6 +455,7 @@ class MainWindow(QMainWindow):
         if not allow_close(self, event):
             return
         window_state.save(self)
+        close_settings(self)
         self.host.shutdown()
         self.loader.shutdown()
         QCoreApplication.sendPostedEvents()  # a stopped run's result is kept: store, then close

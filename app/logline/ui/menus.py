@@ -108,6 +108,8 @@ def build_menus(window: QMainWindow) -> dict[str, QAction]:
     actions["about"] = _action(window, "&About Logline", None, lambda: show_about(window))
     actions["about"].setMenuRole(QAction.MenuRole.AboutRole)
     help_menu.addAction(actions["about"])
+
+    add_settings_action(window, edit, actions)  # Settings (issue 16 item 5), see below
     for action in actions.values():
         if action.parent() is window:
             window.addAction(action)  # the keys work wherever the focus is in the window
@@ -151,6 +153,30 @@ def fill_recent(window: QMainWindow, menu: QMenu) -> None:
         action.setEnabled(path.is_file())
     if not files:
         menu.addAction("No recent documents").setEnabled(False)
+
+
+# --- Settings… / Preferences… (issue 16 item 5) ----------------------------------------------
+
+
+def settings_keys() -> QKeySequence:
+    """The platform's Preferences key (Cmd+, on a Mac), else Ctrl+, where it has none."""
+    keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
+    return keys[0] if keys else QKeySequence("Ctrl+,")
+
+
+def add_settings_action(window: QMainWindow, menu: QMenu, actions: dict[str, QAction]) -> None:
+    """Settings… at the end of ``menu`` (Edit); on a Mac, Preferences… in the app menu."""
+    from logline.ui.settings_dialog import open_settings
+
+    action = _action(window, "Se&ttings…", settings_keys(), lambda: open_settings(window))
+    action.setMenuRole(QAction.MenuRole.PreferencesRole)
+    action.setStatusTip("Default model and mode, generation, prompts, offline mode, hub, cache")
+    menu.addSeparator()
+    menu.addAction(action)
+    actions["settings"] = action
+
+
+# --- end of Settings ---------------------------------------------------------------------------
 
 
 def show_about(window: QMainWindow) -> QMessageBox:

@@ -89,6 +89,10 @@ QLabel#summaryModelNote {{
     border-top: 1px solid {t.notice_border};
     padding: 4px 12px;
 }}
+QLabel#settingsError {{
+    color: {t.error_text}; background: {t.error_background};
+    border: 1px solid {t.error_border}; border-radius: 4px; padding: 4px 6px;
+}}
 QScrollBar:vertical {{ background: transparent; width: 10px; margin: 2px 2px 2px 0; }}
 QScrollBar::handle:vertical {{ background: {t.scrollbar}; border-radius: 3px; min-height: 32px; }}
 QScrollBar::handle:vertical:hover {{ background: {t.scrollbar_hover}; }}
@@ -119,8 +123,21 @@ def apply(app: QGuiApplication, theme: Theme) -> None:
 
 
 def follow_system(app: QGuiApplication, override: str = "system") -> None:
-    """Apply the system's scheme (or ``override``: light, dark) now and whenever it changes."""
+    """Apply the system's scheme (or ``override``: light, dark) now and whenever it changes.
+
+    Calling it again (the Settings window's theme choice) switches at once; the system's
+    colour-scheme signal is connected only once and reads the latest choice."""
+    app.setProperty("loglineThemeOverride", override)
     apply(app, current_theme(override))
+    if app.property("loglineFollowsSystem"):
+        return
     changed = getattr(QGuiApplication.styleHints(), "colorSchemeChanged", None)
-    if changed is not None and override == "system":
-        changed.connect(lambda _scheme: apply(app, current_theme(override)))
+    if changed is not None:
+        changed.connect(lambda _scheme: _on_scheme_changed(app))
+        app.setProperty("loglineFollowsSystem", True)
+
+
+def _on_scheme_changed(app: QGuiApplication) -> None:
+    override = str(app.property("loglineThemeOverride") or "system")
+    if override == "system":
+        apply(app, current_theme(override))
