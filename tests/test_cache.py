@@ -132,7 +132,8 @@ def test_pinned_in_use_and_embedded_are_never_evicted(three_models: dict[str, in
     assert not plan.fits
     assert "pinned" in plan.message and "in use" in plan.message
     assert "embedded default" in plan.message
-    # No settings window exists yet: the message names the file where the budget is set.
+    # The message names the Settings page and the file (for the CLI), the path's case intact.
+    assert "raise the cache budget in Settings ▸ Models & Network" in plan.message
     assert f"cache_budget_bytes in {config.settings_path()}" in plan.message
     with pytest.raises(CacheBudgetError):
         plan.raise_if_impossible()
@@ -141,7 +142,8 @@ def test_pinned_in_use_and_embedded_are_never_evicted(three_models: dict[str, in
 def test_needing_more_than_the_whole_budget_is_refused(three_models: dict[str, int]) -> None:
     plan = cache.plan_eviction(10**9, budget_bytes=10**6)
     assert not plan.fits and "more than the whole model cache budget" in plan.message
-    assert "Settings" not in plan.message and str(config.settings_path()) in plan.message
+    assert "Raise the cache budget in Settings" in plan.message
+    assert str(config.settings_path()) in plan.message
 
 
 def test_apply_eviction_deletes_folders_and_hub_repos_and_forgets_state(

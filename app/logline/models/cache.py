@@ -289,9 +289,15 @@ def protection_reason(model: CachedModel, in_use: Iterable[str] = ()) -> str | N
     return None
 
 
-def raise_budget_hint() -> str:
-    """Where the budget is set today: the settings file (the app has no settings window yet)."""
-    return f"Raise cache_budget_bytes in {config.settings_path()}"
+def raise_budget_hint(*, first: bool = True) -> str:
+    """Where the budget is set: the Settings window, or the settings file for the CLI.
+
+    ``first``: the phrase opens a sentence (capital R); the path is never case-changed."""
+    verb = "Raise" if first else "raise"
+    return (
+        f"{verb} the cache budget in Settings ▸ Models & Network "
+        f"(cache_budget_bytes in {config.settings_path()})"
+    )
 
 
 def plan_eviction(
@@ -348,7 +354,7 @@ def plan_eviction(
         )
         if held:
             message += f" Kept: {held}."
-        message += f" Unpin or delete a model, or {raise_budget_hint().lower()}."
+        message += f" Unpin or delete a model, or {raise_budget_hint(first=False)}."
         return EvictionPlan(
             **base,
             evict=tuple(chosen),
