@@ -100,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
     from logline.summarize.batch import collect_inputs
     from logline.summarize.modes import get_mode
     from logline.summarize.runner import SummaryOptions
+    from logline.summarize.user_defaults import mode_sampling
 
     mode = get_mode(args.mode)
     if mode.needs_instruction and not (args.instruction or "").strip():
@@ -110,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc))
     if not items:
         return fail("no documents found in the folders given")
-    sampling = mode.sampling
+    sampling = mode_sampling(mode.id)  # the user's saved defaults for this mode, then the flags
     overrides = {"max_tokens": args.max_tokens, "temperature": args.temperature, "seed": args.seed}
     try:
         sampling = replace(sampling, **{k: v for k, v in overrides.items() if v is not None})

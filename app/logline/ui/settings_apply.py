@@ -19,8 +19,8 @@ from typing import Any
 from PySide6.QtWidgets import QApplication
 
 from logline.config import THEMES, Settings, load_settings
-from logline.summarize.modes import get_mode
 from logline.summarize.runner import SummaryOptions
+from logline.summarize.user_defaults import mode_sampling
 from logline.ui import window_state
 from logline.ui.style import follow_system
 
@@ -54,16 +54,14 @@ def with_generation_defaults(
 ) -> SummaryOptions:
     """``options`` with the user's defaults for its mode's final answer (temperature, length);
     explicit sampling (a test's, a caller's) is left alone."""
-    if options.sampling is not None:
-        return options
-    overrides = (settings or load_settings()).generation.get(options.mode)
-    if not overrides:
-        return options
+    if options.sampling is not None or not (settings or load_settings()).generation.get(
+        options.mode
+    ):
+        return options  # the runner uses the mode's own sampling
     try:
-        mode = get_mode(options.mode)
-    except ValueError:
+        return replace(options, sampling=mode_sampling(options.mode, settings))
+    except ValueError:  # an unknown mode: the runner says so
         return options
-    return replace(options, sampling=replace(mode.sampling, **overrides))
 
 
 # -- the window ----------------------------------------------------------------------------
