@@ -158,14 +158,16 @@ def test_export_print_copy_and_delete(qtbot, tiny_model_dir: Path, tmp_path: Pat
     for expected in (saved.document_title, "Mode:Synopsis", "Model:tiny", *words):
         assert squeezed(expected) in text, expected
 
-    # A folder that cannot be written: a clear error, nothing written.
+    # A folder that cannot be written (or is gone): a clear error, nothing written.
+    assert history.export_to(tmp_path / "gone" / "river.md") is None
+    assert window.banner.text == f"The folder {tmp_path / 'gone'} does not exist."
     if os.geteuid() != 0:  # root writes anywhere
         locked = tmp_path / "locked"
         locked.mkdir()
         locked.chmod(0o500)
         try:
             assert history.export_to(locked / "river.md") is None
-            assert window.banner.text().startswith(f"Cannot write to the folder {locked}")
+            assert window.banner.text.startswith(f"Cannot write to the folder {locked}")
             assert not list(locked.iterdir())
         finally:
             locked.chmod(0o700)
