@@ -182,6 +182,14 @@ def test_export_print_copy_and_delete(qtbot, tiny_model_dir: Path, tmp_path: Pat
     window.menu_actions["print"].trigger()
     assert isinstance(history.dialog, QPrintDialog) and history.dialog.isVisible()
     history.dialog.reject()
+    to_file = QPrinter(QPrinter.PrinterMode.HighResolution)
+    to_file.setOutputFormat(QPrinter.OutputFormat.PdfFormat)  # as "Print to File"
+    to_file.setOutputFileName(str(tmp_path / "from-dialog.pdf"))
+    dialog = history.print_shown(to_file)
+    assert dialog is not None and dialog.isVisible()
+    dialog.accept()
+    printed = squeezed(pdf_text(tmp_path / "from-dialog.pdf"))
+    assert squeezed(saved.title) in printed and squeezed(words[0]) in printed
     window.menu_actions["export"].trigger()
     assert isinstance(history.dialog, QFileDialog) and history.dialog.isVisible()
     history.dialog.reject()

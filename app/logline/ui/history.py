@@ -45,7 +45,7 @@ class HistoryController(QObject):
         tabs.tabBar().setVisible(True)
         self.shown_id: int | None = None  # the summary shown: saved, or the last one run
         self.dialog: QFileDialog | QPrintDialog | None = None  # kept alive while it shows
-        self._printer: QPrinter | None = None
+        self.printer: QPrinter | None = None
         window.documentOpened.connect(lambda _document: self.document_opened())
         self.keeper.saved.connect(self._on_saved)
         tabs.currentChanged.connect(self._on_tab_changed)
@@ -240,19 +240,20 @@ class HistoryController(QObject):
         self.window.status.message(f"Exported {path.name}", 5000)
         return path
 
-    def print_shown(self) -> QPrintDialog | None:
-        """Print the shown summary, through the print dialog (opened without blocking)."""
+    def print_shown(self, printer: QPrinter | None = None) -> QPrintDialog | None:
+        """Print the shown summary on ``printer`` (default: the system's), through the print
+        dialog (opened without blocking)."""
         saved = self.shown()
         if saved is None:
             self.window.status.message(NOTHING_SHOWN, 6000)
             return None
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer = printer or QPrinter(QPrinter.PrinterMode.HighResolution)
         dialog = QPrintDialog(printer, self.window)
         dialog.setObjectName("printDialog")
         markdown, title = summary_markdown(saved), saved.title
         dialog.accepted.connect(lambda: print_markdown(printer, markdown, title))
         dialog.finished.connect(lambda _result: setattr(self, "dialog", None))
-        self.dialog, self._printer = dialog, printer
+        self.dialog, self.printer = dialog, printer
         QDialog.open(dialog)  # QPrintDialog.open() in PySide wants a slot: the plain one
         return dialog
 
