@@ -60,3 +60,25 @@ def test_writes_are_throttled_and_the_end_is_recorded(tmp_path: Path) -> None:
         assert store.summaries.get(cut.summary_id).text == "Half an answer"
     finally:
         store.close()
+
+
+def test_a_summary_stopped_while_taking_notes_is_listed_but_never_the_latest(
+    tmp_path: Path,
+) -> None:
+    """Its notes may be partial: a chat reading the latest summary's notes must not use them."""
+    store, document_id = open_with_document(tmp_path / "store.sqlite3")
+    try:
+        whole = SummaryStream(store, document_id, "synopsis", "tiny")
+        whole.append("The answer.")
+        whole.finish(SummaryResult("The answer.", "", "done", "synopsis", None, notes=["a", "b"]))
+        cut = SummaryStream(store, document_id, "synopsis", "tiny")
+        cut.append_note(0, "a")
+        cut.finish(SummaryResult("", "", "stopped", "synopsis", None))
+        assert [s.id for s in store.summaries.list(document_id)] == [
+            cut.summary_id,
+            whole.summary_id,
+        ]
+        assert store.summaries.get(cut.summary_id).notes == ["a"]
+        assert store.summaries.latest(document_id, model="tiny").id == whole.summary_id
+    finally:
+        store.close()

@@ -197,8 +197,10 @@ class Summaries(Table):
     def latest(
         self, document_id: int, *, model: str | None = None, mode: str | None = None
     ) -> SummaryRecord | None:
-        """The newest summary of the document (by ``model`` / in ``mode`` when given)."""
-        query = "SELECT * FROM summaries WHERE document_id = ?"
+        """The newest summary of the document with an answer (by ``model`` / in ``mode`` when
+        given): one stopped, or cut by a crash, while it took notes has none, and its notes
+        may be partial (it is listed, never the latest)."""
+        query = "SELECT * FROM summaries WHERE document_id = ? AND text != ''"
         values: list[Any] = [document_id]
         if model is not None:
             query += " AND model = ?"
