@@ -93,12 +93,18 @@ def test_history_is_restored_after_closing_and_reopening_the_window(
     assert summaries[0][2].startswith("Synopsis · ")
     assert "word" in summaries[0][2]
     (conversation,) = panel.entries(CONVERSATION)
-    assert conversation[1] == chat.id and "About the river · 1 message" in conversation[2]
+    assert conversation[1] == chat.id and conversation[2].startswith("About the river\n1 message")
     # Choosing the conversation opens it in the chat pane.
     again.chat.new_conversation()
     panel.select(CONVERSATION, chat.id)
     panel.show_button.click()
     assert again.chat.session is not None and again.chat.session.conversation_id == chat.id
+    # … and File > Export Conversation… writes it (Markdown and PDF).
+    exported = again.history.export_conversation_to(tmp_path / "chat.md")
+    assert exported is not None and "Who is at the river?" in exported.read_text("utf-8")
+    exported = again.history.export_conversation_to(tmp_path / "chat.pdf")
+    assert exported is not None
+    assert squeezed("Who is at the river?") in squeezed(pdf_text(exported))
     # Every control of the tab is named for assistive technology; the window is not widened.
     for control in (panel.list, panel.show_button, panel.delete_button):
         assert control.accessibleName() and control.accessibleDescription()

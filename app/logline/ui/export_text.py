@@ -77,13 +77,14 @@ class SavedSummary:
 
     @property
     def entry(self) -> str:
-        """Its line in the history list."""
+        """Its entry in the history list: mode and date, then model, state and length."""
         words = word_count(self.text)
         length = f"{words:,} word{'s' if words != 1 else ''}"
         if not words and self.notes:
             length = f"{len(self.notes)} note{'s' if len(self.notes) != 1 else ''}"
-        return " · ".join(
-            [self.mode_title, self.model, short_date(self.created), self.state, length]
+        return (
+            f"{self.mode_title} · {short_date(self.created)}\n"
+            f"{self.model} · {self.state} · {length}"
         )
 
     @property

@@ -69,17 +69,15 @@ class HistoryController(QObject):
             try:
                 for record in self.store.summaries.list(document_id):
                     saved = saved_summary(self.store, record)
-                    summaries.append(HistoryEntry(SUMMARY, record.id, saved.entry, saved.header))
+                    tip = saved.entry.replace("\n", " · ")
+                    summaries.append(HistoryEntry(SUMMARY, record.id, saved.entry, tip))
                 for chat in self.store.conversations.list(document_id):
                     count = self.store.conversations.message_count(chat.id)
-                    text = " · ".join(
-                        [
-                            chat.title or "Conversation",
-                            f"{count} message{'s' if count != 1 else ''}",
-                            short_date(chat.updated),
-                        ]
-                    )
-                    conversations.append(HistoryEntry(CONVERSATION, chat.id, text))
+                    title = chat.title or "Conversation"
+                    messages = f"{count} message{'s' if count != 1 else ''}"
+                    text = f"{title}\n{messages} · {short_date(chat.updated)}"
+                    tip = f"{title} · {messages} · {short_date(chat.updated)}"
+                    conversations.append(HistoryEntry(CONVERSATION, chat.id, text, tip))
             except STORE_ERRORS as exc:
                 log.warning("The history could not be read: %s", type(exc).__name__)
         self.panel.set_entries(summaries, conversations, document=document_id is not None)

@@ -1,9 +1,10 @@
 """The History tab: the open document's saved summaries and conversations, newest first.
 
-A summary entry says its mode, model, date, state and length; a conversation entry its title,
-message count and date. Show (or Enter, or a click) opens the entry (a summary in the Summary
-tab, a conversation in the chat pane); Delete asks first, in a sheet that never blocks.
-The panel only shows and asks: ``history.HistoryController`` reads the store and acts.
+A summary entry says its mode and date, then its model, state and length; a conversation entry
+its title, then its message count and date (two lines each, elided to the tab's width). Show
+(or Enter, or a click) opens the entry (a summary in the Summary tab, a conversation in the
+chat pane); Delete asks first, in a sheet that never blocks. The panel only shows and asks:
+``history.HistoryController`` reads the store and acts.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ class HistoryPanel(QWidget):
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.setWordWrap(False)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.list.setUniformItemSizes(True)
+        self.list.setSpacing(2)
         self.list.itemActivated.connect(lambda _item: self.show_selected())
         self.list.itemClicked.connect(lambda _item: self.show_selected())
         self.list.currentItemChanged.connect(lambda *_: self._update_buttons())
