@@ -211,6 +211,9 @@ def test_export_print_copy_and_delete(qtbot, tiny_model_dir: Path, tmp_path: Pat
     assert "text/markdown" in mime.formats()
     assert words[0] in mime.text() and words[0] in mime.html()
     QGuiApplication.clipboard().clear()
+    window.menu_actions["copy"].trigger()  # Edit > Copy, the focus in the summary
+    assert "text/markdown" in QGuiApplication.clipboard().mimeData().formats()
+    QGuiApplication.clipboard().clear()
     window.menu_actions["copy_summary"].trigger()
     mime = QGuiApplication.clipboard().mimeData()
     assert mime.hasHtml() and words[0] in bytes(mime.data("text/markdown")).decode()
@@ -225,3 +228,55 @@ def test_export_print_copy_and_delete(qtbot, tiny_model_dir: Path, tmp_path: Pat
     assert window.store.summaries.get(saved.id) is None
     assert panel.entries(SUMMARY) == []
     assert window.summary_view.text == ""
+
+
+def test_the_history_keys(qtbot, tiny_model_dir: Path, tmp_path: Path) -> None:
+    """View > History, File > Export…, File > Print… and Edit > Copy Summary, by their keys."""
+    from PySide6.QtGui import QKeySequence
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from logline.summarize.result import SummaryResult
+    from logline.summarize.stored import SummaryStream
+
+    window = new_window(qtbot, tiny_model_dir)
+    window.activateWindow()
+    qtbot.waitExposed(window)
+    with qtbot.waitSignal(window.documentOpened, timeout=20000):
+        window.open_file(write_script(tmp_path))
+    history = window.history
+
+    def press(name: str) -> None:
+        window.activateWindow()  # back from a dialog
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+        QTest.keySequence(window, window.menu_actions[name].shortcut())
+        QApplication.processEvents()
+
+    assert window.menu_actions["print"].shortcut() == QKeySequence(QKeySequence.StandardKey.Print)
+    press("export")  # nothing shown yet: said so, no dialog
+    assert history.dialog is None
+    press("history")
+    assert window.summary_tabs.currentWidget() is history.panel
+    assert history.panel.hint.text().startswith("Nothing saved for this document yet")
+    stream = SummaryStream(window.store, history.keeper.document_id(), "synopsis", "tiny")
+    stream.append("**ANNA** walks to the river.")
+    stream.finish(SummaryResult("**ANNA** walks to the river.", "", "done", "synopsis", None))
+    history.refresh()
+    (entry,) = history.panel.entries(SUMMARY)
+    history.panel.select(SUMMARY, entry[1])
+    history.panel.list.setFocus()
+    QTest.keyClick(history.panel.list, Qt.Key.Key_Return)  # Enter shows it
+    assert window.summary_view.toPlainText() == "ANNA walks to the river."
+    assert window.summary_detail.text().startswith("Saved · Synopsis · tiny · ")
+    press("export")
+    assert isinstance(history.dialog, QFileDialog) and history.dialog.isVisible()
+    history.dialog.reject()
+    press("print")
+    assert isinstance(history.dialog, QPrintDialog) and history.dialog.isVisible()
+    history.dialog.reject()
+    QGuiApplication.clipboard().clear()
+    press("copy_summary")
+    mime = QGuiApplication.clipboard().mimeData()
+    assert "<b>ANNA</b>" in mime.html() or "font-weight" in mime.html()
+    assert bytes(mime.data("text/markdown")).decode().strip() == "**ANNA** walks to the river."
+    assert mime.text() == "ANNA walks to the river."
