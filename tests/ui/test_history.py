@@ -280,3 +280,11 @@ def test_the_history_keys(qtbot, tiny_model_dir: Path, tmp_path: Path) -> None:
     assert "<b>ANNA</b>" in mime.html() or "font-weight" in mime.html()
     assert bytes(mime.data("text/markdown")).decode().strip() == "**ANNA** walks to the river."
     assert mime.text() == "ANNA walks to the river."
+    # Delete in the list asks (a sheet, not a nested loop); Cancel keeps the summary.
+    history.show_panel()
+    history.panel.select(SUMMARY, entry[1])
+    QTest.keyClick(history.panel.list, Qt.Key.Key_Delete)
+    box = history.panel.question
+    assert isinstance(box, QMessageBox) and box.isVisible()
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    assert window.store.summaries.get(entry[1]) is not None

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -121,7 +122,7 @@ class HistoryPanel(QWidget):
         if not shown:
             return
         item = QListWidgetItem(text.upper())
-        item.setFlags(Qt.ItemFlag.NoItemFlags)
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a heading: not selectable, full contrast
         font = item.font()
         font.setBold(True)
         item.setFont(font)
@@ -196,7 +197,7 @@ class HistoryPanel(QWidget):
         box.open()
         return box
 
-    def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.list.hasFocus():
             self.ask_delete()
             return
