@@ -3,7 +3,7 @@
 The window reads and lists on the GUI thread while the engine thread writes a streaming answer;
 each thread gets its own connection (SQLite connections must not be shared between threads),
 and WAL lets readers go on while a writer writes. Opening migrates the schema and marks answers
-a crash left unfinished as stopped.
+and summaries a crash left unfinished as stopped.
 """
 
 from __future__ import annotations
@@ -66,6 +66,9 @@ class Store:
         recovered = store.messages.recover_unfinished()
         if recovered:
             log.info("%d answer(s) left unfinished by a crash are marked stopped", recovered)
+        recovered = store.summaries.recover_unfinished()
+        if recovered:
+            log.info("%d summary(ies) left unfinished by a crash are marked stopped", recovered)
         make_private(store.path)
         return store
 

@@ -14,6 +14,10 @@ from typing import Any, Protocol
 
 from logline.store.records import DocumentRecord, PromptCacheRecord, SummaryRecord
 
+# The finish reason of a summary still being written (or left so by a crash, until the store
+# is opened again and marks it ``stopped``).
+RUNNING = "running"
+
 
 class Store(Protocol):
     """What a table needs of ``store.Store``: this thread's connection (and, for messages,
@@ -119,6 +123,73 @@ class Summaries(Table):
         assert found is not None
         return found
 
+    def begin(
+        self, document_id: int, *, mode: str, model: str, parameters: dict[str, Any]
+    ) -> SummaryRecord:
+        """A summary that starts now: an empty record marked ``RUNNING`` until it ends."""
+        return self.add(
+            document_id,
+            mode=mode,
+            model=model,
+            parameters=parameters,
+            text="",
+            notes=[],
+            stats={},
+            citations={},
+            finish_reason=RUNNING,
+        )
+
+    def set_text(self, summary_id: int, text: str, notes: list[str] | None = None) -> None:
+        """The text (and notes) streamed so far, of a summary still running."""
+        with self._db as db:
+            if notes is None:
+                db.execute("UPDATE summaries SET text = ? WHERE id = ?", (text, summary_id))
+            else:
+                db.execute(
+                    "UPDATE summaries SET text = ?, notes = ? WHERE id = ?",
+                    (text, dumps(notes), summary_id),
+                )
+
+    def complete(
+        self,
+        summary_id: int,
+        *,
+        text: str,
+        notes: list[str],
+        stats: dict[str, Any],
+        citations: Any,
+        finish_reason: str,
+        names: list[str] | None = None,
+    ) -> None:
+        """The summary ended: its final text, notes, stats, citations and finish reason."""
+        with self._db as db:
+            db.execute(
+                "UPDATE summaries SET text = ?, notes = ?, stats = ?, citations = ?, names = ?, "
+                "finish_reason = ? WHERE id = ?",
+                (
+                    text,
+                    dumps(notes),
+                    dumps(stats),
+                    dumps(citations),
+                    dumps(names or []),
+                    finish_reason,
+                    summary_id,
+                ),
+            )
+
+    def delete(self, summary_id: int) -> None:
+        with self._db as db:
+            db.execute("DELETE FROM summaries WHERE id = ?", (summary_id,))
+
+    def recover_unfinished(self) -> int:
+        """Mark summaries a crash left running as stopped (their text is what was kept)."""
+        with self._db as db:
+            cursor = db.execute(
+                "UPDATE summaries SET finish_reason = 'stopped' WHERE finish_reason = ?",
+                (RUNNING,),
+            )
+        return cursor.rowcount
+
     def get(self, summary_id: int) -> SummaryRecord | None:
         row = self._db.execute("SELECT * FROM summaries WHERE id = ?", (summary_id,)).fetchone()
         return SummaryRecord.of(row) if row else None
@@ -126,8 +197,10 @@ class Summaries(Table):
     def latest(
         self, document_id: int, *, model: str | None = None, mode: str | None = None
     ) -> SummaryRecord | None:
-        """The newest summary of the document (by ``model`` / in ``mode`` when given)."""
-        query = "SELECT * FROM summaries WHERE document_id = ?"
+        """The newest summary of the document with an answer (by ``model`` / in ``mode`` when
+        given): one stopped, or cut by a crash, while it took notes has none, and its notes
+        may be partial (it is listed, never the latest)."""
+        query = "SELECT * FROM summaries WHERE document_id = ? AND text != ''"
         values: list[Any] = [document_id]
         if model is not None:
             query += " AND model = ?"

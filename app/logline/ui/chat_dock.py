@@ -1,6 +1,6 @@
-"""Puts the chat beside the summary: the store the window opens once, the chat presenter, citations
-that jump to the scene, and every summary the window writes kept in the store (a later chat over
-a long script reuses its notes)."""
+"""Puts the chat beside the summary: the store the window opens once, the chat presenter and
+citations that jump to the scene. (Every summary the window writes is kept in the store as it
+streams by ``summary_keeper``, wired with the History tab.)"""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from logline.ui.chat_presenter import ChatPresenter
 
 if TYPE_CHECKING:
     from logline.chat.session import ChatOptions
-    from logline.ui.jobs import Job
 
 __all__ = ["build_chat", "close_store", "open_store"]
 
@@ -45,29 +44,7 @@ def build_chat(window: Any, options: ChatOptions | None = None) -> ChatPresenter
         parent=window,
     )
     window.chat_pane.view.sceneRequested.connect(window.document_view.show_scene)
-    window.summaryStarted.connect(lambda job: _keep_summary(window, job))
     return presenter
-
-
-def _keep_summary(window: Any, job: Job) -> None:
-    choice = window.model_picker.choice()
-    document = window.document
-    store = window.store
-    if choice is None or document is None or store is None:
-        return
-
-    def keep(result: Any) -> None:
-        if result is None or not getattr(result, "text", ""):
-            return
-        from logline.summarize.stored import register, save_summary
-
-        try:
-            record = register(store, document)
-            save_summary(store, record.id, result, choice.model_id)
-        except (OSError, StoreError) as exc:
-            log.warning("The summary is not kept: %s", type(exc).__name__)
-
-    job.success(keep)
 
 
 def close_store(window: Any) -> None:

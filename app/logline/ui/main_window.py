@@ -45,6 +45,7 @@ from logline.ui.document_view import DocumentView
 from logline.ui.drops import highlight, openable_files
 from logline.ui.engine_jobs import summary_work
 from logline.ui.engine_worker import EngineHost
+from logline.ui.history import install_history
 from logline.ui.jobs import Job
 from logline.ui.menus import build_menus
 from logline.ui.model_picker import check_fit_before_load
@@ -134,6 +135,7 @@ class MainWindow(QMainWindow):
         self.chat = build_chat(self, chat_options)  # opens the store, closed with the window
         self._connect()
         self.menu_actions = build_menus(self)
+        self.history = install_history(self)  # History tab, kept summaries, export, print
         if model_override is not None:
             self.set_model(*model_override)
         window_state.restore(self, model=model_override is None)

@@ -69,6 +69,8 @@ def build_menus(window: QMainWindow) -> dict[str, QAction]:
     recent.aboutToShow.connect(lambda: fill_recent(window, recent))
     window.recent_menu = recent  # type: ignore[attr-defined]
     file_menu.addSeparator()
+    add_results_actions(window, file_menu, actions)  # Export…, Print… (results that last)
+    file_menu.addSeparator()
     actions["close"] = _action(window, "&Close Window", QKeySequence(std.Close), window.close)
     file_menu.addAction(actions["close"])
     actions["quit"] = _action(window, "&Quit Logline", QKeySequence(std.Quit), window.close)
@@ -76,12 +78,13 @@ def build_menus(window: QMainWindow) -> dict[str, QAction]:
     file_menu.addAction(actions["quit"])
 
     edit = bar.addMenu("&Edit")
-    actions["copy"] = _action(window, "&Copy", QKeySequence(std.Copy), lambda: _focused("copy"))
+    actions["copy"] = _action(window, "&Copy", QKeySequence(std.Copy), lambda: copy_focused(window))
     actions["select_all"] = _action(
         window, "Select &All", QKeySequence(std.SelectAll), lambda: _focused("selectAll")
     )
     edit.addAction(actions["copy"])
     edit.addAction(actions["select_all"])
+    edit.addAction(actions["copy_summary"])
     edit.addSeparator()
     actions["find"] = _action(window, "&Find…", QKeySequence(std.Find), lambda: open_find(window))
     edit.addAction(actions["find"])
@@ -96,6 +99,7 @@ def build_menus(window: QMainWindow) -> dict[str, QAction]:
     view.addAction(actions["zoom_in"])
     view.addAction(actions["zoom_out"])
     view.addSeparator()
+    view.addAction(actions["history"])
     view.addAction(window.summarize_action)
     view.addAction(window.stop_action)
 
@@ -191,3 +195,46 @@ def show_about(window: QMainWindow) -> QMessageBox:
     window.about_box = box  # type: ignore[attr-defined]  # kept alive while it shows
     box.open()
     return box
+
+
+# -- results that last (issue 16, history and export): File > Export…, Export Conversation…,
+# Print…; Edit > Copy Summary and rich Copy; View > History. They act on ``window.history``
+# (``ui.history.HistoryController``), built after the menus.
+def add_results_actions(window: QMainWindow, menu: QMenu, actions: dict[str, QAction]) -> None:
+    def later(method: str) -> Callable[[], object]:
+        return lambda: getattr(window.history, method)()  # type: ignore[attr-defined]
+
+    std = QKeySequence.StandardKey
+    found = [
+        ("export", "&Export…", QKeySequence("Shift+Ctrl+E"), "export"),
+        ("export_conversation", "Export C&onversation…", None, "export_conversation"),
+        ("print", "&Print…", QKeySequence(std.Print), "print_shown"),
+        ("copy_summary", "Copy S&ummary", QKeySequence("Shift+Ctrl+C"), "copy_summary"),
+        ("history", "&History", QKeySequence("Shift+Ctrl+H"), "show_panel"),
+    ]
+    tips = {
+        "export": "Export the summary shown to a Markdown or PDF file",
+        "export_conversation": "Export the conversation shown to a Markdown or PDF file",
+        "print": "Print the summary shown",
+        "copy_summary": "Copy the whole summary, with its formatting",
+        "history": "Show the saved summaries and conversations of this document",
+    }
+    for name, text, keys, method in found:
+        actions[name] = _action(window, text, keys, later(method))
+        actions[name].setToolTip(tips[name])
+        actions[name].setStatusTip(tips[name])
+    for name in ("export", "export_conversation", "print"):
+        menu.addAction(actions[name])
+
+
+def copy_focused(window: QMainWindow) -> None:
+    """Edit > Copy: a summary's or notes' selection with its formatting, else the focused
+    widget's own copy."""
+    from logline.ui.rich_copy import copy_rich
+
+    widget = QApplication.focusWidget()
+    for name in ("summary_view", "notes_view"):
+        view = getattr(window, name, None)
+        if view is not None and widget is view and copy_rich(view):
+            return
+    _focused("copy")

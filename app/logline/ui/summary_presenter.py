@@ -270,9 +270,36 @@ class SummaryPresenter(QObject):
         self.screen.tabs.setCurrentIndex(SUMMARY_TAB)
 
     def _show_notes_tab(self, shown: bool) -> None:
-        """The Notes tab exists for long documents only; alone, the Summary tab shows no bar."""
-        self.screen.tabs.setTabVisible(NOTES_TAB, shown)
-        self.screen.tabs.tabBar().setVisible(shown)
+        """The Notes tab exists for long documents only; alone, the Summary tab shows no bar
+        (other tabs, e.g. History, keep it)."""
+        tabs = self.screen.tabs
+        tabs.setTabVisible(NOTES_TAB, shown)
+        tabs.tabBar().setVisible(shown or tabs.count() > NOTES_TAB + 1)
+
+    # -- a saved summary -------------------------------------------------------------------
+    def show_saved(self, header: str, text: str, notes: list[str], empty: str = "") -> bool:
+        """Show a summary kept in the store (read-only, as every summary is): ``header`` in the
+        pane's detail line, its text and its notes; False while a summary runs (it stays)."""
+        if self.generating:
+            return False
+        screen = self.screen
+        screen.banner.dismiss()
+        screen.summary_view.start(waiting=empty or "This saved summary has no text.")
+        screen.summary_view.finish(text)
+        self._reset_notes()
+        if notes:
+            screen.notes_view.begin_phase("map", len(notes))
+            for index, note in enumerate(notes):
+                screen.notes_view.append("map", index, note)
+                screen.notes_view.mark_done("map", index, "done")
+            screen.notes_view.render()
+            self._show_notes_tab(True)
+            self._update_notes_tab()
+        screen.detail.setText(header)
+        screen.status.set_stats("")
+        if not text.strip() and notes:
+            screen.tabs.setCurrentIndex(NOTES_TAB)
+        return True
 
     # -- the end ---------------------------------------------------------------------------
     def _on_summary_finished(self, result: SummaryResult) -> None:
