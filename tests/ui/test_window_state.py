@@ -60,3 +60,28 @@ def test_recent_files_are_few_newest_first_and_gone_ones_disabled(
     window.recent_menu.aboutToShow.emit()
     assert not any(a.isEnabled() for a in window.recent_menu.actions())  # none exist on disk
     window.close()
+
+
+def test_hidden_panes_stay_hidden_until_shown_again(qtbot, tiny_model_dir: Path) -> None:
+    from PySide6.QtGui import QKeySequence
+    from PySide6.QtTest import QTest
+
+    first = _window(qtbot, tiny_model_dir)
+    chat_pane = first.splitter.widget(2)
+    assert chat_pane.isVisible()
+    first.activateWindow()  # window shortcuts need the active window
+    qtbot.waitUntil(first.isActiveWindow)
+    QTest.keySequence(first, QKeySequence("Ctrl+Shift+A"))
+    assert not chat_pane.isVisible() and not first.menu_actions["show_chat"].isChecked()
+    assert first.summary_tabs.isVisible()  # the summary pane always stays
+    first.close()
+
+    again = _window(qtbot, tiny_model_dir)
+    assert not again.splitter.widget(2).isVisible()
+    assert again.splitter.widget(0).isVisible()
+    again.menu_actions["show_chat"].trigger()
+    assert again.splitter.widget(2).isVisible()
+    again.close()
+    third = _window(qtbot, tiny_model_dir)
+    assert third.splitter.widget(2).isVisible()
+    third.close()

@@ -13,6 +13,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QMessageBox, QWidget
 
 from logline import __version__
+from logline.ui.pane_actions import add_pane_actions
 
 ABOUT = (
     "<b>Logline</b> {version}<br>Summaries of screenplays and documents, and questions about "
@@ -99,6 +100,7 @@ def build_menus(window: QMainWindow) -> dict[str, QAction]:
     view.addAction(actions["zoom_in"])
     view.addAction(actions["zoom_out"])
     view.addSeparator()
+    add_pane_actions(window, view, actions)  # Show Document, Show Chat
     view.addAction(actions["history"])
     view.addAction(window.summarize_action)
     view.addAction(window.stop_action)

@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings
 
 from logline import paths
+from logline.ui.pane_actions import PANES, show_panes, shown_panes
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ def save(window: Any) -> None:
     if choice is not None and choice.path is None:  # an installed model, not a test folder
         store.setValue("model", choice.model_id)
     store.setValue("mode", window.mode_picker.mode())
+    for name, shown in shown_panes(window).items():
+        store.setValue(f"panes/{name}", shown)
     store.sync()
 
 
@@ -67,6 +70,14 @@ def restore(window: Any, *, model: bool = True) -> None:
     split = store.value("splitter")
     if isinstance(split, QByteArray) and not split.isEmpty():
         window.splitter.restoreState(split)
+    show_panes(
+        window,
+        {
+            name: store.value(f"panes/{name}") not in (False, "false")
+            for name in PANES
+            if store.contains(f"panes/{name}")
+        },
+    )
     mode = store.value("mode")
     if mode:
         try:
