@@ -218,3 +218,21 @@ def test_long_file_names_in_the_queue_never_widen_the_window(
     assert window.queue_panel.isVisible()
     assert window.width() == width and window.minimumSizeHint().width() < width
     assert window.queue_panel.list.item(0).toolTip().startswith(str(paths[0]))
+
+
+def test_a_summary_that_fails_is_marked_with_the_reason_and_the_queue_goes_on(
+    qtbot, tmp_path: Path
+) -> None:
+    window = MainWindow(model_override=("gone", tmp_path / "no-such-model"))
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        paths = write_scripts(tmp_path, 2)
+        with qtbot.waitSignal(window.queue.drained, timeout=60_000):
+            assert window.open_files(paths)
+        assert [item.state for item in window.queue.items] == ["failed", "failed"]
+        assert all(item.reason for item in window.queue.items)
+        assert window.document.path == paths[-1]  # the second was opened all the same
+        assert not any(stored_summaries().values())  # no summary was written
+    finally:
+        window.close()
