@@ -65,9 +65,8 @@ def too_large_reason(verdict: FitVerdict, memory: MemoryFigures) -> str | None:
     total = fit.usable_memory(memory.ram)[0] if memory.ram is None else memory.ram
     needed = format_bytes(verdict.needed_bytes, memory=True)
     has = f"{fit.machine_name()} has {format_bytes(total, memory=True)}"
-    if verdict.needed_bytes <= total:
-        usable = format_bytes(verdict.available_bytes, memory=True)
-        has += f", of which about {usable} can be used for models"
+    if verdict.needed_bytes <= total:  # the GPU may use only part of it
+        has += f" ({format_bytes(verdict.available_bytes, memory=True)} usable for models)"
     return f"needs {needed} of memory; {has}"
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -138,7 +139,10 @@ class ModelTable(QTableWidget):
         self.setAlternatingRowColors(True)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # The Status column takes the room left (a long reason is elided, whole in its tooltip),
+        # so the model names are never squeezed.
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
 
     def show_rows(self, rows: list[ModelRow], *, offline: bool) -> None:
         """Fill the table with ``rows``, keeping the selection where the row is still there."""
@@ -172,8 +176,9 @@ class ModelTable(QTableWidget):
             fit.setToolTip(verdict.message)
         reason = too_large_reason(verdict, self.memory) if verdict is not None else None
         status = QTableWidgetItem(self._status_text(row, reason))
+        status.setToolTip(status.text())
         if reason is not None and verdict is not None:
-            status.setToolTip(verdict.message)
+            status.setToolTip(f"{status.text()}\n\n{verdict.message}")
         cells = (
             name,
             status,

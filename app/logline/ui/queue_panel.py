@@ -95,11 +95,16 @@ class QueuePanel(QFrame):
         for item in items:
             line = QListWidgetItem(f"{item.path.name} — {item.describe()}")
             line.setToolTip(f"{item.path}\n{item.describe()}")
+            if item is self.queue.current:  # the one running now stands out
+                font = line.font()
+                font.setBold(True)
+                line.setFont(font)
             self.list.addItem(line)
         if 0 <= row < len(items):
             self.list.setCurrentRow(row)
         rows = min(max(len(items), 1), VISIBLE_ROWS)
-        self.list.setFixedHeight(rows * self.list.sizeHintForRow(0) + 2 * self.list.frameWidth())
+        row_height = max(self.list.sizeHintForRow(0), self.list.fontMetrics().lineSpacing() + 4)
+        self.list.setFixedHeight(rows * row_height + 2 * self.list.frameWidth())
         self.summary.setText(self.summary_text())
         self._update_buttons()
 
