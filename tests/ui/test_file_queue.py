@@ -121,6 +121,7 @@ def test_a_file_that_fails_is_marked_and_the_queue_goes_on(
     assert states[1][0] == "failed" and "broken.fountain" in states[1][1]
     assert states[2] == ("done", "")
     assert panel_lines(window)[1].startswith("broken.fountain — failed: ")
+    assert window.queue.outcome() == "Queue finished: 2 summarized, 1 failed."
     assert sorted(stored_summaries()) == [first.name, third.name]
 
 

@@ -98,6 +98,15 @@ class FileQueue(QObject):
             counts[item.state] = counts.get(item.state, 0) + 1
         return counts
 
+    def outcome(self) -> str:
+        """How the queue ended, in words: "Queue finished: 2 summarized, 1 failed"."""
+        counts = self.counts()
+        parts = [f"{counts.get('done', 0)} summarized"]
+        parts += [
+            f"{counts[state]} {state}" for state in ("failed", "cancelled") if state in counts
+        ]
+        return f"Queue finished: {', '.join(parts)}."
+
     def accepts(self, files: list[Path]) -> bool:
         """Whether a drop of ``files`` is taken now: while a summary runs, only by a queue."""
         return bool(files) and (not self._window.generating or self.active)
@@ -165,6 +174,7 @@ class FileQueue(QObject):
         waiting = next((item for item in self.items if item.state == "waiting"), None)
         if waiting is None:
             if self.items:
+                self._window.status.message(self.outcome(), 10000)
                 self.drained.emit()
             return
         if self._closed():
