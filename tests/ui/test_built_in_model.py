@@ -16,7 +16,7 @@ from logline import paths
 from logline.config import load_settings
 from logline.engine import SamplingParams
 from logline.models import fit
-from logline.models.embedded import BUILT_IN_LABEL, EMBEDDED_MODEL_ID
+from logline.models.embedded import DEMO_LABEL, EMBEDDED_MODEL_ID
 from logline.models.folder_import import import_model_folder
 from logline.models.recommend import embedded_notice, embedded_summary_note
 from logline.ui.built_in_notice import IMPORT_HINT, KEEP_TEXT
@@ -67,7 +67,7 @@ def test_the_picker_labels_the_built_in_model_and_marks_the_recommendation(
 ) -> None:
     picker = ModelPicker()
     qtbot.addWidget(picker)
-    assert picker.itemText(0) == BUILT_IN_LABEL  # not installed yet: installs on first use
+    assert picker.itemText(0) == DEMO_LABEL  # not installed yet: installs on first use
     assert picker.choice().model_id == EMBEDDED_MODEL_ID
     tip = picker.itemData(0, Qt.ItemDataRole.ToolTipRole)
     rec = picker.recommendation
@@ -81,7 +81,7 @@ def test_the_picker_labels_the_built_in_model_and_marks_the_recommendation(
 
     install_as_built_in(tiny_model_dir)  # installed: the same label, now loadable in place
     picker.refresh()
-    assert picker.itemText(0) == BUILT_IN_LABEL and picker.choice().path is not None
+    assert picker.itemText(0) == DEMO_LABEL and picker.choice().path is not None
     assert picker.itemData(0, Qt.ItemDataRole.ToolTipRole) == tip
 
 
@@ -103,11 +103,11 @@ def test_a_model_that_disappears_is_reported_not_silently_replaced(
     drive.rename(tmp_path / "drive" / "unplugged")  # the drive is gone
     with qtbot.waitSignal(picker.choiceLost) as blocker:
         picker.refresh()
-    assert blocker.args == ["Alpha", BUILT_IN_LABEL]
+    assert blocker.args == ["Alpha", DEMO_LABEL]
     assert picker.choice().model_id == EMBEDDED_MODEL_ID
     assert window.banner.kind == "notice"
     assert window.banner.text.startswith("Alpha is no longer available")
-    assert f"Summaries now use {BUILT_IN_LABEL}." in window.banner.text
+    assert f"Summaries now use {DEMO_LABEL}." in window.banner.text
 
 
 def test_the_first_run_notice_is_shown_once_without_blocking(make_window) -> None:

@@ -50,7 +50,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_gui_parser(commands: Any) -> None:
     gui = commands.add_parser("gui", help="open the app window (the default without arguments)")
-    gui.add_argument("files", nargs="*", type=Path, help="documents to open")
+    gui.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        help="documents to open; two or more are summarized one after another (a queue). "
+        "`logline FILE…` is short for `logline gui FILE…`",
+    )
+
+
+def files_mean_gui(argv: Sequence[str]) -> list[str]:
+    """``logline a.fountain b.fountain`` means ``logline gui a.fountain b.fountain``: a first
+    argument that is no command but names a file (one that exists, or a name with an extension)
+    opens the app with the files. The ``-psn_…`` argument old macOS versions add is dropped."""
+    args = [arg for arg in argv if not arg.startswith("-psn_")]
+    for index, arg in enumerate(args):
+        if arg == "--":
+            return args
+        if arg.startswith("-"):
+            continue
+        if arg in _COMMANDS or arg == "gui":
+            return args
+        looks_like_a_file = bool(Path(arg).suffix) or Path(arg).exists()
+        return [*args[:index], "gui", *args[index:]] if looks_like_a_file else args
+    return args
 
 
 def main(
@@ -61,7 +84,7 @@ def main(
     """Run the CLI. ``launch_gui`` opens the window (``logline.__main__`` passes the Qt one; the
     CLI itself never imports Qt)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(files_mean_gui(sys.argv[1:] if argv is None else argv))
     configure_logging(args.verbose)
     try:
         command = _COMMANDS.get(args.command)

@@ -4,6 +4,11 @@ Downloading is network and disk work, not MLX work, so each download is a
 :class:`~logline.ui.jobs.Job` on its own thread (named :data:`THREAD_NAME`) running
 :func:`download_work`. Cancelling sets the job's token, which ``pull`` checks between chunks;
 :meth:`DownloadPanel.shutdown` cancels and joins, so no download thread outlives the window.
+
+Download is off, with the reason as its tooltip, for a model too large for this machine, in
+offline mode, and after a download failed because the hub could not be reached: then it stays
+off until the settings change (another endpoint, offline mode switched) or Check Again finds
+the hub reachable (a probe on its own thread).
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QW
 
 from logline.config import effective_settings, get_token
 from logline.messages import user_message
-from logline.models import cache
+from logline.models import cache, network
+from logline.models.availability import OFFLINE_REASON, UNREACHABLE_REASON, unreachable_failure
 from logline.models.download_events import (
     CacheEvicted,
     DownloadProgress,
@@ -28,7 +34,7 @@ from logline.models.download_events import (
 from logline.models.errors import DownloadCancelledError
 from logline.ui.eviction_dialog import EvictionDialog
 from logline.ui.jobs import Emit, Job, ThreadWork
-from logline.ui.model_table import OFFLINE_REASON, ModelRow, ModelTable
+from logline.ui.model_table import ModelRow, ModelTable
 from logline.units import format_bytes, format_bytes_pair, format_rate
 
 if TYPE_CHECKING:
@@ -39,6 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 THREAD_NAME = "logline-model-download"  # the core names its socket reader "logline-download"
+CHECK_THREAD_NAME = "logline-hub-check"
 JOIN_TIMEOUT_S = 10.0
 
 Pull = Callable[..., DownloadResult]  # logline.models.download.pull, or a stand-in
@@ -134,9 +141,21 @@ class DownloadPanel(QWidget):
         row.addWidget(self.progress_bar, 1)
         row.addWidget(self.progress_label)
         self.download_button = QPushButton("Download", parent)
+        self.download_button.setAccessibleName("Download the selected model")
         self.cancel_button = QPushButton("Cancel Download", parent)
+        self.check_button = QPushButton("Check Again", parent)
+        self.check_button.setObjectName("checkHubButton")
+        self.check_button.setAccessibleName("Check the connection again")
+        self.check_button.setAccessibleDescription(
+            "Try to reach the model hub again; downloads come back on when it answers"
+        )
+        self.check_button.setToolTip("Try to reach the model hub again")
+        self.check_button.setVisible(False)
         self.download_button.clicked.connect(self.download_selected)
         self.cancel_button.clicked.connect(self.cancel)
+        self.check_button.clicked.connect(self.check_again)
+        self.unreachable = ""  # the endpoint the last download could not reach ("": none)
+        self.check_job: Job | None = None
         self.setVisible(False)
 
     @property
@@ -150,14 +169,62 @@ class DownloadPanel(QWidget):
     def update_buttons(self, row: ModelRow | None, offline: bool) -> None:
         busy = self.running
         can_fetch = row is not None and row.downloadable
-        self.download_button.setEnabled(can_fetch and not busy and not offline)
-        if offline:
-            self.download_button.setToolTip(OFFLINE_REASON)
+        reason = self.why_not(row, offline)
+        self.download_button.setEnabled(can_fetch and not busy and not reason)
+        if reason:
+            self.download_button.setToolTip(reason)
         elif busy:
             self.download_button.setToolTip("Another download is running.")
         else:
             self.download_button.setToolTip("Download the selected model")
+        self.download_button.setAccessibleDescription(self.download_button.toolTip())
         self.cancel_button.setEnabled(busy and not self.job.cancel.cancelled)  # type: ignore[union-attr]
+        self.check_button.setVisible(bool(self.unreachable) and not offline)
+        self.check_button.setEnabled(self.check_job is None)
+
+    def why_not(self, row: ModelRow | None, offline: bool) -> str:
+        """Why Download is off for ``row`` whatever is selected ("" when it is not)."""
+        if offline:
+            return OFFLINE_REASON
+        if self.unreachable:
+            return UNREACHABLE_REASON
+        too_large = self._table.too_large(row) if row is not None and row.downloadable else None
+        return f"Too large for this computer: {too_large}." if too_large else ""
+
+    def settings_changed(self, offline: bool, endpoint: str | None) -> None:
+        """The settings were read again: a new endpoint, or offline mode switched on, ends the
+        "hub unreachable" state (the next download tries again)."""
+        if self.unreachable and (offline or _endpoint_key(endpoint) != self.unreachable):
+            self.unreachable = ""
+
+    # -- the hub unreachable ---------------------------------------------------------------
+    @Slot()
+    def check_again(self) -> None:
+        """Probe the hub off the GUI thread; reachable: downloads come back on."""
+        if self.check_job is not None:
+            return
+        endpoint = effective_settings().hub_endpoint
+
+        def probe(_cancel: CancelToken, _emit: Emit) -> network.Reachability:
+            return network.reachability(endpoint, fresh=True)
+
+        job = Job(probe, name=CHECK_THREAD_NAME)
+        job.success(self._on_checked).done(self._on_check_done)
+        self.check_job = job
+        self._info("Checking the connection to the model hub…")
+        self.stateChanged.emit()
+        job.run()
+
+    def _on_checked(self, reach: network.Reachability) -> None:
+        if reach.reachable:
+            self.unreachable = ""
+            self._info(f"{reach.host} answers again: downloads are back on.")
+        else:
+            self._error(f"Still no connection. {reach.message()}")
+
+    def _on_check_done(self) -> None:
+        self.check_job = None
+        self.stateChanged.emit()
 
     # -- starting --------------------------------------------------------------------------
     @Slot()
@@ -271,6 +338,10 @@ class DownloadPanel(QWidget):
         if isinstance(exc, DownloadCancelledError):
             self._info("Download cancelled. What arrived is kept, so it can resume later.")
             self._end("cancelled")
+        elif unreachable_failure(exc):
+            self.unreachable = _endpoint_key(effective_settings().hub_endpoint)
+            self._error(user_message(exc, "download"))
+            self._end("failed")
         else:
             self._error(user_message(exc, "download"))
             self._end("failed")
@@ -287,9 +358,16 @@ class DownloadPanel(QWidget):
         self.message.emit(text, "error")
 
     def shutdown(self, timeout_s: float = JOIN_TIMEOUT_S) -> bool:
-        """Cancel a running download and join its thread; False when it did not end in time."""
+        """Cancel a running download (and a connection check) and join their threads; False when
+        one did not end in time."""
+        checked = self.check_job is None or self.check_job.stop(timeout_s)
         job = self.job
-        return True if job is None else job.stop(timeout_s)
+        return (True if job is None else job.stop(timeout_s)) and checked
+
+
+def _endpoint_key(endpoint: str | None) -> str:
+    """The hub a download goes to, as the unreachable state remembers it."""
+    return (endpoint or network.DEFAULT_ENDPOINT).rstrip("/")
 
 
 def _default_pull() -> Pull:

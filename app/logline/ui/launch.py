@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 from logline import APP_NAME
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
     from logline.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -139,7 +141,6 @@ def launch_gui(files: Sequence[str]) -> int:
         return EXIT_NO_DISPLAY
 
     # Imported once Qt is known to load (above): the window's modules import Qt widgets.
-    from logline.ui.main_window import MainWindow
     from logline.ui.settings_apply import launch_theme
     from logline.ui.style import follow_system
 
@@ -149,17 +150,28 @@ def launch_gui(files: Sequence[str]) -> int:
     app.setApplicationDisplayName(APP_NAME)
     app.setStyle("Fusion")
     follow_system(app, launch_theme())  # LOGLINE_THEME, else the Settings' theme
+    window = show_window(app, files)
+    code = app.exec()
+    window.host.shutdown()
+    window.loader.shutdown()
+    return int(code)
+
+
+def show_window(app: QApplication, files: Sequence[str]) -> MainWindow:
+    """The app's window, shown, with ``files`` opened (several become a queue) and the files the
+    system asks to open (macOS "Open With") routed to the same place."""
+    from logline.ui.file_open_events import install_file_open_events
+    from logline.ui.main_window import MainWindow
+
     window = MainWindow(confirm_close=True)  # closing mid-run asks first
     window.show()
+    window.file_open_events = install_file_open_events(app, window.open_files)
     shot = os.environ.get("LOGLINE_SCREENSHOT")
     if shot:
         _schedule_screenshot(window, shot, opening=bool(files))
     if files:
         window.open_files(files)
-    code = app.exec()
-    window.host.shutdown()
-    window.loader.shutdown()
-    return int(code)
+    return window
 
 
 def _schedule_screenshot(window: MainWindow, path: str, *, opening: bool) -> None:

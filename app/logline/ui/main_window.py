@@ -53,6 +53,7 @@ from logline.ui.models_dialog import ModelsDialog
 from logline.ui.notes_view import NotesView
 from logline.ui.pane import Pane
 from logline.ui.password_prompt import AskPassword, open_password_dialog
+from logline.ui.queue_panel import install_file_queue
 from logline.ui.settings_apply import close_settings, install_settings, with_generation_defaults
 from logline.ui.status_panel import StatusPanel
 from logline.ui.summary_presenter import (
@@ -133,6 +134,7 @@ class MainWindow(QMainWindow):
             self,
         )
         self.chat = build_chat(self, chat_options)  # opens the store, closed with the window
+        self.queue = install_file_queue(self)  # after build_chat: a summary is saved, then next
         self._connect()
         self.menu_actions = build_menus(self)
         self.history = install_history(self)  # History tab, kept summaries, export, print
@@ -224,10 +226,8 @@ class MainWindow(QMainWindow):
         return self.presenter.generating
 
     def open_files(self, paths: Iterable[str | Path]) -> bool:
-        """Open the first of ``paths`` (one document at a time, for now)."""
-        for path in paths:
-            return self.open_file(path)
-        return False
+        """Open one file; several are summarized one after another (see ``file_queue``)."""
+        return self.queue.add(paths)
 
     def open_file(self, path: str | Path, password: str | None = None) -> bool:
         """Start loading ``path``; False when it cannot start now (a summary is running).
@@ -430,7 +430,7 @@ class MainWindow(QMainWindow):
 
     # -- drag and drop ---------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        accepted = bool(openable_files(event)) and not self.generating
+        accepted = self.queue.accepts(openable_files(event))
         highlight(self.centralWidget(), accepted)
         if accepted:
             event.acceptProposedAction()

@@ -6,10 +6,13 @@ shown as "Name — download 2.1 GB". Choosing one of those does not load anythin
 keeps its current model and emits ``downloadRequested(entry id)`` so the window can open the
 Models dialog on it.
 
-The embedded model is labelled as the built-in one, for trying Logline, with the plain-words
+The embedded model is labelled as the built-in one, of demo quality, with the plain-words
 notice (:mod:`logline.models.recommend`) as its tooltip; the catalog model recommended for this
-machine is marked. When a refresh no longer finds the model in use (deleted, or on a drive that
-is not connected), the picker says so with ``choiceLost`` rather than switching silently.
+machine is marked. A model too large for this machine's memory is listed disabled, the reason
+in its text and tooltip ("needs 45 GB of memory; this Mac has 16 GB"); in offline mode (read at
+each :meth:`ModelPicker.refresh`) the download offers are disabled with the reason. When a
+refresh no longer finds the model in use (deleted, or on a drive that is not connected), the
+picker says so with ``choiceLost`` rather than switching silently.
 """
 
 from __future__ import annotations
@@ -22,13 +25,21 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QMessageBox, QSizePolicy, QWidget
 
+from logline.config import effective_settings
 from logline.models import catalog
+from logline.models.availability import (
+    FIT_CONTEXT,
+    OFFLINE_REASON,
+    MemoryFigures,
+    catalog_verdict,
+    folder_verdict,
+    too_large_reason,
+)
 from logline.models.choice import ModelChoice
-from logline.models.embedded import BUILT_IN_LABEL, is_embedded_model
-from logline.models.fit import advise_for_folder
+from logline.models.embedded import DEMO_LABEL, is_embedded_model
+from logline.models.fit import advise_for_folder, machine_name
 from logline.models.hub_layout import is_downloaded, verified_repos
 from logline.models.recommend import (
-    RECOMMEND_CONTEXT,
     Recommendation,
     embedded_notice,
     recommended_model,
@@ -38,10 +49,11 @@ from logline.units import format_bytes
 
 log = logging.getLogger(__name__)
 
-EMBEDDED_LABEL = BUILT_IN_LABEL  # installed on first use, under the same label
+EMBEDDED_LABEL = DEMO_LABEL  # installed on first use, under the same label
 DEFAULT_MARK = " (default)"
 RECOMMENDED_MARK = " · recommended"
-FIT_CONTEXT = RECOMMEND_CONTEXT  # the context the fit check assumes (the catalog's ram_bytes too)
+TOO_LARGE_MARK = " — too large"
+OFFLINE_MARK = " · offline"
 
 
 @dataclass(frozen=True)
@@ -115,10 +127,17 @@ class ModelPicker(QComboBox):
     downloadRequested = Signal(str)  # a catalog entry id the user chose to download
     choiceLost = Signal(str, str)  # the model in use is gone: its label, the label now chosen
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, memory: MemoryFigures | None = None
+    ) -> None:
         super().__init__(parent)
+        self.memory = memory or MemoryFigures()  # what the fit check assumes (tests: "what if")
         self.setObjectName("modelPicker")
         self.setAccessibleName("Model for summaries")
+        self.setAccessibleDescription(
+            "Models on this computer, then catalog models to download; a model too large for "
+            "this computer, or a download while offline, is listed but cannot be chosen"
+        )
         self.setToolTip("The model that writes the summary")
         # Long model names are elided when the window is narrow (the list shows them whole), so
         # the toolbar's actions never fall into its overflow; the picker grows when there is room.
@@ -146,15 +165,14 @@ class ModelPicker(QComboBox):
                 models = []
             self.recommendation = machine_recommendation()
             built_in_tip = built_in_tooltip(self.recommendation)
+            offline = effective_settings().offline
             default_id = default_model_id()
             if all(m.model_id != default_id for m in models):
                 self.addItem(EMBEDDED_LABEL, ModelChoice(default_id, None, EMBEDDED_LABEL))
                 self.setItemData(self.count() - 1, built_in_tip, Qt.ItemDataRole.ToolTipRole)
             for model in models:
                 if is_embedded_model(model.model_id):
-                    self.addItem(
-                        BUILT_IN_LABEL, ModelChoice(model.model_id, model.path, BUILT_IN_LABEL)
-                    )
+                    self.addItem(DEMO_LABEL, ModelChoice(model.model_id, model.path, DEMO_LABEL))
                     self.setItemData(self.count() - 1, built_in_tip, Qt.ItemDataRole.ToolTipRole)
                     continue
                 name = model.manifest.display_name or model.model_id
@@ -164,6 +182,7 @@ class ModelPicker(QComboBox):
                     self.setItemData(
                         self.count() - 1, "The default model", Qt.ItemDataRole.ToolTipRole
                     )
+                self._disable_if_too_large(model.path)
             known = {m.model_id for m in models}
             try:
                 downloads = downloaded_choices(known)
@@ -177,6 +196,8 @@ class ModelPicker(QComboBox):
                     f"Downloaded from {choice.model_id}",
                     Qt.ItemDataRole.ToolTipRole,
                 )
+                if choice.path is not None:
+                    self._disable_if_too_large(choice.path)
             rec = self.recommendation
             recommended_id = rec.entry.id if rec is not None and rec.entry is not None else ""
             offers = catalog_offers(known | {c.model_id for c in downloads}, recommended_id)
@@ -185,11 +206,7 @@ class ModelPicker(QComboBox):
             if offers:
                 self.insertSeparator(self.count())
             for offer in offers:
-                self.addItem(offer.label, offer)
-                tip = "Not on this computer yet: choose it to download it in the Models window"
-                if offer.recommended and rec is not None:
-                    tip = f"{rec.reason} {rec.fit_advice}\n\n{tip}"
-                self.setItemData(self.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+                self._add_offer(offer, rec, offline)
             lost = current is not None and not self.select(current.model_id)
         finally:
             self._refreshing = False
@@ -198,6 +215,53 @@ class ModelPicker(QComboBox):
             now = self._last_choice.label if self._last_choice is not None else ""
             log.info("The model in use, %s, is no longer available", current.model_id)
             self.choiceLost.emit(current.label, now)
+
+    def _add_offer(self, offer: CatalogOffer, rec: Recommendation | None, offline: bool) -> None:
+        self.addItem(offer.label, offer)
+        index = self.count() - 1
+        tip = "Not on this computer yet: choose it to download it in the Models window"
+        if offer.recommended and rec is not None:
+            tip = f"{rec.reason} {rec.fit_advice}\n\n{tip}"
+        self.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
+        entry = catalog.find_entry(offer.entry_id)
+        verdict = catalog_verdict(entry, self.memory) if entry is not None else None
+        reason = too_large_reason(verdict, self.memory) if verdict is not None else None
+        if reason is not None and verdict is not None:
+            self.setItemText(index, f"{offer.display_name}{TOO_LARGE_MARK}: {reason}")
+            self._disable(index, f"Too large for {machine_name()}: {verdict.message}")
+        elif offline:
+            self.setItemText(index, offer.label + OFFLINE_MARK)
+            self._disable(index, f"{OFFLINE_REASON} Models already on this computer still work.")
+
+    def _disable_if_too_large(self, folder: Path) -> None:
+        """Disable the item just added when the model in ``folder`` cannot fit in memory."""
+        try:
+            verdict = folder_verdict(folder, self.memory)
+        except (OSError, ValueError):  # loading reports a broken folder in its own words
+            return
+        reason = too_large_reason(verdict, self.memory)
+        if reason is not None:
+            index = self.count() - 1
+            self.setItemText(index, f"{self.itemText(index)}{TOO_LARGE_MARK}: {reason}")
+            self._disable(index, verdict.message)
+
+    def _disable(self, index: int, reason: str) -> None:
+        """Grey out item ``index`` (it cannot be chosen) with ``reason`` as its tooltip."""
+        item = self.model().item(index)  # type: ignore[attr-defined]  # a QStandardItemModel
+        item.setEnabled(False)
+        self.setItemData(index, reason, Qt.ItemDataRole.ToolTipRole)
+
+    def is_enabled(self, index: int) -> bool:
+        """Whether item ``index`` can be chosen (False: too large, or a download while offline)."""
+        return bool(self.model().item(index).isEnabled())  # type: ignore[attr-defined]
+
+    def disabled_items(self) -> dict[str, str]:
+        """The items that cannot be chosen: their text and the reason (tooltip)."""
+        return {
+            self.itemText(i): str(self.itemData(i, Qt.ItemDataRole.ToolTipRole) or "")
+            for i in range(self.count())
+            if self.itemText(i) and not self.is_enabled(i)
+        }
 
     def choice(self) -> ModelChoice | None:
         data = self.currentData()

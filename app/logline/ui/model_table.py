@@ -1,4 +1,10 @@
-"""The Models window's table: catalog and installed models, their state, size and memory fit."""
+"""The Models window's table: catalog and installed models, their state, size, memory fit,
+context length and licence.
+
+A model too large for this machine is shown greyed out (the palette's disabled text colour), its
+Status says why ("Too large: needs 45 GB of memory; this Mac has 16 GB"); the row can still be
+selected, so its details can be read, but the Download button stays off. The embedded model is
+labelled as the built-in, demo-quality one."""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -16,10 +24,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from logline.models import cache, catalog, fit
+from logline.models import cache, catalog
+from logline.models.availability import (
+    OFFLINE_REASON,
+    MemoryFigures,
+    catalog_verdict,
+    folder_verdict,
+    too_large_reason,
+)
+from logline.models.embedded import DEMO_LABEL
+from logline.models.fit import format_context
 from logline.models.hub_layout import is_downloaded
+from logline.models.model_facts import model_facts
 from logline.ui.eviction_dialog import format_last_used
-from logline.ui.model_picker import FIT_CONTEXT
 from logline.units import format_bytes
 
 if TYPE_CHECKING:
@@ -27,10 +44,13 @@ if TYPE_CHECKING:
     from logline.models.catalog import CatalogEntry
     from logline.models.fit import FitVerdict
 
+__all__ = ["COLUMNS", "OFFLINE_REASON", "MemoryFigures", "ModelRow", "ModelTable", "model_rows"]
+
 log = logging.getLogger(__name__)
 
-OFFLINE_REASON = "Offline: connect to download."
-COLUMNS = ("Model", "Status", "On disk", "Last used", "Pinned", "Memory")
+COLUMNS = ("Model", "Status", "On disk", "Last used", "Pinned", "Memory", "Context", "Licence")
+CONTEXT_COLUMN, LICENCE_COLUMN = 6, 7
+UNKNOWN = "—"
 FIT_TEXT = {"ok": "Fits", "warn": "Tight fit", "refuse": "Too large"}
 FIT_ICON = {
     "ok": QStyle.StandardPixmap.SP_DialogApplyButton,
@@ -59,19 +79,16 @@ class ModelRow:
         return hub and not self.usable and (self.entry is not None or self.cached is not None)
 
 
-@dataclass(frozen=True)
-class MemoryFigures:
-    """The memory the fit advisor assumes; None: this machine's own figures."""
-
-    ram: int | None = None
-    usable: int | None = None
-
-
 def model_rows() -> tuple[list[ModelRow], int, int]:
     """(rows, bytes used, budget): what is on disk first (default first), then the catalog."""
     report = cache.cache_report()
     rows = [
-        ModelRow(m.key, m.display_name, catalog.find_entry(m.key) if m.kind == "hub" else None, m)
+        ModelRow(
+            m.key,
+            DEMO_LABEL if m.is_embedded else m.display_name,
+            catalog.find_entry(m.key) if m.kind == "hub" else None,
+            m,
+        )
         for m in report.models
     ]
     keys = {m.key for m in report.models}
@@ -90,11 +107,9 @@ def fit_verdict(row: ModelRow, memory: MemoryFigures) -> FitVerdict | None:
             folder = row.cached.path
             if row.cached.kind == "hub":
                 folder = is_downloaded(row.key) or folder
-            return fit.advise_for_folder(folder, FIT_CONTEXT, ram=memory.ram, usable=memory.usable)
+            return folder_verdict(folder, memory)
         if row.entry is not None:
-            return fit.advise_for_catalog(
-                row.entry, FIT_CONTEXT, ram=memory.ram, usable=memory.usable
-            )
+            return catalog_verdict(row.entry, memory)
     except (OSError, ValueError) as exc:  # e.g. a model referenced on a missing drive
         log.debug("No fit estimate for %s: %s", row.key, exc)
     return None
@@ -124,7 +139,10 @@ class ModelTable(QTableWidget):
         self.setAlternatingRowColors(True)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # The Status column takes the room left (a long reason is elided, whole in its tooltip),
+        # so the model names are never squeezed.
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
 
     def show_rows(self, rows: list[ModelRow], *, offline: bool) -> None:
         """Fill the table with ``rows``, keeping the selection where the row is still there."""
@@ -139,6 +157,11 @@ class ModelTable(QTableWidget):
     def verdict(self, row: ModelRow) -> FitVerdict | None:
         return fit_verdict(row, self.memory)
 
+    def too_large(self, row: ModelRow) -> str | None:
+        """Why ``row``'s model cannot fit here ("needs 45 GB of memory; …"), or None."""
+        verdict = self.verdict(row)
+        return too_large_reason(verdict, self.memory) if verdict is not None else None
+
     def _fill(self, index: int, row: ModelRow) -> None:
         cached = row.cached
         name = QTableWidgetItem(row.display_name)
@@ -151,24 +174,51 @@ class ModelTable(QTableWidget):
         if verdict is not None:
             fit.setIcon(self.style().standardIcon(FIT_ICON[verdict.level]))
             fit.setToolTip(verdict.message)
+        reason = too_large_reason(verdict, self.memory) if verdict is not None else None
+        status = QTableWidgetItem(self._status_text(row, reason))
+        status.setToolTip(status.text())
+        if reason is not None and verdict is not None:
+            status.setToolTip(f"{status.text()}\n\n{verdict.message}")
         cells = (
             name,
-            QTableWidgetItem(self._status_text(row)),
-            QTableWidgetItem(format_bytes(cached.size_bytes) if cached else "—"),
-            QTableWidgetItem(format_last_used(cached.last_used) if row.usable else "—"),
+            status,
+            QTableWidgetItem(format_bytes(cached.size_bytes) if cached else UNKNOWN),
+            QTableWidgetItem(format_last_used(cached.last_used) if row.usable else UNKNOWN),
             QTableWidgetItem("Pinned" if cached and cached.pinned else ""),
             fit,
+            *self._fact_items(row),
         )
+        dimmed = self.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
         for column, item in enumerate(cells):
+            if reason is not None:  # too large: greyed out, like a disabled control
+                item.setForeground(dimmed)
             self.setItem(index, column, item)
 
-    def _status_text(self, row: ModelRow) -> str:
+    def _fact_items(self, row: ModelRow) -> tuple[QTableWidgetItem, QTableWidgetItem]:
+        """The Context and Licence cells ("128k", "apache-2.0"; "—" when unknown)."""
+        folder = row.cached.path if row.cached is not None else None
+        facts = model_facts(row.entry, folder, row.key)
+        context = QTableWidgetItem(
+            format_context(facts.context_length) if facts.context_length else UNKNOWN
+        )
+        if facts.context_length:
+            context.setToolTip(f"Up to {facts.context_length:,} tokens of context")
+        licence = QTableWidgetItem(facts.license or UNKNOWN)
+        licence.setToolTip(
+            f"Licence: {facts.license}" if facts.license else "The licence is not known"
+        )
+        return context, licence
+
+    def _status_text(self, row: ModelRow, too_large: str | None) -> str:
         if self._downloading() == row.key:
             return "Downloading…"
         cached = row.cached
         if cached is not None and cached.complete:
             kind = "Downloaded" if cached.kind == "hub" else "Installed"
-            return f"{kind} · default" if cached.is_default else kind
+            kind = f"{kind} · default" if cached.is_default else kind
+            return f"{kind} · too large: {too_large}" if too_large else kind
+        if too_large:
+            return f"Too large: {too_large}"
         if self.offline:
             return OFFLINE_REASON
         size = f" ({format_bytes(row.entry.download_bytes)})" if row.entry else ""

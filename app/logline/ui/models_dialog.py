@@ -106,6 +106,7 @@ class ModelsDialog(QDialog):
         for button in (
             self.downloads.download_button,
             self.downloads.cancel_button,
+            self.downloads.check_button,
             self.delete_button,
             self.pin_button,
             self.imports.import_button,
@@ -134,7 +135,9 @@ class ModelsDialog(QDialog):
     # -- table -----------------------------------------------------------------------------
     def refresh(self) -> None:
         """Re-read the cache, the catalog and the settings, keeping the selection."""
-        self._offline = effective_settings().offline
+        settings = effective_settings()  # read now: the Settings window calls refresh()
+        self._offline = settings.offline
+        self.downloads.settings_changed(settings.offline, settings.hub_endpoint)
         self.offline_label.setVisible(self._offline)
         try:
             rows, used, budget = model_rows()
