@@ -97,22 +97,22 @@ class DocumentView(QTextEdit):
 
     def show_document(self, document: Document) -> None:
         """Show ``document`` formatted; its scenes can then be shown with :meth:`show_scene`."""
-        self._document = document
-        self._format()
-        self.moveCursor(QTextCursor.MoveOperation.Start)
-        self.documentShown.emit(document)
+        with none_refs_kept():
+            self._document = document
+            self._format()
+            self.moveCursor(QTextCursor.MoveOperation.Start)
+            self.documentShown.emit(document)
 
     def _format(self) -> None:
         if self._document is None:
             return
         started = time.perf_counter()
-        with none_refs_kept():
-            doc, self._map = build_script(self._document, self.font(), self.palette())
-            doc.setParent(self)
-            old, self._formatted = self._formatted, doc
-            self.setDocument(doc)  # deletes the editor's own first document, never one of ours
-            if old is not None:
-                old.deleteLater()
+        doc, self._map = build_script(self._document, self.font(), self.palette())
+        doc.setParent(self)
+        old, self._formatted = self._formatted, doc
+        self.setDocument(doc)  # deletes the editor's own first document, never one of ours
+        if old is not None:
+            old.deleteLater()
         self.format_ms = (time.perf_counter() - started) * 1000
         log.debug("script formatted in %.0f ms (%d blocks)", self.format_ms, doc.blockCount())
 
@@ -123,12 +123,13 @@ class DocumentView(QTextEdit):
         span = self._map.scenes.get(number)
         if self._document is None or span is None:
             return False
-        cursor = QTextCursor(self.document())
-        cursor.setPosition(span[0])
-        cursor.setPosition(span[1], QTextCursor.MoveMode.KeepAnchor)
-        self.setTextCursor(cursor)
-        self._scroll_to_block(cursor.block())
-        self.sceneShown.emit(number)
+        with none_refs_kept():
+            cursor = QTextCursor(self.document())
+            cursor.setPosition(span[0])
+            cursor.setPosition(span[1], QTextCursor.MoveMode.KeepAnchor)
+            self.setTextCursor(cursor)
+            self._scroll_to_block(cursor.block())
+            self.sceneShown.emit(number)
         return True
 
     def show_page(self, page: int) -> bool:
@@ -157,8 +158,9 @@ class DocumentView(QTextEdit):
         kind = event.type()
         if kind == QEvent.Type.PaletteChange and self._document is not None:
             value = self.verticalScrollBar().value()
-            self._format()  # the card's colours come from the palette
-            self.verticalScrollBar().setValue(value)
+            with none_refs_kept():
+                self._format()  # the card's colours come from the palette
+                self.verticalScrollBar().setValue(value)
         elif kind == QEvent.Type.FontChange:  # zoom: the indents follow the character width
             self.document().setIndentWidth(QFontMetricsF(self.font()).horizontalAdvance("M"))
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import nullcontext
 
 from PySide6.QtGui import QTextBlockFormat
 
@@ -39,16 +38,38 @@ def _give_back(count: int) -> None:
         incref(none)
 
 
-@contextmanager
-def none_refs_kept() -> Iterator[None]:
-    """Give ``None`` back the references the Qt calls in the block took from it."""
-    if not VOID_CALLS_STEAL_NONE:
-        yield
-        return
-    before = sys.getrefcount(None)
-    try:
-        yield
-    finally:
-        lost = before - sys.getrefcount(None)
+class _KeepNoneRefs:
+    """The guard: counts ``None``'s references on entry and gives back what is missing on exit.
+
+    ``slack`` adds the references the exit itself holds while it counts (its arguments), found
+    by :func:`_calibrate`; giving one too many back is harmless (``None`` is never freed).
+    """
+
+    slack = 0
+
+    def __enter__(self) -> None:
+        self.before = sys.getrefcount(None)
+
+    def __exit__(self, *exc: object) -> None:
+        self.change = sys.getrefcount(None) - self.before
+        lost = self.slack - self.change
         if lost > 0:
             _give_back(lost)
+
+
+def _calibrate() -> int:
+    """The references to ``None`` that the exit itself holds while it counts (its arguments):
+    what an empty block seems to gain."""
+    guard = _KeepNoneRefs()
+    with guard:
+        pass
+    return max(guard.change, 0)
+
+
+def none_refs_kept() -> _KeepNoneRefs | nullcontext[None]:
+    """Give ``None`` back the references the Qt calls in the ``with`` block took from it."""
+    return _KeepNoneRefs() if VOID_CALLS_STEAL_NONE else nullcontext()
+
+
+if VOID_CALLS_STEAL_NONE:
+    _KeepNoneRefs.slack = _calibrate()
