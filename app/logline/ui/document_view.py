@@ -15,7 +15,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QPoint, QRectF, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import (
     QFontDatabase,
     QFontMetricsF,
@@ -149,9 +149,13 @@ class DocumentView(QTextEdit):
         bar.setValue(int(top))
 
     def firstVisibleBlock(self) -> QTextBlock:  # QPlainTextEdit's name, kept for callers
-        """The block at the top of the viewport."""
-        margin = self.document().documentMargin()
-        return self.cursorForPosition(QPoint(int(margin) + 1, 2)).block()
+        """The first block whose text shows at the top of the viewport."""
+        top = self.verticalScrollBar().value()
+        layout = self.document().documentLayout()
+        block = self.document().begin()
+        while block.isValid() and layout.blockBoundingRect(block).bottom() <= top:
+            block = block.next()
+        return block
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

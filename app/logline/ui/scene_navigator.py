@@ -101,10 +101,11 @@ class SceneNavigator(QWidget):
         for scene in document.scenes:
             page = document.page_label(scene.page_start) or ""
             label = scene.scene_number_label or str(scene.number)
-            item = QTreeWidgetItem([label, scene.heading, page])
+            heading = " ".join(scene.heading.split())  # no PDF alignment padding
+            item = QTreeWidgetItem([label, heading, page])
             item.setData(NUMBER, SCENE_ROLE, scene.number)
             names = speakers.get(scene.number, [])
-            tip = scene.heading + (f"\nSpeaking: {', '.join(names)}" if names else "")
+            tip = heading + (f"\nSpeaking: {', '.join(names)}" if names else "")
             item.setToolTip(HEADING, tip)
             item.setTextAlignment(PAGE, Qt.AlignmentFlag.AlignRight)
             items.append(item)

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from logline.documents import Document
 
 SCENES_TAB, CHARACTERS_TAB = 0, 1
+SIDE_HEIGHT, SIDE_MIN = 170, 60  # the scenes / characters strip above the script, in pixels
 TEXT_TIP = "Show the document as formatted text"
 NOT_A_PDF = "Pages: only for PDFs (this document is not one)"
 
@@ -69,7 +70,7 @@ class ScriptPane(QWidget):
         self.split.addWidget(self.stack)
         self.split.setCollapsible(1, False)
         self.split.setStretchFactor(1, 1)
-        self.split.setSizes([150, 400])
+        self.split.setSizes([SIDE_HEIGHT, 400])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -117,6 +118,10 @@ class ScriptPane(QWidget):
         self.navigator.set_document(document if scenes else None)
         self.characters.set_document(document if scenes else None)
         self.side.setVisible(scenes)
+        if scenes and self.split.sizes()[0] < SIDE_MIN:  # shown for the first time: give it room
+            total = sum(self.split.sizes())
+            side = min(SIDE_HEIGHT, total // 3)
+            self.split.setSizes([side, total - side])
         is_pdf = document is not None and document.format == "pdf"
         self.pages.set_path(document.path if is_pdf else None)
         self._update_switch()
