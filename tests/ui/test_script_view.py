@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QTextBlock
+from PySide6.QtGui import QColor, QFont, QPalette, QTextBlock
+from PySide6.QtWidgets import QApplication, QWidget
 from script_helpers import corpus_file, lantern
 
 from logline.documents import load
 from logline.ui.document_view import DocumentView
 from logline.ui.script_format import ROLE_HEADING, ROLE_PAGE
+from logline.ui.script_pane import ScriptPane
 from logline.ui.script_refcount import VOID_CALLS_STEAL_NONE, none_refs_kept
+from logline.ui.style import apply
+from logline.ui.theme import DARK, LIGHT, contrast
 
 pytestmark = pytest.mark.gui
 
@@ -121,3 +127,41 @@ def test_formatting_gives_none_back_its_references(view: DocumentView, tmp_path:
         for _ in range(1000):
             fmt.setIndent(1)
     assert sys.getrefcount(None) >= before - 50
+
+
+def _contrast(widget: QWidget) -> float:
+    """Rendered contrast: the commonest colour (background) against the farthest one (text)."""
+    image = widget.grab().toImage()
+    colours: Counter[int] = Counter(
+        image.pixel(x, y) for y in range(0, image.height(), 2) for x in range(0, image.width(), 2)
+    )
+    background = QColor(colours.most_common(1)[0][0]).name()
+    return max(contrast(QColor(c).name(), background) for c in colours)
+
+
+@pytest.fixture
+def restore_theme(qapp: QApplication) -> Iterator[QApplication]:
+    palette, sheet = qapp.palette(), qapp.styleSheet()
+    yield qapp
+    qapp.setPalette(palette)
+    qapp.setStyleSheet(sheet)
+    qapp.setProperty("loglineTheme", None)
+
+
+def test_the_script_pane_is_readable_in_both_themes_and_follows_a_switch(
+    qtbot, restore_theme: QApplication, tmp_path: Path
+) -> None:
+    apply(restore_theme, LIGHT)
+    pane = ScriptPane()
+    qtbot.addWidget(pane)
+    pane.resize(520, 640)
+    pane.show()
+    pane.view.show_document(lantern(tmp_path))
+    for theme in (LIGHT, DARK):
+        apply(restore_theme, theme)
+        qtbot.wait(20)  # the script is laid out again once, with the new palette's colours
+        card = pane.view.document().rootFrame().childFrames()[0].frameFormat()
+        expected = pane.view.palette().color(QPalette.ColorRole.AlternateBase)
+        assert card.background().color() == expected, theme.name
+        for widget in (pane.view, pane.navigator.tree, pane.characters):
+            assert _contrast(widget) >= 4.5, (theme.name, widget.objectName())

@@ -15,7 +15,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QRectF, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
     QFontDatabase,
     QFontMetricsF,
@@ -78,6 +78,10 @@ class DocumentView(QTextEdit):
         self._map = ScriptMap()
         self._formatted: QTextDocument | None = None  # the last document build_script made
         self.format_ms = 0.0  # how long the last layout took (for tests and the benchmark)
+        self._restyle = QTimer(self)
+        self._restyle.setSingleShot(True)
+        self._restyle.setInterval(0)
+        self._restyle.timeout.connect(self._reformat)
 
     @property
     def shown_document(self) -> Document | None:
@@ -115,6 +119,22 @@ class DocumentView(QTextEdit):
             old.deleteLater()
         self.format_ms = (time.perf_counter() - started) * 1000
         log.debug("script formatted in %.0f ms (%d blocks)", self.format_ms, doc.blockCount())
+
+    @Slot()
+    def _reformat(self) -> None:
+        """Lay the shown document out again (new palette colours), keeping the place."""
+        if self._document is None:
+            return
+        with none_refs_kept():
+            value = self.verticalScrollBar().value()
+            cursor = self.textCursor()
+            anchor, position = cursor.anchor(), cursor.position()
+            self._format()
+            cursor = QTextCursor(self.document())
+            cursor.setPosition(anchor)
+            cursor.setPosition(position, QTextCursor.MoveMode.KeepAnchor)
+            self.setTextCursor(cursor)
+            self.verticalScrollBar().setValue(value)
 
     @Slot(int)
     def show_scene(self, number: int) -> bool:
@@ -161,10 +181,7 @@ class DocumentView(QTextEdit):
         super().changeEvent(event)
         kind = event.type()
         if kind == QEvent.Type.PaletteChange and self._document is not None:
-            value = self.verticalScrollBar().value()
-            with none_refs_kept():
-                self._format()  # the card's colours come from the palette
-                self.verticalScrollBar().setValue(value)
+            self._restyle.start()  # once, however many changes a theme switch sends
         elif kind == QEvent.Type.FontChange:  # zoom: the indents follow the character width
             self.document().setIndentWidth(QFontMetricsF(self.font()).horizontalAdvance("M"))
 
