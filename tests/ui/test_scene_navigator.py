@@ -41,7 +41,9 @@ def test_the_navigator_lists_every_scene_with_its_page(pane: ScriptPane, tmp_pat
     assert pane.side.isVisible()
 
 
-def test_the_filter_matches_by_location_and_by_character(pane: ScriptPane, tmp_path: Path):
+def test_the_filter_matches_by_location_and_by_character(
+    qtbot, pane: ScriptPane, tmp_path: Path
+) -> None:
     pane.view.show_document(lantern(tmp_path))
     navigator = pane.navigator
     for text, expected in [
@@ -54,6 +56,9 @@ def test_the_filter_matches_by_location_and_by_character(pane: ScriptPane, tmp_p
     ]:
         navigator.set_filter(text)
         assert navigator.visible_scenes() == expected, text
+    navigator.set_filter("cliff")
+    qtbot.keyClick(navigator.filter_edit, Qt.Key.Key_Return)  # Enter: the first scene shown
+    assert pane.view.textCursor().selectedText() == "EXT. CLIFF - DAWN"
 
 
 def test_the_characters_list_counts_speeches_and_scenes(pane: ScriptPane, tmp_path: Path):

@@ -1,9 +1,9 @@
 """The scene navigator: every scene's number, heading and page, with a filter box.
 
 The filter matches a scene by its heading (so by location or time of day) or by a character
-who speaks in it. Choosing a row (click or arrow keys) emits ``sceneChosen(number)``;
-:meth:`SceneNavigator.select_scene` makes a row current without emitting (the script said it
-showed that scene).
+who speaks in it; Enter in it shows the first scene it lets through. Choosing a row (click or
+arrow keys) emits ``sceneChosen(number)``; :meth:`SceneNavigator.select_scene` makes a row
+current without emitting (the script said it showed that scene).
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ class SceneNavigator(QWidget):
         self._items: dict[int, QTreeWidgetItem] = {}
         self._search: dict[int, str] = {}  # scene number -> what the filter looks in
         self.filter_edit.textChanged.connect(self.apply_filter)
+        self.filter_edit.returnPressed.connect(self._choose_first)
         self.tree.currentItemChanged.connect(self._on_current)
 
     def set_document(self, document: Document | None) -> None:
@@ -153,6 +154,13 @@ class SceneNavigator(QWidget):
         self.tree.setCurrentItem(item)
         self.tree.blockSignals(False)
         self.tree.scrollToItem(item)
+
+    @Slot()
+    def _choose_first(self) -> None:
+        """Enter in the filter box: show the first scene it lets through."""
+        visible = self.visible_scenes()
+        if visible:
+            self.tree.setCurrentItem(self._items[visible[0]])
 
     @Slot(QTreeWidgetItem, QTreeWidgetItem)
     def _on_current(self, current: QTreeWidgetItem | None, _previous: object) -> None:
