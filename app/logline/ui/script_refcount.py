@@ -5,19 +5,27 @@ PySide6 6.12 on Python 3.11 returns ``None`` from a void C++ method (``setIndent
 from ``None`` for good (the same family of bug as the one :mod:`logline.ui.signal_emit` works
 around for bools). Formatting a 128-page script makes ~10,000 such calls: enough for Python to
 abort with "none_dealloc: deallocating None". The context manager counts the references ``None``
-lost in its block and gives them back; with Python 3.12+ (immortal ``None``) or a fixed PySide6
+lost in its block and gives them back (:func:`keeps_none_refs` does so for every call of a
+method: the streaming views' intake and renders, which otherwise abort Python after ~2
+minutes of streaming); with Python 3.12+ (immortal ``None``) or a fixed PySide6
 (checked once, at import) it does nothing.
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
 import sys
+from collections.abc import Callable
 from contextlib import nullcontext
+from typing import ParamSpec, TypeVar
 
 from PySide6.QtGui import QTextBlockFormat
 
-__all__ = ["VOID_CALLS_STEAL_NONE", "none_refs_kept"]
+__all__ = ["VOID_CALLS_STEAL_NONE", "keeps_none_refs", "none_refs_kept"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _void_call_steals_none() -> bool:
@@ -69,6 +77,25 @@ def _calibrate() -> int:
 def none_refs_kept() -> _KeepNoneRefs | nullcontext[None]:
     """Give ``None`` back the references the Qt calls in the ``with`` block took from it."""
     return _KeepNoneRefs() if VOID_CALLS_STEAL_NONE else nullcontext()
+
+
+def keeps_none_refs(method: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a method that makes Qt calls (a view's render, its token intake) so that each
+    call of it gives ``None``'s references back (see the module docstring)."""
+    if not VOID_CALLS_STEAL_NONE:
+        return method
+
+    @functools.wraps(method)
+    def kept(*args: P.args, **kwargs: P.kwargs) -> R:
+        before = sys.getrefcount(None)
+        result = method(*args, **kwargs)
+        # ``result`` holds one reference when it is None: not a loss.
+        lost = before - sys.getrefcount(None) + (result is None)
+        if lost > 0:
+            _give_back(lost)
+        return result
+
+    return kept
 
 
 if VOID_CALLS_STEAL_NONE:
