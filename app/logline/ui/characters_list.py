@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from logline.ui.script_refcount import none_refs_kept
+from logline.ui.script_refcount import keeps_none_refs, none_refs_kept
 
 if TYPE_CHECKING:
     from logline.documents import Document
@@ -75,6 +75,7 @@ class CharactersList(QTreeWidget):
             found[item.text(NAME)] = (int(item.text(SPEECHES)), int(item.text(SCENES)))
         return found
 
+    @keeps_none_refs
     def choose(self, name: str) -> bool:
         """Select ``name``'s row as a click would; False when nobody of that name speaks."""
         for row in range(self.topLevelItemCount()):
@@ -86,5 +87,6 @@ class CharactersList(QTreeWidget):
         return False
 
     @Slot(QTreeWidgetItem)
+    @keeps_none_refs
     def _on_chosen(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         self.characterChosen.emit(item.text(NAME))

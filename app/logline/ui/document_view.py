@@ -29,7 +29,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QTextEdit, QWidget
 
 from logline.ui.script_format import ScriptMap, build_script
-from logline.ui.script_refcount import none_refs_kept
+from logline.ui.script_refcount import keeps_none_refs, none_refs_kept
 
 if TYPE_CHECKING:
     from logline.documents import Document
@@ -92,6 +92,7 @@ class DocumentView(QTextEdit):
         """Where the shown document's scenes and pages are (empty for plain text)."""
         return self._map
 
+    @keeps_none_refs
     def show_text(self, text: str) -> None:
         """Plain text, no structure (no scenes to show)."""
         self._document, self._map = None, ScriptMap()
@@ -152,6 +153,7 @@ class DocumentView(QTextEdit):
             self.sceneShown.emit(number)
         return True
 
+    @keeps_none_refs
     def show_page(self, page: int) -> bool:
         """Scroll to physical page ``page``'s mark; False when it has none."""
         at = self._map.pages.get(page)
@@ -177,6 +179,7 @@ class DocumentView(QTextEdit):
             block = block.next()
         return block
 
+    @keeps_none_refs
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         kind = event.type()
@@ -185,6 +188,7 @@ class DocumentView(QTextEdit):
         elif kind == QEvent.Type.FontChange:  # zoom: the indents follow the character width
             self.document().setIndentWidth(QFontMetricsF(self.font()).horizontalAdvance("M"))
 
+    @keeps_none_refs
     def paintEvent(self, event: QPaintEvent) -> None:
         if not self.document().isEmpty():
             super().paintEvent(event)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from logline.ui.script_refcount import none_refs_kept
+from logline.ui.script_refcount import keeps_none_refs, none_refs_kept
 
 if TYPE_CHECKING:
     from logline.documents import Document
@@ -139,10 +139,12 @@ class SceneNavigator(QWidget):
             for number, item in self._items.items():
                 item.setHidden(bool(needle) and needle not in self._search[number])
 
+    @keeps_none_refs
     def set_filter(self, text: str) -> None:
         self.filter_edit.setText(text)
 
     @Slot(int)
+    @keeps_none_refs
     def select_scene(self, number: int) -> None:
         """Make scene ``number``'s row current and visible, without emitting ``sceneChosen``."""
         item = self._items.get(number)
@@ -156,6 +158,7 @@ class SceneNavigator(QWidget):
         self.tree.scrollToItem(item)
 
     @Slot()
+    @keeps_none_refs
     def _choose_first(self) -> None:
         """Enter in the filter box: show the first scene it lets through."""
         visible = self.visible_scenes()
@@ -163,6 +166,7 @@ class SceneNavigator(QWidget):
             self.tree.setCurrentItem(self._items[visible[0]])
 
     @Slot(QTreeWidgetItem, QTreeWidgetItem)
+    @keeps_none_refs
     def _on_current(self, current: QTreeWidgetItem | None, _previous: object) -> None:
         if current is not None:
             self.sceneChosen.emit(int(current.data(NUMBER, SCENE_ROLE)))

@@ -20,9 +20,10 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from typing import ParamSpec, TypeVar
 
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QTextBlockFormat
 
-__all__ = ["VOID_CALLS_STEAL_NONE", "keeps_none_refs", "none_refs_kept"]
+__all__ = ["VOID_CALLS_STEAL_NONE", "keep_none_alive", "keeps_none_refs", "none_refs_kept"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -96,6 +97,27 @@ def keeps_none_refs(method: Callable[P, R]) -> Callable[P, R]:
         return result
 
     return kept
+
+
+def keep_none_alive(parent: QObject, interval_ms: int = 500) -> QTimer | None:
+    """A timer on ``parent`` that tops ``None``'s references back up to today's count every
+    ``interval_ms``, for the Qt calls no guard covers (paint events, other views). Giving back
+    more than was taken is harmless; None when this build takes nothing."""
+    if not VOID_CALLS_STEAL_NONE:
+        return None
+    floor = sys.getrefcount(None)
+
+    def top_up() -> None:
+        missing = floor - sys.getrefcount(None)
+        if missing > 0:
+            _give_back(missing)
+
+    timer = QTimer(parent)
+    timer.setObjectName("keepNoneAlive")
+    timer.setInterval(interval_ms)
+    timer.timeout.connect(top_up)
+    timer.start()
+    return timer
 
 
 if VOID_CALLS_STEAL_NONE:
