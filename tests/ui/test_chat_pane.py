@@ -159,7 +159,7 @@ def test_ask_stop_regenerate_switch_restart_and_cite(qtbot, tiny_model_dir: Path
     assert document_view.textCursor().selectedText() == "EXT. RIVER - NIGHT"
     heading = -1
     for _ in range(3):  # scene 12 is the third river-at-night scene (one in four)
-        heading = window.document.text.find("EXT. RIVER - NIGHT", heading + 1)
+        heading = document_view.toPlainText().find("EXT. RIVER - NIGHT", heading + 1)
     assert document_view.textCursor().selectionStart() == heading
     assert document_view.firstVisibleBlock().text() == "EXT. RIVER - NIGHT"
     window.close()

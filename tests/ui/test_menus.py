@@ -53,7 +53,7 @@ def test_keys_select_copy_and_zoom_in_the_focused_view(qtbot, window: MainWindow
     view.setFocus()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is view, timeout=5000)
     _press(window, "select_all")
-    assert view.textCursor().selectedText().startswith("INT. PRINT SHOP")
+    assert "INT. PRINT SHOP" in view.textCursor().selectedText()  # after the title card
     QApplication.clipboard().clear()
     _press(window, "copy")
     assert "EXT. RIVER - DAY" in QApplication.clipboard().text()
@@ -80,7 +80,7 @@ def test_find_selects_matches_in_the_script_and_escape_closes(qtbot, window: Mai
     assert bar.isVisible() and bar.target is view
     qtbot.keyClicks(bar.edit, "RIVER")
     first = view.textCursor()
-    assert first.selectedText() == "RIVER"
+    assert first.selectedText().upper() == "RIVER"  # the title card's "River" first
     qtbot.keyClick(bar.edit, Qt.Key.Key_Return)  # the next one
     assert view.textCursor().selectedText() == "RIVER"
     assert view.textCursor().position() > first.position()

@@ -1,91 +1,194 @@
-"""The document pane: the document's text, read-only, with a centred drop hint while empty.
+"""The document pane's text: the document formatted as a screenplay, read-only, with a centred
+drop hint while empty.
 
-:meth:`DocumentView.show_scene` scrolls to a scene's heading (a chat citation clicked): the
-document's text is its elements rendered in order, so each scene's heading is found in it by
-searching for the heading as rendered, from where the previous scene's was found.
+The layout is built once per document (:func:`~logline.ui.script_format.build_script`) and
+rebuilt only when the palette changes (the title card's colours come from it).
+:meth:`DocumentView.show_scene` is the one path by which a scene is shown, whoever asks (the
+navigator, a citation in the summary, the notes or the chat): it selects the scene's heading,
+scrolls it to the top and emits ``sceneShown(number)`` so the navigator and the page view
+follow.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QRectF, Qt, Slot
-from PySide6.QtGui import QFontDatabase, QPainter, QPaintEvent, QPalette, QTextCursor
-from PySide6.QtWidgets import QPlainTextEdit, QWidget
+from PySide6.QtCore import QEvent, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import (
+    QFontDatabase,
+    QFontMetricsF,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QTextBlock,
+    QTextCursor,
+    QTextDocument,
+)
+from PySide6.QtWidgets import QTextEdit, QWidget
 
-from logline.documents.render import render_elements
+from logline.ui.script_format import ScriptMap, build_script
+from logline.ui.script_refcount import keeps_none_refs, none_refs_kept
 
 if TYPE_CHECKING:
     from logline.documents import Document
 
-
-def scene_offsets(document: Document) -> dict[int, tuple[int, int]]:
-    """Each scene's heading in ``document.text``: scene number -> (start, end) characters."""
-    found: dict[int, tuple[int, int]] = {}
-    start = 0
-    for scene in document.scenes:
-        heading = render_elements(document.elements[scene.first_element : scene.first_element + 1])
-        heading = heading.strip() or scene.heading
-        at = document.text.find(heading, start) if heading else -1
-        if at < 0:
-            continue
-        found[scene.number] = (at, at + len(heading))
-        start = at + len(heading)
-    return found
-
+log = logging.getLogger(__name__)
 
 DROP_HINT = "Drop a screenplay or PDF here"
 DROP_SUBHINT = "or choose Open… (PDF, Fountain, Final Draft or plain text)"
+# The look style.py gives the other text panes, in palette roles (this view is a QTextEdit).
+STYLE = """
+QTextEdit#documentView {
+    border: none; border-top: 1px solid palette(midlight); background: palette(base);
+    color: palette(text); padding: 8px 10px;
+    selection-background-color: palette(highlight); selection-color: palette(highlighted-text);
+}
+"""
 
 
-class DocumentView(QPlainTextEdit):
-    """Read-only text. Drops fall through to the window, which opens the file."""
+class DocumentView(QTextEdit):
+    """Read-only script. Drops fall through to the window, which opens the file."""
+
+    documentShown = Signal(object)  # the Document now shown, or None (plain text / cleared)
+    sceneShown = Signal(int)  # a scene was shown (selected and scrolled to)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("documentView")
         self.setAccessibleName("Script")
-        self.setAccessibleDescription("The open document's text")
+        self.setAccessibleDescription(
+            "The open document, formatted as a screenplay: scene headings, cues and dialogue"
+        )
+        self.setStyleSheet(STYLE)
         self.setReadOnly(True)
+        self.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
         self.setAcceptDrops(False)
         self.viewport().setAcceptDrops(False)
         self.setPlaceholderText(DROP_HINT)
-        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.setLineWrapMode(QTextEdit.LineWrapMode.WidgetWidth)
         font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         font.setPointSizeF(max(font.pointSizeF(), 10.0))
         self.setFont(font)
         self._document: Document | None = None
-        self._scenes: dict[int, tuple[int, int]] | None = None
+        self._map = ScriptMap()
+        self._formatted: QTextDocument | None = None  # the last document build_script made
+        self.format_ms = 0.0  # how long the last layout took (for tests and the benchmark)
+        self._restyle = QTimer(self)
+        self._restyle.setSingleShot(True)
+        self._restyle.setInterval(0)
+        self._restyle.timeout.connect(self._reformat)
 
+    @property
+    def shown_document(self) -> Document | None:
+        return self._document
+
+    @property
+    def script_map(self) -> ScriptMap:
+        """Where the shown document's scenes and pages are (empty for plain text)."""
+        return self._map
+
+    @keeps_none_refs
     def show_text(self, text: str) -> None:
-        self._document, self._scenes = None, None
+        """Plain text, no structure (no scenes to show)."""
+        self._document, self._map = None, ScriptMap()
         self.setPlainText(text)
-        self.moveCursor(self.textCursor().MoveOperation.Start)
+        self.moveCursor(QTextCursor.MoveOperation.Start)
+        self.documentShown.emit(None)
 
     def show_document(self, document: Document) -> None:
-        """Show ``document``'s text; its scenes can then be shown with :meth:`show_scene`."""
-        self.show_text(document.text)
-        self._document = document
+        """Show ``document`` formatted; its scenes can then be shown with :meth:`show_scene`."""
+        with none_refs_kept():
+            self._document = document
+            self._format()
+            self.moveCursor(QTextCursor.MoveOperation.Start)
+            self.documentShown.emit(document)
+
+    def _format(self) -> None:
+        if self._document is None:
+            return
+        started = time.perf_counter()
+        doc, self._map = build_script(self._document, self.font(), self.palette())
+        doc.setParent(self)
+        old, self._formatted = self._formatted, doc
+        self.setDocument(doc)  # deletes the editor's own first document, never one of ours
+        if old is not None:
+            old.deleteLater()
+        self.format_ms = (time.perf_counter() - started) * 1000
+        log.debug("script formatted in %.0f ms (%d blocks)", self.format_ms, doc.blockCount())
+
+    @Slot()
+    def _reformat(self) -> None:
+        """Lay the shown document out again (new palette colours), keeping the place."""
+        if self._document is None:
+            return
+        with none_refs_kept():
+            value = self.verticalScrollBar().value()
+            cursor = self.textCursor()
+            anchor, position = cursor.anchor(), cursor.position()
+            self._format()
+            cursor = QTextCursor(self.document())
+            cursor.setPosition(anchor)
+            cursor.setPosition(position, QTextCursor.MoveMode.KeepAnchor)
+            self.setTextCursor(cursor)
+            self.verticalScrollBar().setValue(value)
 
     @Slot(int)
     def show_scene(self, number: int) -> bool:
-        """Scroll so scene ``number``'s heading is the top line, selected; False when the
+        """Select scene ``number``'s heading and scroll it to the top; False when the shown
         document has no such scene."""
-        if self._document is None:
+        span = self._map.scenes.get(number)
+        if self._document is None or span is None:
             return False
-        if self._scenes is None:
-            self._scenes = scene_offsets(self._document)
-        span = self._scenes.get(number)
-        if span is None:
-            return False
-        self.moveCursor(QTextCursor.MoveOperation.End)  # then back up: the heading lands on top
-        cursor = QTextCursor(self.document())
-        cursor.setPosition(span[0])
-        cursor.setPosition(span[1], QTextCursor.MoveMode.KeepAnchor)
-        self.setTextCursor(cursor)
-        self.ensureCursorVisible()
+        with none_refs_kept():
+            cursor = QTextCursor(self.document())
+            cursor.setPosition(span[0])
+            cursor.setPosition(span[1], QTextCursor.MoveMode.KeepAnchor)
+            self.setTextCursor(cursor)
+            self._scroll_to_block(cursor.block())
+            self.sceneShown.emit(number)
         return True
 
+    @keeps_none_refs
+    def show_page(self, page: int) -> bool:
+        """Scroll to physical page ``page``'s mark; False when it has none."""
+        at = self._map.pages.get(page)
+        if at is None:
+            return False
+        self._scroll_to_block(self.document().findBlock(at))
+        return True
+
+    def _scroll_to_block(self, block: QTextBlock) -> None:
+        layout = self.document().documentLayout()
+        top = layout.blockBoundingRect(block).top()
+        bar = self.verticalScrollBar()
+        if top > bar.maximum():  # the layout ran ahead of the scroll range: size it now
+            bar.setRange(0, max(int(layout.documentSize().height()) - self.viewport().height(), 0))
+        bar.setValue(int(top))
+
+    def firstVisibleBlock(self) -> QTextBlock:  # QPlainTextEdit's name, kept for callers
+        """The first block whose text shows at the top of the viewport."""
+        top = self.verticalScrollBar().value()
+        layout = self.document().documentLayout()
+        block = self.document().begin()
+        while block.isValid() and layout.blockBoundingRect(block).bottom() <= top:
+            block = block.next()
+        return block
+
+    @keeps_none_refs
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        kind = event.type()
+        if kind == QEvent.Type.PaletteChange and self._document is not None:
+            self._restyle.start()  # once, however many changes a theme switch sends
+        elif kind == QEvent.Type.FontChange:  # zoom: the indents follow the character width
+            self.document().setIndentWidth(QFontMetricsF(self.font()).horizontalAdvance("M"))
+
+    @keeps_none_refs
     def paintEvent(self, event: QPaintEvent) -> None:
         if not self.document().isEmpty():
             super().paintEvent(event)

@@ -41,7 +41,6 @@ from logline.ui.chat_dock import build_chat, close_store
 from logline.ui.chat_pane import ChatPane
 from logline.ui.close_guard import allow_close
 from logline.ui.document_loader import DocumentLoader
-from logline.ui.document_view import DocumentView
 from logline.ui.drops import highlight, openable_files
 from logline.ui.engine_jobs import summary_work
 from logline.ui.engine_worker import EngineHost
@@ -54,6 +53,7 @@ from logline.ui.notes_view import NotesView
 from logline.ui.pane import Pane
 from logline.ui.password_prompt import AskPassword, open_password_dialog
 from logline.ui.queue_panel import install_file_queue
+from logline.ui.script_pane import ScriptPane
 from logline.ui.settings_apply import close_settings, install_settings, with_generation_defaults
 from logline.ui.status_panel import StatusPanel
 from logline.ui.summary_presenter import (
@@ -178,7 +178,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         self.first_run_notice = FirstRunNotice(central)
         layout.addWidget(self.first_run_notice)
-        self.document_view = DocumentView()
+        self.script_pane = ScriptPane()  # the script, its scenes, characters and pages
+        self.document_view = self.script_pane.view
         self.summary_view = SummaryView()
         self.notes_view = NotesView()
         self.summary_tabs = QTabWidget()
@@ -189,7 +190,10 @@ class MainWindow(QMainWindow):
         self.summary_tabs.setTabToolTip(
             NOTES_TAB, "Notes on each part of a long document, from which the summary is written"
         )
-        doc_pane = Pane("Document", self.document_view)
+        self.script_pane.follow_citations(
+            self.summary_view.sceneRequested, self.notes_view.sceneRequested
+        )
+        doc_pane = Pane("Document", self.script_pane)
         sum_pane = Pane("Summary", self.summary_tabs)
         self.document_detail, self.summary_detail = doc_pane.detail, sum_pane.detail
         self.summary_note = SummaryModelNote(sum_pane)  # under the detail line, above the text

@@ -1,19 +1,24 @@
 """The notes a long summary takes on each chunk (map phase) and each merged group, shown live.
 
 A batched map phase writes several chunks' notes at once, so text arrives interleaved: the view
-keeps one section per item and re-renders at most every ``FLUSH_INTERVAL_MS``.
+keeps one section per item and re-renders at most every ``FLUSH_INTERVAL_MS``. Scene citations
+in the notes (``(Sc. 12, p. 34)``) are links that emit ``sceneRequested(12)``, as in the chat.
 """
 
 from __future__ import annotations
 
 import html
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QTimer, Slot
+from PySide6.QtCore import QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QTextBrowser, QWidget
+
+from logline.ui.chat_view import linkify_citations
+from logline.ui.script_refcount import keeps_none_refs
 
 FLUSH_INTERVAL_MS = 100  # each flush re-renders every section
 MAX_FLUSH_INTERVAL_MS = 1000
@@ -52,6 +57,8 @@ class NoteSection:
 class NotesView(QTextBrowser):
     """One section per chunk (or merged group): its title, its state and its notes so far."""
 
+    sceneRequested = Signal(int)  # a citation's scene link was clicked
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("notesView")
@@ -68,6 +75,17 @@ class NotesView(QTextBrowser):
         self._timer.setSingleShot(True)
         self._timer.setInterval(FLUSH_INTERVAL_MS)
         self._timer.timeout.connect(self.render)
+        self.anchorClicked.connect(self._on_anchor)
+
+    @Slot(QUrl)
+    def _on_anchor(self, url: QUrl) -> None:
+        self.open_link(url.toString())
+
+    def open_link(self, href: str) -> None:
+        """Act on a link in the notes: ``scene:N`` asks for scene N."""
+        kind, _, value = href.partition(":")
+        if kind == "scene" and value.isdigit():
+            self.sceneRequested.emit(int(value))
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -89,6 +107,7 @@ class NotesView(QTextBrowser):
         ]
         return sum(s.state in WRITTEN for s in items), len(items)
 
+    @keeps_none_refs
     def clear_notes(self) -> None:
         self._timer.stop()
         self._timer.setInterval(FLUSH_INTERVAL_MS)
@@ -134,6 +153,7 @@ class NotesView(QTextBrowser):
         self._section(phase, index).state = reason if reason in _STATE else "done"
         self._schedule()
 
+    @keeps_none_refs
     def stop_writing(self, reason: str = "stopped") -> None:
         """The summary ended: sections still being written are marked ``reason``."""
         for section in self._sections.values():
@@ -149,11 +169,13 @@ class NotesView(QTextBrowser):
         return self._sections[key]
 
     # -- rendering -----------------------------------------------------------------------------
+    @keeps_none_refs
     def _schedule(self) -> None:
         if not self._timer.isActive():
             self._timer.start()
 
     @Slot()
+    @keeps_none_refs
     def render(self) -> None:
         """Re-render every section now, keeping the scroll position (or the end, if there)."""
         self._timer.stop()
@@ -170,13 +192,24 @@ class NotesView(QTextBrowser):
         self._timer.setInterval(interval)
 
 
+_MARKDOWN_LINK = re.compile(r"\[([^\[\]]+)\]\((scene:\d+)\)")
+
+
+def citation_links(escaped: str) -> str:
+    """HTML-escaped text with each scene reference of a citation made a ``scene:N`` link."""
+    linked = linkify_citations(escaped)
+    return _MARKDOWN_LINK.sub(lambda m: f'<a href="{m.group(2)}">{m.group(1)}</a>', linked)
+
+
 def _section_html(section: NoteSection, dark: bool = False) -> str:
     """One section; its text in the palette's colour, its state in one readable on it."""
     label, colour = _STATE.get(section.state, _STATE["done"])
     if dark:
         colour = _DARK_COLOURS.get(colour, colour)
     muted = _DARK_COLOURS["#6e747e"] if dark else "#6e747e"
-    body = html.escape(section.text.strip()) or f"<span style='color:{muted}'>…</span>"
+    body = (
+        citation_links(html.escape(section.text.strip())) or f"<span style='color:{muted}'>…</span>"
+    )
     return (
         "<p style='margin-top:10px; margin-bottom:2px'>"
         f"<b>{html.escape(section.title)}</b>"

@@ -5,7 +5,8 @@ when a render gets slow, so a long answer cannot flood the event loop).
 
 While a summary streams, its text passes through a :class:`CitationFilter` and then a
 :class:`NameFilter` (when the view knows the document), so a citation that does not match the
-document, or a name that is not in it, is shown flagged, never as fact. Flags
+document, or a name that is not in it, is shown flagged, never as fact. Citations that
+match (``(Sc. 12, p. 34)``) become links that emit ``sceneRequested(12)``, as in the chat. Flags
 (``(⚠ Sc. 99 — not in this script)``, ``(⚠ Elena — not in this script)``) are styled in a
 warning colour.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QRegularExpression, QTimer, Slot
+from PySide6.QtCore import QRegularExpression, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QTextBlockFormat, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
@@ -24,6 +25,8 @@ from logline.summarize.citations import FLAGGED_RE
 from logline.summarize.names import NameChecker, flagged_names, is_name_flag
 from logline.summarize.names import for_summary as names_for_summary
 from logline.summarize.names_stream import NameFilter
+from logline.ui.chat_view import linkify_citations
+from logline.ui.script_refcount import keeps_none_refs
 
 if TYPE_CHECKING:
     from logline.documents import Document
@@ -38,10 +41,15 @@ FLAG_BACKGROUND = "#fdecec"
 class SummaryView(QTextBrowser):
     """Accepts token text at any rate; repaints at most every ``FLUSH_INTERVAL_MS``."""
 
+    sceneRequested = Signal(int)  # a citation's scene link was clicked
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("summaryView")
         self.setAccessibleName("Summary")
+        self.setAccessibleDescription(
+            "The summary of the open document; its scene citations are links to the script"
+        )
         self.setOpenExternalLinks(False)
         self.setOpenLinks(False)
         self.setAcceptDrops(False)
@@ -58,12 +66,14 @@ class SummaryView(QTextBrowser):
         self._timer.setSingleShot(True)
         self._timer.setInterval(FLUSH_INTERVAL_MS)
         self._timer.timeout.connect(self.flush)
+        self.anchorClicked.connect(self._on_anchor)
 
     @property
     def text(self) -> str:
         """The text received so far, citations checked (including what is not painted yet)."""
         return "".join(self._text)
 
+    @keeps_none_refs
     def start(
         self, waiting: str = "", document: Document | None = None, instruction: str | None = None
     ) -> None:
@@ -99,6 +109,7 @@ class SummaryView(QTextBrowser):
             text = self._names.feed(text)
         self._buffer(text)
 
+    @keeps_none_refs
     def _buffer(self, text: str) -> None:
         if not text:
             return
@@ -108,6 +119,7 @@ class SummaryView(QTextBrowser):
             self._timer.start()
 
     @Slot()
+    @keeps_none_refs
     def flush(self) -> None:
         """Show buffered text now (the whole text, as Markdown)."""
         self._timer.stop()
@@ -121,6 +133,7 @@ class SummaryView(QTextBrowser):
         interval = min(MAX_FLUSH_INTERVAL_MS, max(FLUSH_INTERVAL_MS, int(spent_ms * 4)))
         self._timer.setInterval(interval)
 
+    @keeps_none_refs
     def finish(self, final_text: str | None = None) -> None:
         """Show everything now: ``final_text`` (the summary with its citations checked) when
         given, else everything received."""
@@ -135,6 +148,7 @@ class SummaryView(QTextBrowser):
         self._render()
         self._timer.setInterval(FLUSH_INTERVAL_MS)
 
+    @keeps_none_refs
     def _render(self) -> None:
         """Render the text as Markdown, keeping the view pinned to the end if it was there."""
         bar = self.verticalScrollBar()
@@ -144,11 +158,21 @@ class SummaryView(QTextBrowser):
         if not text:
             self.clear()
             return
-        self.setMarkdown(text)
+        self.setMarkdown(linkify_citations(text))
         self._space_blocks()
         # The filter passes a flagged citation on whole, so one is never shown half-styled.
         self._style_flags()
         bar.setValue(bar.maximum() if at_end else value)
+
+    @Slot(QUrl)
+    def _on_anchor(self, url: QUrl) -> None:
+        self.open_link(url.toString())
+
+    def open_link(self, href: str) -> None:
+        """Act on a link in the summary: ``scene:N`` asks for scene N."""
+        kind, _, value = href.partition(":")
+        if kind == "scene" and value.isdigit():
+            self.sceneRequested.emit(int(value))
 
     def flagged_citations(self) -> list[str]:
         """The flagged citations shown in the view, in order (flagged names left out)."""
