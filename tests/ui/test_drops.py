@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent
 
 from logline.ui.main_window import MainWindow
@@ -18,7 +18,7 @@ def _enter(*paths: Path) -> tuple[QDragEnterEvent, QMimeData]:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     event = QDragEnterEvent(
-        QPointF(40, 40), Qt.DropAction.CopyAction, mime,
+        QPoint(40, 40), Qt.DropAction.CopyAction, mime,
         Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
     )  # fmt: skip
     return event, mime

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFileOpenEvent
 from PySide6.QtWidgets import QApplication
 
@@ -62,7 +62,7 @@ def drop_files(window: MainWindow, paths: list[Path]) -> None:
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     action = Qt.DropAction.CopyAction
-    enter = QDragEnterEvent(QPointF(40, 40), action, mime, buttons, modifiers)
+    enter = QDragEnterEvent(QPoint(40, 40), action, mime, buttons, modifiers)
     QApplication.sendEvent(window.document_view.viewport(), enter)
     assert enter.isAccepted()
     drop = QDropEvent(QPointF(40, 40), action, mime, buttons, modifiers)

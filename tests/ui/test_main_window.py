@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QLineEdit
 
@@ -158,7 +158,7 @@ def _drag_events(path: Path) -> tuple[QDragEnterEvent, QDropEvent, QMimeData]:
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     action = Qt.DropAction.CopyAction
-    enter = QDragEnterEvent(QPointF(40, 40), action, mime, buttons, modifiers)
+    enter = QDragEnterEvent(QPoint(40, 40), action, mime, buttons, modifiers)
     drop = QDropEvent(QPointF(40, 40), action, mime, buttons, modifiers)
     return enter, drop, mime  # keep ``mime`` alive while the events are in use
 
@@ -186,7 +186,7 @@ def test_a_drag_without_files_is_refused(window: MainWindow) -> None:
     mime = QMimeData()
     mime.setText("just text")
     enter = QDragEnterEvent(
-        QPointF(40, 40), Qt.DropAction.CopyAction, mime,
+        QPoint(40, 40), Qt.DropAction.CopyAction, mime,
         Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
     )  # fmt: skip
     window.dragEnterEvent(enter)

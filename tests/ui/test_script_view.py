@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QPalette, QTextBlock, QTextBlockFormat
+from PySide6.QtGui import QColor, QFont, QPalette, QTextBlock
 from PySide6.QtWidgets import QApplication, QWidget
 from script_helpers import corpus_file, lantern
 
@@ -18,7 +18,6 @@ from logline.ui.document_view import DocumentView
 from logline.ui.notes_view import NotesView
 from logline.ui.script_format import ROLE_HEADING, ROLE_PAGE
 from logline.ui.script_pane import ScriptPane
-from logline.ui.script_refcount import VOID_CALLS_STEAL_NONE, none_refs_kept
 from logline.ui.style import apply
 from logline.ui.summary_view import SummaryView
 from logline.ui.theme import DARK, LIGHT, contrast
@@ -117,18 +116,14 @@ def test_a_128_page_pdf_is_formatted_well_under_a_second(view: DocumentView) -> 
     assert view.textCursor().selectedText() == " ".join(last.heading.split())
 
 
-@pytest.mark.skipif(not VOID_CALLS_STEAL_NONE, reason="this PySide6 build keeps None's count")
-def test_formatting_gives_none_back_its_references(view: DocumentView, tmp_path: Path) -> None:
+def test_formatting_leaves_none_its_references(view: DocumentView, tmp_path: Path) -> None:
+    """PySide6 6.12.0 on Python < 3.12 took a reference from None on every void call, and
+    Python aborted ("none_dealloc") after minutes of use; pyproject keeps that build out."""
     document = lantern(tmp_path)
     before = sys.getrefcount(None)
     for _ in range(20):
         view.show_document(document)
-    assert sys.getrefcount(None) >= before - 50  # (without the guard: thousands fewer)
-    with none_refs_kept():
-        fmt = view.document().begin().blockFormat()
-        for _ in range(1000):
-            fmt.setIndent(1)
-    assert sys.getrefcount(None) >= before - 50
+    assert sys.getrefcount(None) >= before - 50  # (with that build: thousands fewer)
 
 
 def _contrast(widget: QWidget) -> float:
@@ -169,7 +164,6 @@ def test_the_script_pane_is_readable_in_both_themes_and_follows_a_switch(
             assert _contrast(widget) >= 4.5, (theme.name, widget.objectName())
 
 
-@pytest.mark.skipif(not VOID_CALLS_STEAL_NONE, reason="this PySide6 build keeps None's count")
 def test_streaming_into_the_summary_and_notes_keeps_none_alive(qtbot) -> None:
     """Each repaint made ~8 void Qt calls: a couple of minutes of streaming aborted Python."""
     summary, notes = SummaryView(), NotesView()
@@ -185,16 +179,4 @@ def test_streaming_into_the_summary_and_notes_keeps_none_alive(qtbot) -> None:
         notes.render()
     summary.finish()
     notes.stop_writing()
-    assert sys.getrefcount(None) >= before - 20  # (unguarded: ~3,000 fewer)
-
-
-@pytest.mark.skipif(not VOID_CALLS_STEAL_NONE, reason="this PySide6 build keeps None's count")
-def test_the_pane_tops_none_up_for_unguarded_calls(qtbot) -> None:
-    pane = ScriptPane()
-    qtbot.addWidget(pane)
-    before = sys.getrefcount(None)
-    fmt = QTextBlockFormat()
-    for _ in range(2000):  # unguarded void calls, as other views and paint events make
-        fmt.setIndent(1)
-    assert sys.getrefcount(None) < before - 1000
-    qtbot.waitUntil(lambda: sys.getrefcount(None) >= before - 20, timeout=3000)
+    assert sys.getrefcount(None) >= before - 20  # (PySide6 6.12.0, Python 3.11: ~3,000 fewer)

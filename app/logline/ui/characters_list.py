@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from logline.ui.script_refcount import keeps_none_refs, none_refs_kept
 
 if TYPE_CHECKING:
     from logline.documents import Document
@@ -53,19 +52,18 @@ class CharactersList(QTreeWidget):
         self.itemClicked.connect(self._on_chosen)
 
     def set_document(self, document: Document | None) -> None:
-        with none_refs_kept():
-            self.clear()
-            if document is None:
-                return
-            items = []
-            characters = sorted(document.characters, key=lambda c: (-c.speeches, c.name))
-            for character in characters:
-                item = QTreeWidgetItem([character.name, "", ""])
-                item.setData(SPEECHES, Qt.ItemDataRole.DisplayRole, character.speeches)
-                item.setData(SCENES, Qt.ItemDataRole.DisplayRole, len(character.scenes))
-                item.setToolTip(NAME, f"{character.name}: {character.words:,} words spoken")
-                items.append(item)
-            self.addTopLevelItems(items)
+        self.clear()
+        if document is None:
+            return
+        items = []
+        characters = sorted(document.characters, key=lambda c: (-c.speeches, c.name))
+        for character in characters:
+            item = QTreeWidgetItem([character.name, "", ""])
+            item.setData(SPEECHES, Qt.ItemDataRole.DisplayRole, character.speeches)
+            item.setData(SCENES, Qt.ItemDataRole.DisplayRole, len(character.scenes))
+            item.setToolTip(NAME, f"{character.name}: {character.words:,} words spoken")
+            items.append(item)
+        self.addTopLevelItems(items)
 
     def counts(self) -> dict[str, tuple[int, int]]:
         """Name -> (speeches, scenes), as listed."""
@@ -75,7 +73,6 @@ class CharactersList(QTreeWidget):
             found[item.text(NAME)] = (int(item.text(SPEECHES)), int(item.text(SCENES)))
         return found
 
-    @keeps_none_refs
     def choose(self, name: str) -> bool:
         """Select ``name``'s row as a click would; False when nobody of that name speaks."""
         for row in range(self.topLevelItemCount()):
@@ -87,6 +84,5 @@ class CharactersList(QTreeWidget):
         return False
 
     @Slot(QTreeWidgetItem)
-    @keeps_none_refs
     def _on_chosen(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         self.characterChosen.emit(item.text(NAME))

@@ -29,7 +29,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QTextEdit, QWidget
 
 from logline.ui.script_format import ScriptMap, build_script
-from logline.ui.script_refcount import keeps_none_refs, none_refs_kept
 
 if TYPE_CHECKING:
     from logline.documents import Document
@@ -92,7 +91,6 @@ class DocumentView(QTextEdit):
         """Where the shown document's scenes and pages are (empty for plain text)."""
         return self._map
 
-    @keeps_none_refs
     def show_text(self, text: str) -> None:
         """Plain text, no structure (no scenes to show)."""
         self._document, self._map = None, ScriptMap()
@@ -102,11 +100,10 @@ class DocumentView(QTextEdit):
 
     def show_document(self, document: Document) -> None:
         """Show ``document`` formatted; its scenes can then be shown with :meth:`show_scene`."""
-        with none_refs_kept():
-            self._document = document
-            self._format()
-            self.moveCursor(QTextCursor.MoveOperation.Start)
-            self.documentShown.emit(document)
+        self._document = document
+        self._format()
+        self.moveCursor(QTextCursor.MoveOperation.Start)
+        self.documentShown.emit(document)
 
     def _format(self) -> None:
         if self._document is None:
@@ -126,16 +123,15 @@ class DocumentView(QTextEdit):
         """Lay the shown document out again (new palette colours), keeping the place."""
         if self._document is None:
             return
-        with none_refs_kept():
-            value = self.verticalScrollBar().value()
-            cursor = self.textCursor()
-            anchor, position = cursor.anchor(), cursor.position()
-            self._format()
-            cursor = QTextCursor(self.document())
-            cursor.setPosition(anchor)
-            cursor.setPosition(position, QTextCursor.MoveMode.KeepAnchor)
-            self.setTextCursor(cursor)
-            self.verticalScrollBar().setValue(value)
+        value = self.verticalScrollBar().value()
+        cursor = self.textCursor()
+        anchor, position = cursor.anchor(), cursor.position()
+        self._format()
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(anchor)
+        cursor.setPosition(position, QTextCursor.MoveMode.KeepAnchor)
+        self.setTextCursor(cursor)
+        self.verticalScrollBar().setValue(value)
 
     @Slot(int)
     def show_scene(self, number: int) -> bool:
@@ -144,16 +140,14 @@ class DocumentView(QTextEdit):
         span = self._map.scenes.get(number)
         if self._document is None or span is None:
             return False
-        with none_refs_kept():
-            cursor = QTextCursor(self.document())
-            cursor.setPosition(span[0])
-            cursor.setPosition(span[1], QTextCursor.MoveMode.KeepAnchor)
-            self.setTextCursor(cursor)
-            self._scroll_to_block(cursor.block())
-            self.sceneShown.emit(number)
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(span[0])
+        cursor.setPosition(span[1], QTextCursor.MoveMode.KeepAnchor)
+        self.setTextCursor(cursor)
+        self._scroll_to_block(cursor.block())
+        self.sceneShown.emit(number)
         return True
 
-    @keeps_none_refs
     def show_page(self, page: int) -> bool:
         """Scroll to physical page ``page``'s mark; False when it has none."""
         at = self._map.pages.get(page)
@@ -179,7 +173,6 @@ class DocumentView(QTextEdit):
             block = block.next()
         return block
 
-    @keeps_none_refs
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         kind = event.type()
@@ -188,7 +181,6 @@ class DocumentView(QTextEdit):
         elif kind == QEvent.Type.FontChange:  # zoom: the indents follow the character width
             self.document().setIndentWidth(QFontMetricsF(self.font()).horizontalAdvance("M"))
 
-    @keeps_none_refs
     def paintEvent(self, event: QPaintEvent) -> None:
         if not self.document().isEmpty():
             super().paintEvent(event)

@@ -18,7 +18,6 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from logline.ui.chat_view import linkify_citations
-from logline.ui.script_refcount import keeps_none_refs
 
 FLUSH_INTERVAL_MS = 100  # each flush re-renders every section
 MAX_FLUSH_INTERVAL_MS = 1000
@@ -107,7 +106,6 @@ class NotesView(QTextBrowser):
         ]
         return sum(s.state in WRITTEN for s in items), len(items)
 
-    @keeps_none_refs
     def clear_notes(self) -> None:
         self._timer.stop()
         self._timer.setInterval(FLUSH_INTERVAL_MS)
@@ -153,7 +151,6 @@ class NotesView(QTextBrowser):
         self._section(phase, index).state = reason if reason in _STATE else "done"
         self._schedule()
 
-    @keeps_none_refs
     def stop_writing(self, reason: str = "stopped") -> None:
         """The summary ended: sections still being written are marked ``reason``."""
         for section in self._sections.values():
@@ -169,13 +166,11 @@ class NotesView(QTextBrowser):
         return self._sections[key]
 
     # -- rendering -----------------------------------------------------------------------------
-    @keeps_none_refs
     def _schedule(self) -> None:
         if not self._timer.isActive():
             self._timer.start()
 
     @Slot()
-    @keeps_none_refs
     def render(self) -> None:
         """Re-render every section now, keeping the scroll position (or the end, if there)."""
         self._timer.stop()

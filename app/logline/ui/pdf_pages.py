@@ -16,7 +16,6 @@ from typing import Any
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
-from logline.ui.script_refcount import keeps_none_refs
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +68,6 @@ class PdfPages(QWidget):
             return 0
         return int(self.view.pageNavigator().currentPage()) + 1
 
-    @keeps_none_refs
     def ensure_loaded(self) -> bool:
         """Open the PDF now, if it is not open yet; False when it cannot be shown."""
         if self._path is None:
@@ -108,7 +106,6 @@ class PdfPages(QWidget):
             return f"The page view cannot open this PDF ({error.name.replace('_', ' ')})"
         return None
 
-    @keeps_none_refs
     def go_to_page(self, page: int) -> bool:
         """Show 1-based page ``page`` at the top; False when it is not there."""
         if not self.ensure_loaded() or not 1 <= page <= self.page_count:

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from logline.ui.script_refcount import keeps_none_refs, none_refs_kept
 
 if TYPE_CHECKING:
     from logline.documents import Document
@@ -86,15 +85,14 @@ class SceneNavigator(QWidget):
 
     def set_document(self, document: Document | None) -> None:
         """List ``document``'s scenes (none: empty)."""
-        with none_refs_kept():
-            self.tree.blockSignals(True)
-            self.tree.clear()
-            self._items.clear()
-            self._search.clear()
-            if document is not None:
-                self._fill(document)
-            self.tree.blockSignals(False)
-            self.filter_edit.clear()
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        self._items.clear()
+        self._search.clear()
+        if document is not None:
+            self._fill(document)
+        self.tree.blockSignals(False)
+        self.filter_edit.clear()
 
     def _fill(self, document: Document) -> None:
         speakers = scene_speakers(document)
@@ -135,16 +133,13 @@ class SceneNavigator(QWidget):
     def apply_filter(self, text: str) -> None:
         """Hide the scenes whose heading and speakers do not contain ``text``."""
         needle = text.strip().casefold()
-        with none_refs_kept():
-            for number, item in self._items.items():
-                item.setHidden(bool(needle) and needle not in self._search[number])
+        for number, item in self._items.items():
+            item.setHidden(bool(needle) and needle not in self._search[number])
 
-    @keeps_none_refs
     def set_filter(self, text: str) -> None:
         self.filter_edit.setText(text)
 
     @Slot(int)
-    @keeps_none_refs
     def select_scene(self, number: int) -> None:
         """Make scene ``number``'s row current and visible, without emitting ``sceneChosen``."""
         item = self._items.get(number)
@@ -158,7 +153,6 @@ class SceneNavigator(QWidget):
         self.tree.scrollToItem(item)
 
     @Slot()
-    @keeps_none_refs
     def _choose_first(self) -> None:
         """Enter in the filter box: show the first scene it lets through."""
         visible = self.visible_scenes()
@@ -166,7 +160,6 @@ class SceneNavigator(QWidget):
             self.tree.setCurrentItem(self._items[visible[0]])
 
     @Slot(QTreeWidgetItem, QTreeWidgetItem)
-    @keeps_none_refs
     def _on_current(self, current: QTreeWidgetItem | None, _previous: object) -> None:
         if current is not None:
             self.sceneChosen.emit(int(current.data(NUMBER, SCENE_ROLE)))

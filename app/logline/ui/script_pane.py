@@ -32,7 +32,6 @@ from logline.ui import pdf_pages
 from logline.ui.characters_list import CharactersList
 from logline.ui.document_view import DocumentView
 from logline.ui.scene_navigator import SceneNavigator
-from logline.ui.script_refcount import keep_none_alive, keeps_none_refs
 
 if TYPE_CHECKING:
     from PySide6.QtCore import SignalInstance
@@ -82,9 +81,6 @@ class ScriptPane(QWidget):
         self.view.sceneShown.connect(self._on_scene_shown)
         self.navigator.sceneChosen.connect(self.view.show_scene)
         self.characters.characterChosen.connect(self.show_character)
-        # Paint events and views without guards take references from None too (see
-        # script_refcount): this tops them up while the pane lives (the window's lifetime).
-        self.none_keeper = keep_none_alive(self)
 
     def _build_switch(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -116,7 +112,6 @@ class ScriptPane(QWidget):
 
     # -- documents -------------------------------------------------------------------------
     @Slot(object)
-    @keeps_none_refs
     def _on_document(self, document: Document | None) -> None:
         self._document = document
         scenes = document is not None and bool(document.scenes)
@@ -144,7 +139,6 @@ class ScriptPane(QWidget):
         self.pages_button.setToolTip(reason or "Show the original PDF's pages")
 
     @Slot(int)
-    @keeps_none_refs
     def set_page_view(self, pages: int) -> None:
         """Show the PDF's pages (``pages`` true) or the formatted text."""
         show_pages = bool(pages) and self.pages_button.isEnabled()
@@ -167,7 +161,6 @@ class ScriptPane(QWidget):
             signal.connect(self.view.show_scene)
 
     @Slot(int)
-    @keeps_none_refs
     def _on_scene_shown(self, number: int) -> None:
         self.navigator.select_scene(number)
         self._follow_page(number)
@@ -181,7 +174,6 @@ class ScriptPane(QWidget):
                 return
 
     @Slot(str)
-    @keeps_none_refs
     def show_character(self, name: str) -> None:
         """List only the scenes in which ``name`` speaks."""
         self.navigator.set_filter(name)

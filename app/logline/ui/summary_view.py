@@ -26,7 +26,6 @@ from logline.summarize.names import NameChecker, flagged_names, is_name_flag
 from logline.summarize.names import for_summary as names_for_summary
 from logline.summarize.names_stream import NameFilter
 from logline.ui.chat_view import linkify_citations
-from logline.ui.script_refcount import keeps_none_refs
 
 if TYPE_CHECKING:
     from logline.documents import Document
@@ -73,7 +72,6 @@ class SummaryView(QTextBrowser):
         """The text received so far, citations checked (including what is not painted yet)."""
         return "".join(self._text)
 
-    @keeps_none_refs
     def start(
         self, waiting: str = "", document: Document | None = None, instruction: str | None = None
     ) -> None:
@@ -109,7 +107,6 @@ class SummaryView(QTextBrowser):
             text = self._names.feed(text)
         self._buffer(text)
 
-    @keeps_none_refs
     def _buffer(self, text: str) -> None:
         if not text:
             return
@@ -119,7 +116,6 @@ class SummaryView(QTextBrowser):
             self._timer.start()
 
     @Slot()
-    @keeps_none_refs
     def flush(self) -> None:
         """Show buffered text now (the whole text, as Markdown)."""
         self._timer.stop()
@@ -133,7 +129,6 @@ class SummaryView(QTextBrowser):
         interval = min(MAX_FLUSH_INTERVAL_MS, max(FLUSH_INTERVAL_MS, int(spent_ms * 4)))
         self._timer.setInterval(interval)
 
-    @keeps_none_refs
     def finish(self, final_text: str | None = None) -> None:
         """Show everything now: ``final_text`` (the summary with its citations checked) when
         given, else everything received."""
@@ -148,7 +143,6 @@ class SummaryView(QTextBrowser):
         self._render()
         self._timer.setInterval(FLUSH_INTERVAL_MS)
 
-    @keeps_none_refs
     def _render(self) -> None:
         """Render the text as Markdown, keeping the view pinned to the end if it was there."""
         bar = self.verticalScrollBar()
