@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-
 if TYPE_CHECKING:
     from logline.documents import Document
 

@@ -16,7 +16,6 @@ from typing import Any
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
-
 log = logging.getLogger(__name__)
 
 
