@@ -128,3 +128,22 @@ def test_the_window_passes_the_custom_instruction_to_the_name_check(
         checker = window.summary_view.name_checker
         assert checker is not None and "zorblax" in checker.known
     window.close()
+
+
+def test_flags_take_the_dark_themes_colours_and_change_with_it(qtbot) -> None:
+    """A flag was light red in both themes: a glaring chip in Dark Mode (issue 16)."""
+    from PySide6.QtGui import QPalette
+
+    from logline.ui import theme
+
+    view = SummaryView()
+    qtbot.addWidget(view)
+    view.start()
+    view.finish(f"Ida runs the Roxy {NAME_FLAG}.")
+    assert _colour_at(view, "Elena") == QColor(theme.LIGHT.flag_text)
+    view.setPalette(theme.palette(theme.DARK))
+    assert view.palette().color(QPalette.ColorRole.Base).lightness() < 128
+    assert _colour_at(view, "Elena") == QColor(theme.DARK.flag_text)
+    background = QTextCursor(view.document())
+    background.setPosition(view.toPlainText().index("Elena") + 2)
+    assert background.charFormat().background().color() == QColor(theme.DARK.flag_background)

@@ -14,7 +14,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QPalette
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout
 
 from logline.config import effective_settings
@@ -31,6 +31,7 @@ from logline.ui.model_table import (
     model_rows,
 )
 from logline.ui.questions import Questions
+from logline.ui.theme import DARK, LIGHT
 from logline.units import format_bytes
 
 if TYPE_CHECKING:
@@ -189,7 +190,8 @@ class ModelsDialog(QDialog):
 
     def show_error(self, text: str) -> None:
         self.message.setProperty("level", "error")
-        self.message.setStyleSheet("color: #b3261e;")
+        dark = self.palette().color(QPalette.ColorRole.Window).lightness() < 128
+        self.message.setStyleSheet(f"color: {(DARK if dark else LIGHT).error_text};")
         self.message.setText(text)
 
     def show_info(self, text: str) -> None:

@@ -44,7 +44,7 @@ QLabel#paneTitle {{
     color: {t.muted}; font-weight: 600; letter-spacing: 0.5px; padding: 8px 12px 2px 12px;
 }}
 QLabel#paneDetail {{ color: {t.muted}; padding: 0 12px 6px 12px; }}
-QPlainTextEdit#documentView, QTextBrowser#summaryView, QTextBrowser#notesView {{
+QTextBrowser#summaryView, QTextBrowser#notesView {{
     border: none; border-top: 1px solid {t.border_soft}; background: {t.surface}; color: {t.text};
     padding: 8px 10px;
     selection-background-color: {t.selection};

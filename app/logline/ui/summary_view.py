@@ -16,8 +16,15 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QRegularExpression, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QBrush, QColor, QTextBlockFormat, QTextCharFormat, QTextCursor
+from PySide6.QtCore import QEvent, QRegularExpression, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QPalette,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+)
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from logline.summarize.citation_stream import CitationFilter
@@ -26,6 +33,7 @@ from logline.summarize.names import NameChecker, flagged_names, is_name_flag
 from logline.summarize.names import for_summary as names_for_summary
 from logline.summarize.names_stream import NameFilter
 from logline.ui.chat_view import linkify_citations
+from logline.ui.theme import DARK, LIGHT
 
 if TYPE_CHECKING:
     from logline.documents import Document
@@ -33,8 +41,8 @@ if TYPE_CHECKING:
 FLUSH_INTERVAL_MS = 30
 MAX_FLUSH_INTERVAL_MS = 500
 IDLE_HINT = "Open a document and press Summarize: the summary appears here."
-FLAG_FOREGROUND = "#b42318"
-FLAG_BACKGROUND = "#fdecec"
+FLAG_FOREGROUND = LIGHT.flag_text  # the light theme's; the dark theme has its own pair
+FLAG_BACKGROUND = LIGHT.flag_background
 
 
 class SummaryView(QTextBrowser):
@@ -158,6 +166,11 @@ class SummaryView(QTextBrowser):
         self._style_flags()
         bar.setValue(bar.maximum() if at_end else value)
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self.text.strip():
+            self._render()  # the flags take the new theme's colours
+
     @Slot(QUrl)
     def _on_anchor(self, url: QUrl) -> None:
         self.open_link(url.toString())
@@ -179,10 +192,12 @@ class SummaryView(QTextBrowser):
 
     def _style_flags(self) -> None:
         pattern = QRegularExpression(FLAGGED_RE.pattern)
+        dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
         document = self.document()
         cursor = document.find(pattern, 0)
         while not cursor.isNull():
-            cursor.mergeCharFormat(flag_format(name=is_name_flag(cursor.selectedText())))
+            flag = flag_format(name=is_name_flag(cursor.selectedText()), dark=dark)
+            cursor.mergeCharFormat(flag)
             cursor = document.find(pattern, cursor)
 
     def _space_blocks(self) -> None:
@@ -191,11 +206,13 @@ class SummaryView(QTextBrowser):
         cursor.mergeBlockFormat(_block_spacing())
 
 
-def flag_format(*, name: bool = False) -> QTextCharFormat:
-    """How a flagged citation (or ``name``) looks: a warning colour on a light red ground."""
+def flag_format(*, name: bool = False, dark: bool = False) -> QTextCharFormat:
+    """How a flagged citation (or ``name``) looks: the theme's warning colour on its red
+    ground (light red in the light theme, dark red in the dark one)."""
+    theme = DARK if dark else LIGHT
     fmt = QTextCharFormat()
-    fmt.setForeground(QBrush(QColor(FLAG_FOREGROUND)))
-    fmt.setBackground(QBrush(QColor(FLAG_BACKGROUND)))
+    fmt.setForeground(QBrush(QColor(theme.flag_text)))
+    fmt.setBackground(QBrush(QColor(theme.flag_background)))
     if name:
         fmt.setToolTip("This name is not in the document: the model may have invented it")
     else:
