@@ -93,6 +93,12 @@ class SavedSummary:
         return f"{self.document_title} — {self.mode_title}"
 
     @property
+    def running_header(self) -> str:
+        """The line atop each printed page: title, model and date."""
+        when = time.strftime("%d %b %Y %H:%M", time.localtime(self.created)).lstrip("0")
+        return f"{self.title} · {self.model} · {when}"
+
+    @property
     def file_stem(self) -> str:
         """A file name for it (no folder, no suffix)."""
         raw = f"{self.document_title} - {self.mode_title}"

@@ -214,7 +214,7 @@ class HistoryController(QObject):
         if saved is None:
             self.window.status.message(NOTHING_SHOWN, 6000)
             return None
-        return self._write(path, summary_markdown(saved), saved.title)
+        return self._write(path, summary_markdown(saved), saved.title, saved.running_header)
 
     def export_conversation_to(self, path: Path) -> Path | None:
         from logline.chat.export import conversation_markdown
@@ -226,10 +226,10 @@ class HistoryController(QObject):
         conversation = self.store.conversations.get(session.conversation_id)
         return self._write(path, markdown, conversation.title if conversation else "Conversation")
 
-    def _write(self, path: Path, markdown: str, title: str) -> Path | None:
+    def _write(self, path: Path, markdown: str, title: str, header: str = "") -> Path | None:
         try:
             if path.suffix.lower() == ".pdf":
-                write_pdf(path, markdown, title)
+                write_pdf(path, markdown, title, header)
             else:
                 write_markdown(path, markdown)
         except ExportError as exc:
@@ -248,8 +248,8 @@ class HistoryController(QObject):
         printer = printer or QPrinter(QPrinter.PrinterMode.HighResolution)
         dialog = QPrintDialog(printer, self.window)
         dialog.setObjectName("printDialog")
-        markdown, title = summary_markdown(saved), saved.title
-        dialog.accepted.connect(lambda: print_markdown(printer, markdown, title))
+        markdown, title, header = summary_markdown(saved), saved.title, saved.running_header
+        dialog.accepted.connect(lambda: print_markdown(printer, markdown, title, header))
         dialog.finished.connect(lambda _result: setattr(self, "dialog", None))
         self.dialog, self.printer = dialog, printer
         QDialog.open(dialog)  # QPrintDialog.open() in PySide wants a slot: the plain one
