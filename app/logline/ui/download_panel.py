@@ -143,6 +143,9 @@ class DownloadPanel(QWidget):
         self.download_button = QPushButton("Download", parent)
         self.download_button.setAccessibleName("Download the selected model")
         self.cancel_button = QPushButton("Cancel Download", parent)
+        self.cancel_button.setAccessibleDescription(
+            "Stop the download; what was fetched is kept, so a later download resumes"
+        )
         self.check_button = QPushButton("Check Again", parent)
         self.check_button.setObjectName("checkHubButton")
         self.check_button.setAccessibleName("Check the connection again")

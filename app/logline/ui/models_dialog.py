@@ -101,6 +101,15 @@ class ModelsDialog(QDialog):
         self.delete_button = QPushButton("Delete…", self)
         self.pin_button = QPushButton("Pin", self)
         self.close_button = QPushButton("Close", self)
+        self.delete_button.setAccessibleDescription("Delete the selected model from this computer")
+        self.pin_button.setAccessibleDescription(
+            "Pin the selected model: it is never removed to make room for another"
+        )
+        self.close_button.setAccessibleDescription("Close the Models window")
+        self.table.setAccessibleName("Models")
+        self.table.setAccessibleDescription(
+            "Models on this computer and in the catalog, with size, fit, context and licence"
+        )
         self.delete_button.clicked.connect(self.delete_selected)
         self.pin_button.clicked.connect(self.toggle_pin_selected)
         self.close_button.clicked.connect(self.close)
