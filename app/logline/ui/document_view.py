@@ -71,7 +71,9 @@ class DocumentView(QTextEdit):
         self.setPlaceholderText(DROP_HINT)
         self.setLineWrapMode(QTextEdit.LineWrapMode.WidgetWidth)
         font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        font.setPointSizeF(max(font.pointSizeF(), 10.0))
+        # The size follows the system's text size (a larger system font, a larger script).
+        base = self.font().pointSizeF()
+        font.setPointSizeF(max(font.pointSizeF(), base, 10.0))
         self.setFont(font)
         self._document: Document | None = None
         self._map = ScriptMap()
