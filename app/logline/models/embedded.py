@@ -14,8 +14,8 @@ EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 EMBEDDED_MODEL_ID = "smollm2-135m-instruct-q4_1"
 EMBEDDED_DISPLAY_NAME = "SmolLM2 135M Instruct (built-in)"
 EMBEDDED_SHORT_NAME = "SmolLM2 135M"
-BUILT_IN_LABEL = f"{EMBEDDED_SHORT_NAME} — built-in, for trying Logline"
 DEMO_LABEL = f"{EMBEDDED_SHORT_NAME} (built-in, demo quality)"  # the window's picker and manager
+BUILT_IN_LABEL = DEMO_LABEL  # the CLI says it as the window does
 
 
 def is_embedded_model(model_id: str | None) -> bool:
