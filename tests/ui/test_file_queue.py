@@ -137,9 +137,13 @@ def test_cancel_one_item_or_all_of_them(qtbot, tiny_model_dir: Path, tmp_path: P
     window.queue_panel.list.setCurrentRow(1)
     window.queue_panel.cancel_button.click()
     assert second.state == "cancelled" and window.generating
-    # Cancel All stops the running summary cleanly; what it wrote is kept in the store.
+    # Cancel All (here View > Cancel Queue) stops the running summary cleanly; what it wrote
+    # is kept in the store.
+    cancel_queue = window.menu_actions["cancel_queue"]
+    assert cancel_queue.isEnabled()
     with qtbot.waitSignal(queue.drained, timeout=20_000):
-        window.queue_panel.cancel_all_button.click()
+        cancel_queue.trigger()
+    assert not cancel_queue.isEnabled()
     assert [item.state for item in queue.items] == ["cancelled"] * 3
     assert not window.generating and window.document.path == first.path
     saved = stored_summaries()

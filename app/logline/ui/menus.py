@@ -104,6 +104,7 @@ def build_menus(window: QMainWindow) -> dict[str, QAction]:
     view.addAction(actions["history"])
     view.addAction(window.summarize_action)
     view.addAction(window.stop_action)
+    add_queue_action(window, view, actions)  # Cancel Queue, while one runs
 
     window_menu = bar.addMenu("&Window")
     actions["minimize"] = _action(window, "Mi&nimize", QKeySequence("Ctrl+M"), window.showMinimized)
@@ -240,3 +241,19 @@ def copy_focused(window: QMainWindow) -> None:
         if view is not None and widget is view and copy_rich(view):
             return
     _focused("copy")
+
+
+# -- the file queue ----------------------------------------------------------------------------
+
+
+def add_queue_action(window: QMainWindow, menu: QMenu, actions: dict[str, QAction]) -> None:
+    """View > Cancel Queue: stop the running file and drop the waiting ones (enabled while a
+    queue of several files runs)."""
+    queue = getattr(window, "queue", None)
+    if queue is None:
+        return
+    action = _action(window, "Cancel &Queue", None, queue.cancel_all)
+    action.setEnabled(queue.active)
+    queue.changed.connect(lambda: action.setEnabled(queue.active))
+    menu.addAction(action)
+    actions["cancel_queue"] = action
