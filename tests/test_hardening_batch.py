@@ -166,3 +166,35 @@ def test_outputs_are_private_unless_shared(home: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert _mode(shared) == 0o755
     assert all(_mode(p) == 0o644 for p in _summaries(shared) + list(shared.glob("*.json")))
+
+
+# -- the naming rules on their own (no model) ---------------------------------------------------
+
+
+def test_names_differing_only_in_case_are_one_file_on_a_mac(tmp_path: Path) -> None:
+    from logline.summarize.output_names import assign_names
+
+    upper = _script(tmp_path / "one" / "Pilot.fountain")
+    lower = _script(tmp_path / "two" / "pilot.fountain")
+    names = assign_names([upper, lower])
+    assert len({name.casefold() for name in names}) == 2, names
+
+
+def test_an_old_sidecar_with_an_absolute_path_keeps_its_name(tmp_path: Path) -> None:
+    """Sidecars written before source ids name the source by its path: the same source keeps
+    its name, another source with the same name gets a new one."""
+    from logline.summarize.output_names import assign_names, folder_claims
+
+    first = _script(tmp_path / "draft1" / "script.fountain").resolve()
+    second = _script(tmp_path / "draft2" / "script.fountain").resolve()
+    out = tmp_path / "out"
+    out.mkdir()
+    old = {"version": 1, "source": str(first), "mode": "synopsis", "status": "done"}
+    (out / "script.synopsis.json").write_text(json.dumps(old), encoding="utf-8")
+    (out / "junk.synopsis.json").write_text("[not a sidecar", encoding="utf-8")
+    claims = folder_claims(out)
+    assert assign_names([first], claims) == ["script"]
+    (other,) = assign_names([second], claims)
+    assert other.casefold() != "script"
+    both = assign_names([second, first], claims)
+    assert both[1] == "script" and both[0] != "script"
