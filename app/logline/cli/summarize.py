@@ -152,6 +152,8 @@ def run(args: argparse.Namespace) -> int:
         return fail("several documents need --out DIR for their summaries")
     if streaming:
         return _run_session(args, options, lambda session: session.stream_one(sources[0]))
+    if args.out.exists() and not args.out.is_dir():
+        return fail(f"--out {args.out} is a file; give a folder for the summaries")
     try:
         with lock_output_folder(args.out, shared=args.shared):
             return _run_session(args, options, lambda session: session.write_all(sources))
