@@ -5,6 +5,8 @@
   progress and statistics go to stderr.
 * ``--out DIR`` (or several inputs, or a folder): each document gets ``<name>.<mode>.md`` and a
   JSON sidecar in DIR; finished ones are skipped on the next run, so an interrupted batch resumes.
+  Names are unique per source, one run at a time holds DIR (a second one is refused), and what
+  is written there is private to the user (0600 files, 0700 folders) unless ``--shared``.
 
 The model is loaded once, on the CLI's engine thread; documents are parsed on the main thread.
 The engine, summarize, models and documents imports sit inside the functions that use them
@@ -21,6 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from logline.cli import bounds
 from logline.cli.console import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -58,20 +61,35 @@ def add_parser(commands: Any) -> None:
     summarize.add_argument("--instruction", help="what to ask for, with --mode custom")
     summarize.add_argument("--model", help="installed model id (default: the embedded model)")
     summarize.add_argument("--out", type=Path, help="folder for <name>.<mode>.md and .json")
+    summarize.add_argument(
+        "--shared",
+        action="store_true",
+        help="with --out: files and folders follow your umask (default: only you can read them)",
+    )
     summarize.add_argument("--redo", action="store_true", help="with --out: redo finished files")
     summarize.add_argument(
         "--retry-incomplete",
         action="store_true",
         help="with --out: redo files whose summary ended early (length limit, repetition)",
     )
-    summarize.add_argument("--max-tokens", type=int, default=None, help="longest summary (tokens)")
-    summarize.add_argument("--temperature", type=float, default=None)
-    summarize.add_argument("--seed", type=int, default=None)
     summarize.add_argument(
-        "--context", type=int, default=None, help="read at most N tokens at once"
+        "--max-tokens",
+        type=bounds.max_tokens,
+        default=None,
+        help="longest summary (tokens; lowered, with a note, to what the model can write)",
     )
     summarize.add_argument(
-        "--batch", type=int, default=None, help="chunks decoded together (1: one after another)"
+        "--temperature", type=bounds.temperature, default=None, help="0 to 2 (0: no sampling)"
+    )
+    summarize.add_argument("--seed", type=bounds.seed, default=None, help="0 or more")
+    summarize.add_argument(
+        "--context", type=bounds.context, default=None, help="read at most N tokens at once"
+    )
+    summarize.add_argument(
+        "--batch",
+        type=bounds.batch,
+        default=None,
+        help="chunks decoded together (1: one after another)",
     )
     summarize.add_argument(
         "--citations",
@@ -95,9 +113,8 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from logline.engine import CancelToken
-    from logline.engine.worker import EngineThread
     from logline.summarize.batch import collect_inputs
+    from logline.summarize.batch_lock import OutputFolderBusy, lock_output_folder
     from logline.summarize.modes import get_mode
     from logline.summarize.runner import SummaryOptions
     from logline.summarize.user_defaults import mode_sampling
@@ -106,13 +123,17 @@ def run(args: argparse.Namespace) -> int:
     if mode.needs_instruction and not (args.instruction or "").strip():
         return fail(f'--mode {mode.id} needs --instruction "what you want to know"')
     try:
-        items = collect_inputs(args.files)
+        sources = collect_inputs(args.files)
     except FileNotFoundError as exc:
         return fail(str(exc))
-    if not items:
+    if not sources:
         return fail("no documents found in the folders given")
     sampling = mode_sampling(mode.id)  # the user's saved defaults for this mode, then the flags
-    overrides = {"max_tokens": args.max_tokens, "temperature": args.temperature, "seed": args.seed}
+    overrides = {
+        "max_tokens": _within_limit(args.max_tokens),
+        "temperature": args.temperature,
+        "seed": args.seed,
+    }
     try:
         sampling = replace(sampling, **{k: v for k, v in overrides.items() if v is not None})
     except ValueError as exc:
@@ -126,18 +147,47 @@ def run(args: argparse.Namespace) -> int:
         citation_policy=args.citations,
         names_policy=args.names,
     )
-    streaming = args.out is None and len(items) == 1
+    streaming = args.out is None and len(sources) == 1
     if args.out is None and not streaming:
         return fail("several documents need --out DIR for their summaries")
+    if streaming:
+        return _run_session(args, options, lambda session: session.stream_one(sources[0]))
+    if args.out.exists() and not args.out.is_dir():
+        return fail(f"--out {args.out} is a file; give a folder for the summaries")
+    try:
+        with lock_output_folder(args.out, shared=args.shared):
+            return _run_session(args, options, lambda session: session.write_all(sources))
+    except OutputFolderBusy as exc:
+        return fail(str(exc))
+    except OSError as exc:  # the folder cannot be made or written
+        return fail(f"cannot write summaries to {args.out}: {exc.strerror or exc}")
+
+
+def _run_session(args: argparse.Namespace, options: Any, work: Any) -> int:
+    """Run ``work(session)`` with an engine thread and Ctrl+C wired to cancel; the exit code."""
+    from logline.engine import CancelToken
+    from logline.engine.worker import EngineThread
+
     worker = EngineThread()
     cancel = CancelToken()
     session = _Batch(args, options, worker, cancel)
     try:
         with ctrl_c_cancels(cancel):
-            code = session.stream_one(items[0]) if streaming else session.write_all(items)
+            code = work(session)
     finally:
         worker.close()
     return EXIT_INTERRUPTED if cancel.cancelled else code if code is not None else EXIT_OK
+
+
+def _within_limit(max_tokens: int | None) -> int | None:
+    """``--max-tokens`` no larger than any answer can be (the summarizer then fits it to the
+    model's context and the memory, with its own notice)."""
+    from logline.engine.sampling import MAX_TOKENS_LIMIT
+
+    if max_tokens is None or max_tokens <= MAX_TOKENS_LIMIT:
+        return max_tokens
+    print(f"Note: --max-tokens is at most {MAX_TOKENS_LIMIT:,}; using that.", file=sys.stderr)
+    return MAX_TOKENS_LIMIT
 
 
 class _Batch:
@@ -176,7 +226,7 @@ class _Batch:
         return result
 
     # -- one document to stdout ---------------------------------------------------------------
-    def stream_one(self, item: Any) -> int | None:
+    def stream_one(self, source: Path) -> int | None:
         from logline.documents import DocumentError, load
         from logline.messages import user_message
         from logline.summarize.citation_stream import CitationFilter
@@ -185,7 +235,7 @@ class _Batch:
         from logline.summarize.names_stream import NameFilter
 
         try:
-            document = load(item.source, password=self.args.password)
+            document = load(source, password=self.args.password)
         except DocumentError as exc:
             return fail(str(exc))
         checker = CitationFilter(document, self.options.citation_policy)
@@ -233,7 +283,8 @@ class _Batch:
         return EXIT_OK
 
     # -- many documents to files --------------------------------------------------------------
-    def write_all(self, items: list[Any]) -> int | None:
+    def write_all(self, sources: list[Path]) -> int | None:
+        """Summarize ``sources`` into ``--out`` (its lock held by the caller)."""
         from logline.documents import load
         from logline.messages import user_message
         from logline.models.errors import ModelError
@@ -241,11 +292,13 @@ class _Batch:
             file_sha256,
             is_done,
             job_key,
+            plan_outputs,
             sidecar_status,
             write_outputs,
         )
 
         out: Path = self.args.out
+        items = plan_outputs(sources, out)  # every output name, before anything is written
         report: list[dict[str, Any]] = []
         failures = 0
         for number, item in enumerate(items, 1):
@@ -284,9 +337,16 @@ class _Batch:
                 print(f"{prefix}: failed: {entry['error']}", file=sys.stderr)
                 continue
             key["model"] = self.model_id or key["model"]
-            summary_path, sidecar_path = write_outputs(
-                item, out, key, result.text, _details(result)
-            )
+            try:
+                summary_path, sidecar_path = write_outputs(
+                    item, out, key, result.text, _details(result), shared=self.args.shared
+                )
+            except OSError as exc:  # a full disk, a folder made read-only: the rest would fail
+                log.debug("Writing the summary of %s failed", item.source, exc_info=True)
+                failures += 1
+                entry.update(status="failed", error=f"cannot write to {out}: {exc.strerror}")
+                print(f"{prefix}: failed: {entry['error']}", file=sys.stderr)
+                break
             status = sidecar_status(result.reason)
             entry.update(status=status, summary=str(summary_path), sidecar=str(sidecar_path))
             warning = finish_warning(result.reason)

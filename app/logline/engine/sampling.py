@@ -9,10 +9,17 @@ reason ``repetition`` and the repeated tail withdrawn (``loop_guard.LoopGuard``)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from logline.engine.ngram import NoRepeatNGram
+
+# No answer is ever this long: a larger ``max_tokens`` is a mistake (10**9 used to crash the
+# process reserving its KV cache). The summarizer lowers it further to what the loaded model's
+# context and the memory allow.
+MAX_TOKENS_LIMIT = 131_072
+MAX_SEED = 2**64 - 1  # MLX's random seed is an unsigned 64-bit integer
 
 
 @dataclass(frozen=True)
@@ -30,16 +37,48 @@ class SamplingParams:
     loop_guard: bool = False  # end a sequence that repeats itself ("repetition"), tail trimmed
 
     def __post_init__(self) -> None:
-        if self.temperature < 0:
-            raise ValueError("temperature must be >= 0")
-        if not 0 <= self.top_p <= 1:
-            raise ValueError("top_p must be between 0 and 1")
-        if self.max_tokens <= 0:
-            raise ValueError("max_tokens must be positive")
-        if self.repetition_penalty <= 0:
-            raise ValueError("repetition_penalty must be positive")
-        if self.no_repeat_ngram < 0 or self.no_repeat_ngram == 1:
-            raise ValueError("no_repeat_ngram must be 0 (off) or at least 2")
+        problem = sampling_problem(self)
+        if problem:
+            raise ValueError(problem)
+
+
+def sampling_problem(params: SamplingParams) -> str | None:
+    """Why ``params`` cannot be used (one sentence naming the field), or None."""
+    for name in ("temperature", "top_p", "min_p", "repetition_penalty"):
+        value = getattr(params, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"{name} must be a number, not {value!r}"
+        if not math.isfinite(value):
+            return f"{name} must be a finite number, not {value!r}"
+    if params.temperature < 0:
+        return "temperature must be >= 0"
+    if not 0 <= params.top_p <= 1:
+        return "top_p must be between 0 and 1"
+    if not 0 <= params.min_p <= 1:
+        return "min_p must be between 0 and 1"
+    if params.repetition_penalty <= 0:
+        return "repetition_penalty must be positive"
+    integers = {
+        "top_k": (0, None),
+        "repetition_context_size": (1, None),
+        "max_tokens": (1, MAX_TOKENS_LIMIT),
+        "no_repeat_ngram": (0, None),
+    }
+    for name, (low, high) in integers.items():
+        value = getattr(params, name)
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"{name} must be a whole number, not {value!r}"
+        if value < low or (high is not None and value > high):
+            limit = f"at least {low}" if high is None else f"between {low} and {high:,}"
+            return f"{name} must be {limit}, not {value:,}"
+    if params.no_repeat_ngram == 1:
+        return "no_repeat_ngram must be 0 (off) or at least 2"
+    seed = params.seed
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED
+    ):
+        return f"seed must be a whole number from 0 to {MAX_SEED}, not {seed!r}"
+    return None
 
 
 def build_sampler(params: SamplingParams) -> tuple[Any, list[Any]]:

@@ -39,7 +39,7 @@ from logline.engine.events import EngineEvent, Finished, Generated, GenerationSt
 from logline.engine.runtime import Engine, GenerationRequest, Message
 from logline.engine.sampling import SamplingParams
 from logline.models import fit
-from logline.summarize import modes
+from logline.summarize import bounds, modes
 from logline.summarize.answer_shapes import AnswerShape, scene_entries
 from logline.summarize.citations import apply, validate
 from logline.summarize.copy_check import revise_copied_notes
@@ -84,6 +84,11 @@ class SummaryOptions:
     max_batch: int = DEFAULT_MAX_BATCH  # 1: the map phase runs one chunk after another
     citation_policy: Literal["flag", "remove"] = "flag"
     names_policy: Literal["flag", "remove"] = "flag"  # names the document does not know
+
+    def __post_init__(self) -> None:
+        problem = bounds.options_problem(self)
+        if problem:
+            raise ValueError(problem)
 
 
 SummaryEmit = Callable[[SummaryEvent], None]
@@ -360,6 +365,7 @@ def summarize(
 def _run(session: _Session, result: SummaryResult) -> None:
     engine, options = session.engine, session.options
     context = usable_context(engine, options.max_context)
+    _answers_within(session, context)
     plan = plan_summary(
         session.document,
         count_tokens=engine.count_tokens,
@@ -411,6 +417,17 @@ def _run(session: _Session, result: SummaryResult) -> None:
     messages = session.messages("reduce", _concat(notes))
     result.raw_text, result.reason, error = session.final_answer("reduce", messages)
     result.error = error or result.error
+
+
+def _answers_within(session: _Session, context: int) -> None:
+    """No answer (nor note) longer than the usable context allows, with a notice: the KV cache
+    reserved for it stays within what the model and the memory hold."""
+    longest = bounds.longest_answer(context)
+    if session.sampling.max_tokens > longest:
+        session.sampling = replace(session.sampling, max_tokens=longest)
+        session.emit(Notice(bounds.answer_limited(longest, context)))
+    if session.map_sampling.max_tokens > longest:
+        session.map_sampling = replace(session.map_sampling, max_tokens=longest)
 
 
 def _merge_until_it_fits(session: _Session, notes: list[str], context: int) -> list[str]:
