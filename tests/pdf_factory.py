@@ -191,8 +191,10 @@ def build_pdf(
     style: str = "simple",
     compress: bool = False,
     title: str | None = None,
+    extra: dict[int, bytes] | None = None,
 ) -> bytes:
-    """A PDF showing ``pages`` (lists of placed lines) in the given content-stream style."""
+    """A PDF showing ``pages`` (lists of placed lines) in the given content-stream style;
+    ``extra`` maps a page index to content appended to that page's stream (``hidden_text``)."""
     builder = PdfBuilder()
     catalog = builder.reserve()
     tree = builder.reserve()
@@ -208,7 +210,7 @@ def build_pdf(
     fonts = f"/Font << /F1 {courier} 0 R /F2 {cid} 0 R /F3 {differences} 0 R >>"
     kids = []
     for lines in pages:
-        data = _content(lines, style)
+        data = _content(lines, style) + (extra or {}).get(len(kids), b"")
         if style == "form":
             # the text sits in a form drawn by another form, shifted back by the outer /Matrix
             inner = builder.stream(
@@ -435,3 +437,43 @@ def text_export(pages: list[list[Placed]], *, form_feeds: bool = True) -> str:
             text_lines[index] = row
         out.append("\n".join(text_lines))
     return ("\f" if form_feeds else "\n\n").join(out) + "\n"
+
+
+# --- text a reader never sees ------------------------------------------------------------------
+
+HIDDEN_KINDS = (
+    "invisible",
+    "invisible_glyphs",
+    "clip",
+    "white",
+    "white_gray",
+    "off_page",
+    "tiny",
+    "white_on_dark",
+)
+
+
+def hidden_text(kind: str, line: Placed) -> bytes:
+    """Content drawing ``line`` so that no reader sees it (``white_on_dark``: white text on a
+    black box, which a reader does see). Each is wrapped in q/Q: the state does not leak."""
+    raw = _escape(_winansi(line.text))
+    baseline = PAGE_HEIGHT - line.y
+    show = b"/F1 12 Tf %.2f %.2f Td (%s) Tj" % (line.x, baseline, raw)
+    if kind == "invisible":  # text render mode 3: neither filled nor stroked
+        return b"q BT 3 Tr " + show + b" ET Q\n"
+    if kind == "invisible_glyphs":  # render mode set once, then Final Draft's glyph blocks
+        return b"q 3 Tr\n" + _content([line], "per_glyph") + b"Q\n"
+    if kind == "clip":  # render mode 7: only adds to the clipping path
+        return b"q BT 7 Tr " + show + b" ET Q\n"
+    if kind == "white":
+        return b"q 1 1 1 rg BT " + show + b" ET Q\n"
+    if kind == "white_gray":
+        return b"q 1 g BT " + show + b" ET Q\n"
+    if kind == "off_page":
+        return b"q BT /F1 12 Tf %.2f %.2f Td (%s) Tj ET Q\n" % (PAGE_WIDTH + 200, baseline, raw)
+    if kind == "tiny":
+        return b"q BT /F1 0.2 Tf %.2f %.2f Td (%s) Tj ET Q\n" % (line.x, baseline, raw)
+    if kind == "white_on_dark":
+        box = b"0 0 0 rg %.2f %.2f 400 20 re f " % (line.x - 4, baseline - 6)
+        return b"q " + box + b"1 1 1 rg BT " + show + b" ET Q\n"
+    raise ValueError(kind)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from .fonts import FallbackFont, FontInfo
@@ -27,6 +28,9 @@ CHECK_EVERY = 2048  # tokens between deadline checks
 MAX_SAVED_STATES = 10_000  # nested q without Q: deeper saves are ignored
 MAX_ARRAY_DEPTH = 64  # nested [ without ]: deeper arrays are ignored
 MAX_OPERANDS = 10_000  # operands waiting for an operator: more are dropped
+PAINT_OPS = frozenset({b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*"})  # fill a path
+WHITE_TOLERANCE = 0.02  # a fill this close to white counts as white
+EDGE = 0.5  # points: a run must reach this far into the page box to count as on the page
 
 
 class PageScanner:
@@ -36,6 +40,13 @@ class PageScanner:
         self.deadline = deadline
         self._fonts: dict[Any, FontInfo] = {}
         self._fallback_font = FallbackFont()
+        # The page being scanned painted something not white (a fill, an image, a shading):
+        # white text on it may sit on a dark area, so it is kept.
+        self.painted = False
+        # Characters of text no reader sees, left out, by reason ("invisible", "white", "tiny",
+        # "off-page"), and the pages they were on (1-based, counted by scan_page calls).
+        self.hidden: Counter[str] = Counter()
+        self.hidden_pages = 0
 
     # public -----------------------------------------------------------------------------------
 
@@ -67,15 +78,41 @@ class PageScanner:
         runs: list[TextRun] = []
         resources = page.get("/Resources")
         resources = resources.get_object() if resources is not None else None
+        self.painted = False
         self._interpret(b"\n".join(chunks), resources, GraphicsState(), runs, depth=0, forms=())
         # y down from the top of the media box; x from its left edge
         for run in runs:
             run.x -= left
             run.x_end -= left
             run.y = top - run.y
-        return runs, right - left, top - bottom
+        seen = self._seen(runs, _visible_box(page, left, top))
+        return seen, right - left, top - bottom
 
     # internals --------------------------------------------------------------------------------
+
+    def _seen(self, runs: list[TextRun], box: tuple[float, float, float, float]) -> list[TextRun]:
+        """The runs a reader sees; the others are counted in ``hidden`` and left out."""
+        x0, y0, x1, y1 = box
+        seen: list[TextRun] = []
+        dropped = False
+        for run in runs:
+            reason = run.hidden
+            if reason == "white" and self.painted:
+                reason = ""
+            if not reason and (
+                run.x_end <= x0 + EDGE
+                or run.x >= x1 - EDGE
+                or run.y <= y0
+                or run.y - run.size >= y1
+            ):
+                reason = "off-page"
+            if reason:
+                self.hidden[reason] += sum(1 for ch in run.text if not ch.isspace())
+                dropped = True
+            else:
+                seen.append(run)
+        self.hidden_pages += dropped
+        return seen
 
     def _check_deadline(self) -> None:
         if time.monotonic() > self.deadline:
@@ -270,7 +307,20 @@ class PageScanner:
                     elif op == b"Do":
                         if operands and isinstance(operands[-1], str):
                             self._form(operands[-1], resources, state, runs, depth, forms)
+                    elif op == b"Tr":
+                        if operands:
+                            state.render_mode = int(number_or(operands[-1], 0.0))
+                    elif op == b"g" or op == b"rg" or op == b"k":
+                        state.fill_white = _white_fill(op, operands)
+                    elif op == b"cs" or op == b"sc" or op == b"scn":
+                        state.fill_white = False  # another colour space: not known to be white
+                    elif op in PAINT_OPS:
+                        if not state.fill_white:
+                            self.painted = True
+                    elif op == b"sh":
+                        self.painted = True
                     elif op == b"BI":
+                        self.painted = True
                         found = data.find(b"ID", match.end())
                         end = EI.search(data, found + 2) if found >= 0 else None
                         restart = end.end() if end else n
@@ -338,6 +388,8 @@ class PageScanner:
         key: Any = (ref.idnum, ref.generation) if hasattr(ref, "idnum") else id(ref)
         form = ref.get_object()
         if not hasattr(form, "get") or form.get("/Subtype") != "/Form":
+            if hasattr(form, "get") and form.get("/Subtype") == "/Image":
+                self.painted = True
             return
         if key in forms:
             raise ScanLimitError("depth", "a drawing in the PDF contains itself")
@@ -357,6 +409,29 @@ class PageScanner:
         form_resources = form.get("/Resources")
         form_resources = form_resources.get_object() if form_resources is not None else resources
         self._interpret(data, form_resources, inner, runs, depth=depth + 1, forms=(*forms, key))
+
+
+def _visible_box(page: PageObject, left: float, top: float) -> tuple[float, float, float, float]:
+    """The crop box (what a viewer shows) as (x0, y0, x1, y1), x from the media box's left edge
+    and y down from its top."""
+    try:
+        box = page.cropbox
+        x0, y0, x1, y1 = (float(v) for v in (box.left, box.top, box.right, box.bottom))
+    except Exception:  # a malformed crop box: the media box, as viewers do
+        box = page.mediabox
+        x0, y0, x1, y1 = (float(v) for v in (box.left, box.top, box.right, box.bottom))
+    return x0 - left, top - y0, x1 - left, top - y1
+
+
+def _white_fill(op: bytes, operands: list[Any]) -> bool:
+    """Whether ``g`` / ``rg`` / ``k`` with these operands sets a white fill colour."""
+    count = {b"g": 1, b"rg": 3, b"k": 4}[op]
+    values = operands[-count:]
+    if len(values) != count or not all(isinstance(v, float) for v in values):
+        return False
+    if op == b"k":
+        return all(v <= WHITE_TOLERANCE for v in values)
+    return all(v >= 1.0 - WHITE_TOLERANCE for v in values)
 
 
 def _sub_dict(resources: Any, key: str) -> Any:

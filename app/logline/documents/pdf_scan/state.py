@@ -20,6 +20,8 @@ class GraphicsState:
     scale: float = 1.0
     leading: float = 0.0
     rise: float = 0.0
+    render_mode: int = 0  # Tr: 3 (invisible) and 7 (clip only) show nothing
+    fill_white: bool = False  # the fill colour is white (g, rg, k): unseen on a white page
 
     def copy(self) -> GraphicsState:
         return GraphicsState(
@@ -31,4 +33,6 @@ class GraphicsState:
             self.scale,
             self.leading,
             self.rise,
+            self.render_mode,
+            self.fill_white,
         )
