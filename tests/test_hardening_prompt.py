@@ -189,3 +189,16 @@ def test_white_text_on_a_dark_box_is_kept(tmp_path: Path) -> None:
     document = _load(_pdf_with(tmp_path, "white_on_dark"))
     assert SECRET in document.text
     assert document.notices == ()
+
+
+def test_inspect_shows_the_hidden_text_notice(tmp_path: Path, capsys) -> None:
+    from logline.cli import main
+
+    path = _pdf_with(tmp_path, "invisible")
+    assert main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Note: Left out 23 characters of hidden text on 1 page (invisible)" in out
+    assert SECRET not in out
+    assert main(["inspect", "--json", str(path)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["notices"] and "hidden text" in data["notices"][0]
