@@ -447,15 +447,18 @@ HIDDEN_KINDS = (
     "clip",
     "white",
     "white_gray",
+    "white_stroke",
     "off_page",
     "tiny",
     "white_on_dark",
+    "outlined",
 )
 
 
 def hidden_text(kind: str, line: Placed) -> bytes:
-    """Content drawing ``line`` so that no reader sees it (``white_on_dark``: white text on a
-    black box, which a reader does see). Each is wrapped in q/Q: the state does not leak."""
+    """Content drawing ``line`` so that no reader sees it (except ``white_on_dark``, white text
+    on a black box, and ``outlined``, white letters with black outlines, which a reader does
+    see). Each is wrapped in q/Q: the state does not leak."""
     raw = _escape(_winansi(line.text))
     baseline = PAGE_HEIGHT - line.y
     show = b"/F1 12 Tf %.2f %.2f Td (%s) Tj" % (line.x, baseline, raw)
@@ -467,6 +470,10 @@ def hidden_text(kind: str, line: Placed) -> bytes:
         return b"q BT 7 Tr " + show + b" ET Q\n"
     if kind == "white":
         return b"q 1 1 1 rg BT " + show + b" ET Q\n"
+    if kind == "white_stroke":  # render mode 1: outlines only, in white
+        return b"q 1 G BT 1 Tr " + show + b" ET Q\n"
+    if kind == "outlined":  # render mode 2: white fill, black outline: a reader sees it
+        return b"q 1 1 1 rg 0 G BT 2 Tr " + show + b" ET Q\n"
     if kind == "white_gray":
         return b"q 1 g BT " + show + b" ET Q\n"
     if kind == "off_page":

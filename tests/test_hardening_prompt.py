@@ -164,7 +164,17 @@ def _load(path: Path):
 
 
 @pytest.mark.parametrize(
-    "kind", ["invisible", "invisible_glyphs", "clip", "white", "white_gray", "off_page", "tiny"]
+    "kind",
+    [
+        "invisible",
+        "invisible_glyphs",
+        "clip",
+        "white",
+        "white_gray",
+        "white_stroke",
+        "off_page",
+        "tiny",
+    ],
 )
 def test_hidden_pdf_text_is_dropped_with_a_notice(tmp_path: Path, kind: str) -> None:
     document = _load(_pdf_with(tmp_path, kind))
@@ -185,8 +195,9 @@ def test_visible_pdf_text_is_kept_without_a_notice(tmp_path: Path) -> None:
     assert _load(path).notices == ()
 
 
-def test_white_text_on_a_dark_box_is_kept(tmp_path: Path) -> None:
-    document = _load(_pdf_with(tmp_path, "white_on_dark"))
+@pytest.mark.parametrize("kind", ["white_on_dark", "outlined"])
+def test_white_text_a_reader_sees_is_kept(tmp_path: Path, kind: str) -> None:
+    document = _load(_pdf_with(tmp_path, kind))
     assert SECRET in document.text
     assert document.notices == ()
 

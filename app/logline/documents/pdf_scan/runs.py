@@ -17,7 +17,6 @@ JOIN_OVERLAP = 0.25  # of the font height: a run starting this far back still co
 JOIN_GAP = 0.1  # of the font height: ... as does one starting this far past its end
 MIN_VISIBLE_HEIGHT = 1.0  # points: text shown smaller than this cannot be read
 INVISIBLE_MODES = (3, 7)  # text render modes that paint nothing (7 only clips)
-FILLED_MODES = (0, 4)  # render modes that only fill: their colour alone decides what is seen
 
 
 @dataclass(slots=True)
@@ -73,7 +72,7 @@ def show_text(
             hidden = "invisible"
         elif height < MIN_VISIBLE_HEIGHT:
             hidden = "tiny"
-        elif state.fill_white and state.render_mode in FILLED_MODES:
+        elif _white(state):
             hidden = "white"
         if runs:
             last = runs[-1]
@@ -90,3 +89,13 @@ def show_text(
         if len(runs) > MAX_RUNS_PER_PAGE:
             raise ScanLimitError("size", "a page shows too much text")
     return advance
+
+
+def _white(state: GraphicsState) -> bool:
+    """Whether everything the render mode paints is white: 0/4 fill, 1/5 stroke, 2/6 both."""
+    mode = state.render_mode % 4
+    if mode == 0:
+        return state.fill_white
+    if mode == 1:
+        return state.stroke_white
+    return state.fill_white and state.stroke_white

@@ -311,9 +311,13 @@ class PageScanner:
                         if operands:
                             state.render_mode = int(number_or(operands[-1], 0.0))
                     elif op == b"g" or op == b"rg" or op == b"k":
-                        state.fill_white = _white_fill(op, operands)
+                        state.fill_white = _white_colour(op, operands)
+                    elif op == b"G" or op == b"RG" or op == b"K":
+                        state.stroke_white = _white_colour(op.lower(), operands)
                     elif op == b"cs" or op == b"sc" or op == b"scn":
                         state.fill_white = False  # another colour space: not known to be white
+                    elif op == b"CS" or op == b"SC" or op == b"SCN":
+                        state.stroke_white = False
                     elif op in PAINT_OPS:
                         if not state.fill_white:
                             self.painted = True
@@ -423,8 +427,9 @@ def _visible_box(page: PageObject, left: float, top: float) -> tuple[float, floa
     return x0 - left, top - y0, x1 - left, top - y1
 
 
-def _white_fill(op: bytes, operands: list[Any]) -> bool:
-    """Whether ``g`` / ``rg`` / ``k`` with these operands sets a white fill colour."""
+def _white_colour(op: bytes, operands: list[Any]) -> bool:
+    """Whether ``g`` / ``rg`` / ``k`` (or their stroke forms, lower-cased) with these operands
+    set white."""
     count = {b"g": 1, b"rg": 3, b"k": 4}[op]
     values = operands[-count:]
     if len(values) != count or not all(isinstance(v, float) for v in values):

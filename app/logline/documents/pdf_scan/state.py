@@ -22,6 +22,7 @@ class GraphicsState:
     rise: float = 0.0
     render_mode: int = 0  # Tr: 3 (invisible) and 7 (clip only) show nothing
     fill_white: bool = False  # the fill colour is white (g, rg, k): unseen on a white page
+    stroke_white: bool = False  # the stroke colour is white (G, RG, K)
 
     def copy(self) -> GraphicsState:
         return GraphicsState(
@@ -35,4 +36,5 @@ class GraphicsState:
             self.rise,
             self.render_mode,
             self.fill_white,
+            self.stroke_white,
         )
