@@ -192,9 +192,11 @@ def build_pdf(
     compress: bool = False,
     title: str | None = None,
     extra: dict[int, bytes] | None = None,
+    page_entries: str = "",
 ) -> bytes:
     """A PDF showing ``pages`` (lists of placed lines) in the given content-stream style;
-    ``extra`` maps a page index to content appended to that page's stream (``hidden_text``)."""
+    ``extra`` maps a page index to content appended to that page's stream (``hidden_text``);
+    ``page_entries`` are added to every page dictionary (``/CropBox [...]``)."""
     builder = PdfBuilder()
     catalog = builder.reserve()
     tree = builder.reserve()
@@ -231,7 +233,7 @@ def build_pdf(
         content = builder.stream(data, compress=compress)
         kids.append(
             builder.add(
-                f"<< /Type /Page /Parent {tree} 0 R /MediaBox [0 0 612 792] "
+                f"<< /Type /Page /Parent {tree} 0 R /MediaBox [0 0 612 792] {page_entries} "
                 f"/Resources {resources} /Contents {content} 0 R >>"
             )
         )

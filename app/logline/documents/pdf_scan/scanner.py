@@ -44,7 +44,7 @@ class PageScanner:
         # white text on it may sit on a dark area, so it is kept.
         self.painted = False
         # Characters of text no reader sees, left out, by reason ("invisible", "white", "tiny",
-        # "off-page"), and the pages they were on (1-based, counted by scan_page calls).
+        # "off-page"), and how many of the scanned pages held some.
         self.hidden: Counter[str] = Counter()
         self.hidden_pages = 0
 
@@ -85,7 +85,7 @@ class PageScanner:
             run.x -= left
             run.x_end -= left
             run.y = top - run.y
-        seen = self._seen(runs, _visible_box(page, left, top))
+        seen = self._seen(runs, _visible_box(page, (left, bottom, right, top)))
         return seen, right - left, top - bottom
 
     # internals --------------------------------------------------------------------------------
@@ -415,16 +415,26 @@ class PageScanner:
         self._interpret(data, form_resources, inner, runs, depth=depth + 1, forms=(*forms, key))
 
 
-def _visible_box(page: PageObject, left: float, top: float) -> tuple[float, float, float, float]:
-    """The crop box (what a viewer shows) as (x0, y0, x1, y1), x from the media box's left edge
-    and y down from its top."""
+def _visible_box(
+    page: PageObject, media: tuple[float, float, float, float]
+) -> tuple[float, float, float, float]:
+    """What a viewer shows: the crop box within the media box ``(left, bottom, right, top)``, as
+    (x0, y0, x1, y1) with x from the media box's left edge and y down from its top. A crop box
+    that is malformed or misses the media box counts as the media box, as viewers treat it."""
+    left, bottom, right, top = media
     try:
         box = page.cropbox
-        x0, y0, x1, y1 = (float(v) for v in (box.left, box.top, box.right, box.bottom))
-    except Exception:  # a malformed crop box: the media box, as viewers do
-        box = page.mediabox
-        x0, y0, x1, y1 = (float(v) for v in (box.left, box.top, box.right, box.bottom))
-    return x0 - left, top - y0, x1 - left, top - y1
+        xs, ys = (
+            sorted((float(box.left), float(box.right))),
+            sorted((float(box.bottom), float(box.top))),
+        )
+    except Exception:
+        xs, ys = [left, right], [bottom, top]
+    x0, x1 = max(xs[0], left), min(xs[1], right)
+    y0, y1 = max(ys[0], bottom), min(ys[1], top)
+    if x1 - x0 < 1.0 or y1 - y0 < 1.0:
+        x0, y0, x1, y1 = left, bottom, right, top
+    return x0 - left, top - y1, x1 - left, top - y0
 
 
 def _white_colour(op: bytes, operands: list[Any]) -> bool:
