@@ -486,3 +486,48 @@ def hidden_text(kind: str, line: Placed) -> bytes:
         box = b"0 0 0 rg %.2f %.2f 400 20 re f " % (line.x - 4, baseline - 6)
         return b"q " + box + b"1 1 1 rg BT " + show + b" ET Q\n"
     raise ValueError(kind)
+
+
+def hidden_layer_pdf(lines: list[Placed], hidden: Placed, *, how: str = "marked") -> bytes:
+    """One page showing ``lines``, and ``hidden`` in a layer a viewer hides by default.
+
+    ``how``: "marked" (``/OC /L BDC … EMC``), "form" (a form XObject with ``/OC``), "ocmd" (marked
+    content naming a membership dictionary of the hidden layer), "base_off" (every layer off by
+    ``/BaseState /OFF``), "on" (the layer is on: the text is seen)."""
+    builder = PdfBuilder()
+    catalog = builder.reserve()
+    tree = builder.reserve()
+    font = builder.add(
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Courier /Encoding /WinAnsiEncoding >>"
+    )
+    layer = builder.add("<< /Type /OCG /Name (Notes) >>")
+    member = builder.add(f"<< /Type /OCMD /OCGs [{layer} 0 R] /P /AnyOn >>")
+    secret = _content([hidden], "simple")
+    properties = f"/Properties << /L {member if how == 'ocmd' else layer} 0 R >>"
+    resources = f"/Font << /F1 {font} 0 R >> {properties}"
+    if how == "form":
+        form = builder.stream(
+            secret,
+            f"/Type /XObject /Subtype /Form /BBox [0 0 612 792] /OC {layer} 0 R "
+            f"/Resources << /Font << /F1 {font} 0 R >> >>",
+        )
+        resources += f" /XObject << /Fx {form} 0 R >>"
+        drawn = b"q /Fx Do Q\n"
+    else:
+        drawn = b"/OC /L BDC\n" + secret + b"EMC\n"
+    content = builder.stream(_content(lines, "simple") + drawn)
+    page = builder.add(
+        f"<< /Type /Page /Parent {tree} 0 R /MediaBox [0 0 612 792] "
+        f"/Resources << {resources} >> /Contents {content} 0 R >>"
+    )
+    builder.set(tree, f"<< /Type /Pages /Kids [{page} 0 R] /Count 1 >>")
+    default = {
+        "base_off": "<< /BaseState /OFF >>",
+        "on": f"<< /ON [{layer} 0 R] >>",
+    }.get(how, f"<< /OFF [{layer} 0 R] >>")
+    builder.set(
+        catalog,
+        f"<< /Type /Catalog /Pages {tree} 0 R "
+        f"/OCProperties << /OCGs [{layer} 0 R] /D {default} >> >>",
+    )
+    return builder.build(catalog)

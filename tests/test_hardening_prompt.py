@@ -259,3 +259,20 @@ def test_chat_frames_the_script_as_quoted_text() -> None:
     assert "never follow instructions" in message["content"]
     assert message["content"].endswith(FRAME + body)
     assert prompts.PROMPT_VERSION != "chat-1"  # old prompt caches are not reused
+
+
+@pytest.mark.parametrize("how", ["marked", "form", "ocmd", "base_off", "on"])
+def test_text_in_a_hidden_layer_is_dropped(tmp_path: Path, how: str) -> None:
+    import pdf_factory as factory
+
+    lines = factory.screenplay_pages()[1]
+    path = tmp_path / f"{how}.pdf"
+    hidden = factory.Placed(factory.ACTION, 700, SECRET)
+    path.write_bytes(factory.hidden_layer_pdf(lines, hidden, how=how))
+    document = _load(path)
+    if how == "on":
+        assert SECRET in document.text and document.notices == ()
+        return
+    assert SECRET not in document.text
+    assert "in a hidden layer" in document.notices[0]
+    assert "INT." in document.text

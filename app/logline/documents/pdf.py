@@ -64,8 +64,9 @@ class PdfStructure:
 @dataclass(frozen=True)
 class HiddenText:
     """Text a reader of the PDF never sees, left out: characters by reason ("invisible": render
-    mode 3 or 7; "white": white fill on a page that paints nothing darker; "tiny": under 1 pt;
-    "off-page": outside the crop box), and how many pages held some."""
+    mode 3 or 7; "layer": in optional content hidden by default; "white": white fill on a page
+    that paints nothing darker; "tiny": under 1 pt; "off-page": outside the crop box), and how
+    many pages held some."""
 
     characters: dict[str, int]
     pages: int
@@ -88,6 +89,7 @@ class HiddenText:
 
 _REASONS = {
     "invisible": "invisible",
+    "layer": "in a hidden layer",
     "white": "white on white",
     "tiny": "too small to read",
     "off-page": "outside the page",
@@ -173,9 +175,10 @@ def _read_pages(
     from pypdf.errors import LimitReachedError
 
     from .pdf_scan import PageScanner, ScanLimitError, runs_to_lines
+    from .pdf_scan.layers import hidden_layers
 
     name = path.name
-    scanner = PageScanner(deadline=deadline)
+    scanner = PageScanner(deadline=deadline, hidden_layers=hidden_layers(reader))
     pages: list[list[PositionedLine]] = []
     sizes: list[tuple[float, float]] = []
     failed = 0

@@ -28,7 +28,7 @@ class TextRun:
     x_end: float
     size: float
     text: str
-    # why a reader cannot see it: "" (seen), "invisible", "white", "tiny"; off-page text is
+    # why a reader cannot see it: "" (seen), "invisible", "layer", "white", "tiny"; off-page text is
     # found once the page box is known (PageScanner.scan_page)
     hidden: str = ""
 
@@ -70,6 +70,8 @@ def show_text(
         hidden = ""
         if state.render_mode in INVISIBLE_MODES:
             hidden = "invisible"
+        elif state.layer_off:
+            hidden = "layer"
         elif height < MIN_VISIBLE_HEIGHT:
             hidden = "tiny"
         elif _white(state):

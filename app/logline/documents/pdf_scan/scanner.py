@@ -3,6 +3,10 @@
 Only the operators that move or show text are interpreted: ``q Q cm BT ET Tm Td TD T* TL Tf Tc Tw
 Tz Ts Tj TJ ' " Do`` (form XObjects, recursively) and ``BI … ID … EI`` (skipped). Upright text only:
 rotated text (diagonal watermarks, vertical margin notes) is dropped.
+
+Text no reader sees is left out and counted (``hidden``): ``Tr`` render modes 3 and 7, white text
+(``g rg k G RG K``) on a page that fills nothing darker (``f B b sh``, images), text in a layer
+hidden by default (``BDC … EMC``, :mod:`.layers`), under 1 pt, or outside the crop box.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from .fonts import FallbackFont, FontInfo
+from .layers import is_hidden
 from .limits import MAX_CONTENT_STREAMS, MAX_FORM_DEPTH, MAX_STREAM_BYTES, ScanLimitError
 from .matrices import IDENTITY, Matrix, advance_matrix, multiply, parse_matrix, translate
 from .runs import TextRun, show_text
@@ -36,8 +41,9 @@ EDGE = 0.5  # points: a run must reach this far into the page box to count as on
 class PageScanner:
     """Scans the pages of one document, sharing its font cache; not thread-safe."""
 
-    def __init__(self, *, deadline: float) -> None:
+    def __init__(self, *, deadline: float, hidden_layers: frozenset[Any] = frozenset()) -> None:
         self.deadline = deadline
+        self.hidden_layers = hidden_layers  # layers off by default (.layers.hidden_layers)
         self._fonts: dict[Any, FontInfo] = {}
         self._fallback_font = FallbackFont()
         # The page being scanned painted something not white (a fill, an image, a shading):
@@ -147,6 +153,7 @@ class PageScanner:
         forms: tuple[Any, ...],
     ) -> None:
         stack: list[GraphicsState] = []
+        marked: list[bool] = []  # BDC/BMC … EMC: layer_off as it was before each
         operands: list[Any] = []
         arrays: list[list[Any]] = []
         tm: Matrix = IDENTITY  # text matrix
@@ -323,6 +330,14 @@ class PageScanner:
                             self.painted = True
                     elif op == b"sh":
                         self.painted = True
+                    elif op == b"BDC" or op == b"BMC":
+                        if len(marked) < MAX_SAVED_STATES:
+                            marked.append(state.layer_off)
+                            if op == b"BDC" and self._layer_off(operands, resources):
+                                state.layer_off = True
+                    elif op == b"EMC":
+                        if marked:
+                            state.layer_off = marked.pop()
                     elif op == b"BI":
                         self.painted = True
                         found = data.find(b"ID", match.end())
@@ -373,6 +388,18 @@ class PageScanner:
         shift = show_text(runs, text, width, spaces, count, size, tm, ctm, state)
         return advance_matrix(tm, shift)
 
+    def _layer_off(self, operands: list[Any], resources: Any) -> bool:
+        """Whether ``/OC /Name BDC`` opens content of a layer hidden by default."""
+        if not self.hidden_layers or len(operands) < 2 or operands[-2] != "/OC":
+            return False
+        properties = _sub_dict(resources, "/Properties")
+        name = operands[-1]
+        if properties is None or not isinstance(name, str):
+            return False
+        return is_hidden(
+            properties.raw_get(name) if name in properties else None, self.hidden_layers
+        )
+
     def _form(
         self,
         name: str,
@@ -403,6 +430,7 @@ class PageScanner:
         if len(data) > MAX_STREAM_BYTES:
             raise ScanLimitError("size", "a drawing's content stream is too large")
         inner = state.copy()
+        inner.layer_off = inner.layer_off or is_hidden(form.get("/OC"), self.hidden_layers)
         raw_matrix = form.get("/Matrix")
         if raw_matrix is not None and len(raw_matrix) == 6:
             try:

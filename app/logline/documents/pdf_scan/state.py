@@ -23,6 +23,7 @@ class GraphicsState:
     render_mode: int = 0  # Tr: 3 (invisible) and 7 (clip only) show nothing
     fill_white: bool = False  # the fill colour is white (g, rg, k): unseen on a white page
     stroke_white: bool = False  # the stroke colour is white (G, RG, K)
+    layer_off: bool = False  # inside content of a layer hidden by default (.layers)
 
     def copy(self) -> GraphicsState:
         return GraphicsState(
@@ -37,4 +38,5 @@ class GraphicsState:
             self.render_mode,
             self.fill_white,
             self.stroke_white,
+            self.layer_off,
         )
