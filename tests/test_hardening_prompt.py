@@ -276,3 +276,28 @@ def test_text_in_a_hidden_layer_is_dropped(tmp_path: Path, how: str) -> None:
     assert SECRET not in document.text
     assert "in a hidden layer" in document.notices[0]
     assert "INT." in document.text
+
+
+def test_a_tokenizer_that_still_reads_a_marker_is_refused() -> None:
+    """Safety net: a normalizer that drops the zero-width space would bring the marker back."""
+    from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    from logline.engine.prompt_tokens import PromptFramingError, prompt_tokens
+    from tiny_models import CHATML_TEMPLATE, tiny_vocab
+
+    tokens, _types, merges = tiny_vocab()
+    tokenizer = Tokenizer(
+        models.BPE({t: i for i, t in enumerate(tokens)}, [tuple(m.split(" ")) for m in merges])
+    )
+    tokenizer.normalizer = normalizers.Replace("\u200b", "")
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    tokenizer.add_special_tokens(
+        [AddedToken(t, special=True, normalized=True) for t in ("<|im_start|>", "<|im_end|>")]
+    )
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer)
+    fast.chat_template = CHATML_TEMPLATE
+    assert prompt_tokens(fast, _messages("INT. ROOM - DAY"))  # no marker: fine
+    with pytest.raises(PromptFramingError, match="control tokens"):
+        prompt_tokens(fast, _messages(FORGED))
