@@ -450,17 +450,19 @@ HIDDEN_KINDS = (
     "white",
     "white_gray",
     "white_stroke",
+    "white_beside_dark",
     "off_page",
     "tiny",
     "white_on_dark",
+    "white_on_image",
     "outlined",
 )
 
 
 def hidden_text(kind: str, line: Placed) -> bytes:
-    """Content drawing ``line`` so that no reader sees it (except ``white_on_dark``, white text
-    on a black box, and ``outlined``, white letters with black outlines, which a reader does
-    see). Each is wrapped in q/Q: the state does not leak."""
+    """Content drawing ``line`` so that no reader sees it (except ``white_on_dark`` and
+    ``white_on_image``, white text on a black box or image, and ``outlined``, white letters with
+    black outlines, which a reader does see). Each is wrapped in q/Q: the state does not leak."""
     raw = _escape(_winansi(line.text))
     baseline = PAGE_HEIGHT - line.y
     show = b"/F1 12 Tf %.2f %.2f Td (%s) Tj" % (line.x, baseline, raw)
@@ -476,6 +478,14 @@ def hidden_text(kind: str, line: Placed) -> bytes:
         return b"q 1 G BT 1 Tr " + show + b" ET Q\n"
     if kind == "outlined":  # render mode 2: white fill, black outline: a reader sees it
         return b"q 1 1 1 rg 0 G BT 2 Tr " + show + b" ET Q\n"
+    if kind == "white_beside_dark":  # a black dot elsewhere on the page does not hide it
+        return b"q 0 0 0 rg 10 10 2 2 re f 1 1 1 rg BT " + show + b" ET Q\n"
+    if kind == "white_on_image":  # white letters on a black inline image: a reader sees them
+        image = b"q 400 0 0 20 %.2f %.2f cm BI /W 1 /H 1 /CS /G /BPC 8 ID \x00 EI Q " % (
+            line.x - 4,
+            baseline - 6,
+        )
+        return b"q " + image + b"1 1 1 rg BT " + show + b" ET Q\n"
     if kind == "white_gray":
         return b"q 1 g BT " + show + b" ET Q\n"
     if kind == "off_page":

@@ -173,6 +173,7 @@ def _load(path: Path):
         "white",
         "white_gray",
         "white_stroke",
+        "white_beside_dark",
         "off_page",
         "tiny",
     ],
@@ -211,7 +212,7 @@ def test_a_malformed_crop_box_hides_nothing(tmp_path: Path, crop: str) -> None:
     assert "INT." in document.text
 
 
-@pytest.mark.parametrize("kind", ["white_on_dark", "outlined"])
+@pytest.mark.parametrize("kind", ["white_on_dark", "white_on_image", "outlined"])
 def test_white_text_a_reader_sees_is_kept(tmp_path: Path, kind: str) -> None:
     document = _load(_pdf_with(tmp_path, kind))
     assert SECRET in document.text

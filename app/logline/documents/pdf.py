@@ -64,8 +64,8 @@ class PdfStructure:
 @dataclass(frozen=True)
 class HiddenText:
     """Text a reader of the PDF never sees, left out: characters by reason ("invisible": render
-    mode 3 or 7; "layer": in optional content hidden by default; "white": white fill on a page
-    that paints nothing darker; "tiny": under 1 pt; "off-page": outside the crop box), and how
+    mode 3 or 7; "layer": in optional content hidden by default; "white": white text with no
+    dark paint under it; "tiny": under 1 pt; "off-page": outside the crop box), and how
     many pages held some."""
 
     characters: dict[str, int]

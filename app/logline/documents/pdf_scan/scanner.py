@@ -5,8 +5,9 @@ Tz Ts Tj TJ ' " Do`` (form XObjects, recursively) and ``BI … ID … EI`` (skip
 rotated text (diagonal watermarks, vertical margin notes) is dropped.
 
 Text no reader sees is left out and counted (``hidden``): ``Tr`` render modes 3 and 7, white text
-(``g rg k G RG K``) on a page that fills nothing darker (``f B b sh``, images), text in a layer
-hidden by default (``BDC … EMC``, :mod:`.layers`), under 1 pt, or outside the crop box.
+(``g rg k G RG K``) with no dark paint under it (paths filled in a dark colour, images,
+shadings: :mod:`.hidden`), text in a layer hidden by default (``BDC … EMC``, :mod:`.layers`),
+under 1 pt, or outside the crop box.
 """
 
 from __future__ import annotations
@@ -17,6 +18,15 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from .fonts import FallbackFont, FontInfo
+from .hidden import (
+    END_PATH_OPS,
+    PAINT_OPS,
+    PATH_OPS,
+    PagePaint,
+    seen_runs,
+    visible_box,
+    white_colour,
+)
 from .layers import is_hidden
 from .limits import MAX_CONTENT_STREAMS, MAX_FORM_DEPTH, MAX_STREAM_BYTES, ScanLimitError
 from .matrices import IDENTITY, Matrix, advance_matrix, multiply, parse_matrix, translate
@@ -33,9 +43,6 @@ CHECK_EVERY = 2048  # tokens between deadline checks
 MAX_SAVED_STATES = 10_000  # nested q without Q: deeper saves are ignored
 MAX_ARRAY_DEPTH = 64  # nested [ without ]: deeper arrays are ignored
 MAX_OPERANDS = 10_000  # operands waiting for an operator: more are dropped
-PAINT_OPS = frozenset({b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*"})  # fill a path
-WHITE_TOLERANCE = 0.02  # a fill this close to white counts as white
-EDGE = 0.5  # points: a run must reach this far into the page box to count as on the page
 
 
 class PageScanner:
@@ -46,9 +53,8 @@ class PageScanner:
         self.hidden_layers = hidden_layers  # layers off by default (.layers.hidden_layers)
         self._fonts: dict[Any, FontInfo] = {}
         self._fallback_font = FallbackFont()
-        # The page being scanned painted something not white (a fill, an image, a shading):
-        # white text on it may sit on a dark area, so it is kept.
-        self.painted = False
+        # Dark paint on the page being scanned: white text over it is seen, so it is kept.
+        self.paint = PagePaint()
         # Characters of text no reader sees, left out, by reason ("invisible", "white", "tiny",
         # "off-page"), and how many of the scanned pages held some.
         self.hidden: Counter[str] = Counter()
@@ -84,41 +90,19 @@ class PageScanner:
         runs: list[TextRun] = []
         resources = page.get("/Resources")
         resources = resources.get_object() if resources is not None else None
-        self.painted = False
+        self.paint = PagePaint()
         self._interpret(b"\n".join(chunks), resources, GraphicsState(), runs, depth=0, forms=())
+        box = visible_box(page, (left, bottom, right, top))
+        seen, dropped = seen_runs(runs, box, self.paint, self.hidden)
+        self.hidden_pages += dropped
         # y down from the top of the media box; x from its left edge
-        for run in runs:
+        for run in seen:
             run.x -= left
             run.x_end -= left
             run.y = top - run.y
-        seen = self._seen(runs, _visible_box(page, (left, bottom, right, top)))
         return seen, right - left, top - bottom
 
     # internals --------------------------------------------------------------------------------
-
-    def _seen(self, runs: list[TextRun], box: tuple[float, float, float, float]) -> list[TextRun]:
-        """The runs a reader sees; the others are counted in ``hidden`` and left out."""
-        x0, y0, x1, y1 = box
-        seen: list[TextRun] = []
-        dropped = False
-        for run in runs:
-            reason = run.hidden
-            if reason == "white" and self.painted:
-                reason = ""
-            if not reason and (
-                run.x_end <= x0 + EDGE
-                or run.x >= x1 - EDGE
-                or run.y <= y0
-                or run.y - run.size >= y1
-            ):
-                reason = "off-page"
-            if reason:
-                self.hidden[reason] += sum(1 for ch in run.text if not ch.isspace())
-                dropped = True
-            else:
-                seen.append(run)
-        self.hidden_pages += dropped
-        return seen
 
     def _check_deadline(self) -> None:
         if time.monotonic() > self.deadline:
@@ -317,19 +301,22 @@ class PageScanner:
                     elif op == b"Tr":
                         if operands:
                             state.render_mode = int(number_or(operands[-1], 0.0))
+                    elif op in PATH_OPS:
+                        self.paint.path(op, operands, state.ctm)
+                    elif op in PAINT_OPS:
+                        self.paint.fill(state.fill_white)
+                    elif op in END_PATH_OPS:
+                        self.paint.end_path()
                     elif op == b"g" or op == b"rg" or op == b"k":
-                        state.fill_white = _white_colour(op, operands)
+                        state.fill_white = white_colour(op, operands)
                     elif op == b"G" or op == b"RG" or op == b"K":
-                        state.stroke_white = _white_colour(op.lower(), operands)
+                        state.stroke_white = white_colour(op.lower(), operands)
                     elif op == b"cs" or op == b"sc" or op == b"scn":
                         state.fill_white = False  # another colour space: not known to be white
                     elif op == b"CS" or op == b"SC" or op == b"SCN":
                         state.stroke_white = False
-                    elif op in PAINT_OPS:
-                        if not state.fill_white:
-                            self.painted = True
                     elif op == b"sh":
-                        self.painted = True
+                        self.paint.shading()
                     elif op == b"BDC" or op == b"BMC":
                         if len(marked) < MAX_SAVED_STATES:
                             marked.append(state.layer_off)
@@ -339,7 +326,7 @@ class PageScanner:
                         if marked:
                             state.layer_off = marked.pop()
                     elif op == b"BI":
-                        self.painted = True
+                        self.paint.image(state.ctm)
                         found = data.find(b"ID", match.end())
                         end = EI.search(data, found + 2) if found >= 0 else None
                         restart = end.end() if end else n
@@ -420,7 +407,7 @@ class PageScanner:
         form = ref.get_object()
         if not hasattr(form, "get") or form.get("/Subtype") != "/Form":
             if hasattr(form, "get") and form.get("/Subtype") == "/Image":
-                self.painted = True
+                self.paint.image(state.ctm)
             return
         if key in forms:
             raise ScanLimitError("depth", "a drawing in the PDF contains itself")
@@ -441,40 +428,6 @@ class PageScanner:
         form_resources = form.get("/Resources")
         form_resources = form_resources.get_object() if form_resources is not None else resources
         self._interpret(data, form_resources, inner, runs, depth=depth + 1, forms=(*forms, key))
-
-
-def _visible_box(
-    page: PageObject, media: tuple[float, float, float, float]
-) -> tuple[float, float, float, float]:
-    """What a viewer shows: the crop box within the media box ``(left, bottom, right, top)``, as
-    (x0, y0, x1, y1) with x from the media box's left edge and y down from its top. A crop box
-    that is malformed or misses the media box counts as the media box, as viewers treat it."""
-    left, bottom, right, top = media
-    try:
-        box = page.cropbox
-        xs, ys = (
-            sorted((float(box.left), float(box.right))),
-            sorted((float(box.bottom), float(box.top))),
-        )
-    except Exception:
-        xs, ys = [left, right], [bottom, top]
-    x0, x1 = max(xs[0], left), min(xs[1], right)
-    y0, y1 = max(ys[0], bottom), min(ys[1], top)
-    if x1 - x0 < 1.0 or y1 - y0 < 1.0:
-        x0, y0, x1, y1 = left, bottom, right, top
-    return x0 - left, top - y1, x1 - left, top - y0
-
-
-def _white_colour(op: bytes, operands: list[Any]) -> bool:
-    """Whether ``g`` / ``rg`` / ``k`` (or their stroke forms, lower-cased) with these operands
-    set white."""
-    count = {b"g": 1, b"rg": 3, b"k": 4}[op]
-    values = operands[-count:]
-    if len(values) != count or not all(isinstance(v, float) for v in values):
-        return False
-    if op == b"k":
-        return all(v <= WHITE_TOLERANCE for v in values)
-    return all(v >= 1.0 - WHITE_TOLERANCE for v in values)
 
 
 def _sub_dict(resources: Any, key: str) -> Any:
