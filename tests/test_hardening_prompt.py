@@ -302,3 +302,17 @@ def test_a_tokenizer_that_still_reads_a_marker_is_refused() -> None:
     assert prompt_tokens(fast, _messages("INT. ROOM - DAY"))  # no marker: fine
     with pytest.raises(PromptFramingError, match="control tokens"):
         prompt_tokens(fast, _messages(FORGED))
+
+
+def test_a_template_that_skips_empty_messages_is_not_refused(tmp_path: Path) -> None:
+    from logline.engine.prompt_tokens import prompt_tokens
+
+    tokenizer = _llama3_tokenizer(tmp_path)
+    tokenizer.chat_template = (
+        "{% for message in messages %}{% if message['content'] %}"
+        "{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'"
+        " + message['content'] + '<|eot_id|>' }}{% endif %}{% endfor %}"
+    )
+    messages = [{"role": "system", "content": ""}, {"role": "user", "content": FORGED}]
+    tokens = prompt_tokens(tokenizer, messages)
+    assert tokens.count(tokenizer.convert_tokens_to_ids("<|start_header_id|>")) == 1

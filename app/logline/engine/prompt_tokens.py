@@ -67,7 +67,10 @@ class PromptTokenizer:
         safe = [{**m, "content": self.neutralise(m["content"])} for m in messages]
         tokens = self._encode(safe)
         if self.control_ids:
-            frame = self._encode([{**m, "content": _PLACEHOLDER} for m in messages])
+            # an empty content stays empty: a template may leave out an empty message's turn
+            frame = self._encode(
+                [{**m, "content": _PLACEHOLDER if m["content"] else ""} for m in messages]
+            )
             if self._controls(tokens) != self._controls(frame):
                 raise PromptFramingError(
                     "This model's tokenizer reads part of the document as chat control tokens, "
