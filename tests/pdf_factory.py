@@ -191,8 +191,12 @@ def build_pdf(
     style: str = "simple",
     compress: bool = False,
     title: str | None = None,
+    extra: dict[int, bytes] | None = None,
+    page_entries: str = "",
 ) -> bytes:
-    """A PDF showing ``pages`` (lists of placed lines) in the given content-stream style."""
+    """A PDF showing ``pages`` (lists of placed lines) in the given content-stream style;
+    ``extra`` maps a page index to content appended to that page's stream (``hidden_text``);
+    ``page_entries`` are added to every page dictionary (``/CropBox [...]``)."""
     builder = PdfBuilder()
     catalog = builder.reserve()
     tree = builder.reserve()
@@ -208,7 +212,7 @@ def build_pdf(
     fonts = f"/Font << /F1 {courier} 0 R /F2 {cid} 0 R /F3 {differences} 0 R >>"
     kids = []
     for lines in pages:
-        data = _content(lines, style)
+        data = _content(lines, style) + (extra or {}).get(len(kids), b"")
         if style == "form":
             # the text sits in a form drawn by another form, shifted back by the outer /Matrix
             inner = builder.stream(
@@ -229,7 +233,7 @@ def build_pdf(
         content = builder.stream(data, compress=compress)
         kids.append(
             builder.add(
-                f"<< /Type /Page /Parent {tree} 0 R /MediaBox [0 0 612 792] "
+                f"<< /Type /Page /Parent {tree} 0 R /MediaBox [0 0 612 792] {page_entries} "
                 f"/Resources {resources} /Contents {content} 0 R >>"
             )
         )
@@ -435,3 +439,105 @@ def text_export(pages: list[list[Placed]], *, form_feeds: bool = True) -> str:
             text_lines[index] = row
         out.append("\n".join(text_lines))
     return ("\f" if form_feeds else "\n\n").join(out) + "\n"
+
+
+# --- text a reader never sees ------------------------------------------------------------------
+
+HIDDEN_KINDS = (
+    "invisible",
+    "invisible_glyphs",
+    "clip",
+    "white",
+    "white_gray",
+    "white_stroke",
+    "white_beside_dark",
+    "off_page",
+    "tiny",
+    "white_on_dark",
+    "white_on_image",
+    "outlined",
+)
+
+
+def hidden_text(kind: str, line: Placed) -> bytes:
+    """Content drawing ``line`` so that no reader sees it (except ``white_on_dark`` and
+    ``white_on_image``, white text on a black box or image, and ``outlined``, white letters with
+    black outlines, which a reader does see). Each is wrapped in q/Q: the state does not leak."""
+    raw = _escape(_winansi(line.text))
+    baseline = PAGE_HEIGHT - line.y
+    show = b"/F1 12 Tf %.2f %.2f Td (%s) Tj" % (line.x, baseline, raw)
+    if kind == "invisible":  # text render mode 3: neither filled nor stroked
+        return b"q BT 3 Tr " + show + b" ET Q\n"
+    if kind == "invisible_glyphs":  # render mode set once, then Final Draft's glyph blocks
+        return b"q 3 Tr\n" + _content([line], "per_glyph") + b"Q\n"
+    if kind == "clip":  # render mode 7: only adds to the clipping path
+        return b"q BT 7 Tr " + show + b" ET Q\n"
+    if kind == "white":
+        return b"q 1 1 1 rg BT " + show + b" ET Q\n"
+    if kind == "white_stroke":  # render mode 1: outlines only, in white
+        return b"q 1 G BT 1 Tr " + show + b" ET Q\n"
+    if kind == "outlined":  # render mode 2: white fill, black outline: a reader sees it
+        return b"q 1 1 1 rg 0 G BT 2 Tr " + show + b" ET Q\n"
+    if kind == "white_beside_dark":  # a black dot elsewhere on the page does not hide it
+        return b"q 0 0 0 rg 10 10 2 2 re f 1 1 1 rg BT " + show + b" ET Q\n"
+    if kind == "white_on_image":  # white letters on a black inline image: a reader sees them
+        image = b"q 400 0 0 20 %.2f %.2f cm BI /W 1 /H 1 /CS /G /BPC 8 ID \x00 EI Q " % (
+            line.x - 4,
+            baseline - 6,
+        )
+        return b"q " + image + b"1 1 1 rg BT " + show + b" ET Q\n"
+    if kind == "white_gray":
+        return b"q 1 g BT " + show + b" ET Q\n"
+    if kind == "off_page":
+        return b"q BT /F1 12 Tf %.2f %.2f Td (%s) Tj ET Q\n" % (PAGE_WIDTH + 200, baseline, raw)
+    if kind == "tiny":
+        return b"q BT /F1 0.2 Tf %.2f %.2f Td (%s) Tj ET Q\n" % (line.x, baseline, raw)
+    if kind == "white_on_dark":
+        box = b"0 0 0 rg %.2f %.2f 400 20 re f " % (line.x - 4, baseline - 6)
+        return b"q " + box + b"1 1 1 rg BT " + show + b" ET Q\n"
+    raise ValueError(kind)
+
+
+def hidden_layer_pdf(lines: list[Placed], hidden: Placed, *, how: str = "marked") -> bytes:
+    """One page showing ``lines``, and ``hidden`` in a layer a viewer hides by default.
+
+    ``how``: "marked" (``/OC /L BDC … EMC``), "form" (a form XObject with ``/OC``), "ocmd" (marked
+    content naming a membership dictionary of the hidden layer), "base_off" (every layer off by
+    ``/BaseState /OFF``), "on" (the layer is on: the text is seen)."""
+    builder = PdfBuilder()
+    catalog = builder.reserve()
+    tree = builder.reserve()
+    font = builder.add(
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Courier /Encoding /WinAnsiEncoding >>"
+    )
+    layer = builder.add("<< /Type /OCG /Name (Notes) >>")
+    member = builder.add(f"<< /Type /OCMD /OCGs [{layer} 0 R] /P /AnyOn >>")
+    secret = _content([hidden], "simple")
+    properties = f"/Properties << /L {member if how == 'ocmd' else layer} 0 R >>"
+    resources = f"/Font << /F1 {font} 0 R >> {properties}"
+    if how == "form":
+        form = builder.stream(
+            secret,
+            f"/Type /XObject /Subtype /Form /BBox [0 0 612 792] /OC {layer} 0 R "
+            f"/Resources << /Font << /F1 {font} 0 R >> >>",
+        )
+        resources += f" /XObject << /Fx {form} 0 R >>"
+        drawn = b"q /Fx Do Q\n"
+    else:
+        drawn = b"/OC /L BDC\n" + secret + b"EMC\n"
+    content = builder.stream(_content(lines, "simple") + drawn)
+    page = builder.add(
+        f"<< /Type /Page /Parent {tree} 0 R /MediaBox [0 0 612 792] "
+        f"/Resources << {resources} >> /Contents {content} 0 R >>"
+    )
+    builder.set(tree, f"<< /Type /Pages /Kids [{page} 0 R] /Count 1 >>")
+    default = {
+        "base_off": "<< /BaseState /OFF >>",
+        "on": f"<< /ON [{layer} 0 R] >>",
+    }.get(how, f"<< /OFF [{layer} 0 R] >>")
+    builder.set(
+        catalog,
+        f"<< /Type /Catalog /Pages {tree} 0 R "
+        f"/OCProperties << /OCGs [{layer} 0 R] /D {default} >> >>",
+    )
+    return builder.build(catalog)

@@ -19,7 +19,7 @@ from logline.summarize.chunks import document_units, marked
 from logline.summarize.modes import citation_style
 from logline.summarize.prompt_files import load_template
 
-PROMPT_VERSION = "chat-1"
+PROMPT_VERSION = "chat-2"  # 2: the script framed as quoted text; control tokens kept as text
 SYSTEM_TEMPLATE = "chat.system"
 SCRIPT_FIELDS = frozenset({"title", "kind", "cite", "marker", "facts", "script"})
 UNIT_SEPARATOR = "\n\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
@@ -19,7 +20,7 @@ from .errors import (
 from .fountain import fountain_document, looks_like_screenplay
 from .layout import classify_text_export
 from .model import Document, DocumentFormat
-from .pdf import DEFAULT_MAX_PAGES, read_pdf
+from .pdf import DEFAULT_MAX_PAGES, PdfStructure, read_pdf
 from .structure import generic_document, screenplay_document
 from .text import decode_text, normalise_newlines, text_document
 from .titles import make_title
@@ -117,6 +118,12 @@ def load(
 
 def _pdf_document(path: Path, password: str | None, max_pages: int) -> Document:
     structure = read_pdf(path, password, max_pages=max_pages)
+    document = _pdf_structure_document(path, structure)
+    notice = structure.hidden.notice()
+    return replace(document, notices=(notice,)) if notice else document
+
+
+def _pdf_structure_document(path: Path, structure: PdfStructure) -> Document:
     if structure.is_screenplay:
         return screenplay_document(
             path,

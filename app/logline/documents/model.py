@@ -68,6 +68,9 @@ class Document:
     scenes: list[Scene] = field(default_factory=list)
     characters: list[Character] = field(default_factory=list)
     page_source: PageSource = "breaks"
+    # One sentence each about how the file was read, for the reader (e.g. hidden PDF text left
+    # out: documents.pdf.HiddenText.notice); never document text.
+    notices: tuple[str, ...] = ()
 
     @property
     def is_screenplay(self) -> bool:

@@ -45,6 +45,7 @@ def outline(document: Document, *, elements: bool = False) -> dict[str, Any]:
         ],
         "characters": [asdict(character) for character in document.characters],
         "facts": facts_json(script_facts(document)),
+        "notices": list(document.notices),  # e.g. hidden PDF text left out
     }
     for character in data["characters"]:
         character["scenes"] = list(character["scenes"])
@@ -78,6 +79,7 @@ def outline_report(document: Document, *, scenes: int = 0) -> str:
     lines += ["", facts_report(script_facts(document))]
     if not document.is_screenplay:
         lines.append(f"- Paragraphs: {len(document.elements)}")
+    lines += [f"\nNote: {notice}" for notice in document.notices]
     shown = document.scenes if scenes < 0 else document.scenes[:scenes]
     if shown:
         lines += ["", "Scenes:"]

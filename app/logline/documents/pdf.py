@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,6 +58,42 @@ class PdfStructure:
     elements: list[Element]
     page_labels: list[str]
     page_texts: list[str]
+    hidden: HiddenText = field(default_factory=lambda: HiddenText({}, 0))
+
+
+@dataclass(frozen=True)
+class HiddenText:
+    """Text a reader of the PDF never sees, left out: characters by reason ("invisible": render
+    mode 3 or 7; "layer": in optional content hidden by default; "white": white text with no
+    dark paint under it; "tiny": under 1 pt; "off-page": outside the crop box), and how
+    many pages held some."""
+
+    characters: dict[str, int]
+    pages: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.characters.values())
+
+    def notice(self) -> str | None:
+        """One sentence for the reader, or ``None`` when nothing was left out."""
+        if not self.total:
+            return None
+        reasons = ", ".join(_REASONS[r] for r in _REASONS if self.characters.get(r))
+        pages = "1 page" if self.pages == 1 else f"{self.pages:,} pages"
+        return (
+            f"Left out {self.total:,} characters of hidden text on {pages} ({reasons}): "
+            "the model never reads text a reader of the PDF cannot see."
+        )
+
+
+_REASONS = {
+    "invisible": "invisible",
+    "layer": "in a hidden layer",
+    "white": "white on white",
+    "tiny": "too small to read",
+    "off-page": "outside the page",
+}
 
 
 def read_pdf(
@@ -99,7 +135,7 @@ def read_pdf(
             f'"{name}" has {page_count:,} pages; Logline reads at most {max_pages:,}.', path=path
         )
     try:
-        pages, sizes, failed = _read_pages(reader, page_count, deadline, path)
+        pages, sizes, failed, hidden = _read_pages(reader, page_count, deadline, path)
         if not any(pages):
             if failed:
                 raise CorruptDocumentError(
@@ -125,21 +161,24 @@ def read_pdf(
         elements=layout.elements,
         page_labels=layout.page_labels,
         page_texts=layout.page_texts,
+        hidden=hidden,
     )
 
 
 def _read_pages(
     reader: PdfReader, page_count: int, deadline: float, path: Path
-) -> tuple[list[list[PositionedLine]], list[tuple[float, float]], int]:
-    """Positioned lines and (width, height) per page, and how many pages gave no text at all."""
+) -> tuple[list[list[PositionedLine]], list[tuple[float, float]], int, HiddenText]:
+    """Positioned lines and (width, height) per page, how many pages gave no text at all, and
+    the hidden text left out."""
     # lazy on purpose: pypdf, and the scanner whose tokenizer compiles at import (~8 ms), load
     # when a PDF is opened, not at startup (the window must appear fast)
     from pypdf.errors import LimitReachedError
 
     from .pdf_scan import PageScanner, ScanLimitError, runs_to_lines
+    from .pdf_scan.layers import hidden_layers
 
     name = path.name
-    scanner = PageScanner(deadline=deadline)
+    scanner = PageScanner(deadline=deadline, hidden_layers=hidden_layers(reader))
     pages: list[list[PositionedLine]] = []
     sizes: list[tuple[float, float]] = []
     failed = 0
@@ -182,7 +221,10 @@ def _read_pages(
         sizes.append((width, height))
     if fallbacks:
         logger.info("PDF %s: %d of %d pages read by pypdf's extractor", name, fallbacks, page_count)
-    return pages, sizes, failed
+    if scanner.hidden:
+        # counts only: the text itself never reaches a log
+        logger.info("PDF %s: hidden text left out: %s", name, dict(scanner.hidden))
+    return pages, sizes, failed, HiddenText(dict(scanner.hidden), scanner.hidden_pages)
 
 
 def _fallback_page(

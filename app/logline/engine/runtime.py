@@ -37,6 +37,7 @@ from logline.engine.kv_cache import PrefixCache, fork_cache, forkable
 from logline.engine.mlx_runtime import import_mlx
 from logline.engine.precision import choose_cpu_precision
 from logline.engine.prompt_chunks import aligned, next_boundary
+from logline.engine.prompt_tokens import PromptTokenizer
 from logline.engine.requests import GenerationRequest, LoadedModel, Message
 from logline.engine.stream import decode_stream
 from logline.engine.swaps import prompt_blocks
@@ -65,6 +66,7 @@ class Engine(BatchGeneration):
         # Prompt tokens actually run through the model by the last generate / generate_batch.
         self.last_prefilled_tokens = 0
         self._progress = (0, 0)
+        self._tokens: PromptTokenizer | None = None  # the loaded tokenizer's control tokens
 
     # -- thread ownership -------------------------------------------------------------------
     def _check_thread(self) -> None:
@@ -129,6 +131,7 @@ class Engine(BatchGeneration):
             return
         self._loaded = None
         self._prefix = None
+        self._tokens = None
         self.checkpoints.clear()
         memory.release_model(import_mlx())
 
@@ -146,21 +149,19 @@ class Engine(BatchGeneration):
 
     def count_tokens(self, text: str) -> int:
         self._check_thread()
-        return len(self._require_model().tokenizer.encode(text, add_special_tokens=False))
+        return self._prompt_tokenizer().count(text)
 
     def render_prompt(self, messages: Sequence[Message]) -> list[int]:
-        """Token ids of ``messages`` in the model's chat template, ready for generation."""
+        """Token ids of ``messages`` in the model's chat template, ready for generation; control
+        tokens written in a message stay plain text (:mod:`.prompt_tokens`)."""
         self._check_thread()
+        return self._prompt_tokenizer().render(messages)
+
+    def _prompt_tokenizer(self) -> PromptTokenizer:
         tokenizer = self._require_model().tokenizer
-        if getattr(tokenizer, "chat_template", None):
-            # Render to text, then encode: the return type of tokenize=True differs across
-            # transformers versions (a list, or a BatchEncoding since transformers 5).
-            text = tokenizer.apply_chat_template(
-                list(messages), add_generation_prompt=True, tokenize=False
-            )
-            return list(tokenizer.encode(text, add_special_tokens=False))
-        text = "\n\n".join(m["content"] for m in messages)
-        return list(tokenizer.encode(text))
+        if self._tokens is None or self._tokens.tokenizer is not tokenizer:
+            self._tokens = PromptTokenizer(tokenizer)
+        return self._tokens
 
     # -- generation -------------------------------------------------------------------------
     def generate(self, request: GenerationRequest, cancel: CancelToken, emit: Emit) -> Finished:

@@ -274,6 +274,8 @@ class MainWindow(QMainWindow):
             f"Press Summarize (Ctrl+Enter) to summarize {document.title} in the chosen mode."
         )
         self.status.message(f"Opened {document.path.name}", 5000)
+        if document.notices:  # e.g. hidden PDF text left out (documents.pdf.HiddenText)
+            self.banner.show_message(" ".join(document.notices), "notice")
         self._update_actions()
         self.documentOpened.emit(document)
 

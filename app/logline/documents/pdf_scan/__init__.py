@@ -9,9 +9,10 @@ widths).
 
 Only the operators that move or show text are interpreted (:mod:`.scanner`): ``q Q cm BT ET Tm Td
 TD T* TL Tf Tc Tw Tz Ts Tj TJ ' " Do`` (form XObjects, recursively) and ``BI … ID … EI`` (skipped).
-Upright text only: rotated text (diagonal watermarks, vertical margin notes) is dropped. Where a
-string lands is worked out in one place (:func:`.runs.show_text`), and runs become lines in
-:mod:`.lines`.
+Upright text only: rotated text (diagonal watermarks, vertical margin notes) is dropped; so is
+text no reader sees (invisible render modes, white with nothing dark under it, hidden layers,
+tiny, off the page: :mod:`.hidden`), counted in ``PageScanner.hidden``. Where a string lands is
+worked out in one place (:func:`.runs.show_text`), and runs become lines in :mod:`.lines`.
 
 Limits raise :class:`ScanLimitError` (never a page-level fallback): a content stream above
 ``MAX_STREAM_BYTES`` decoded, forms nested deeper than ``MAX_FORM_DEPTH`` or drawing themselves,

@@ -15,6 +15,8 @@ from .state import GraphicsState
 UPRIGHT_SKEW = 0.05  # baseline rise per unit of advance above which text is rotated: dropped
 JOIN_OVERLAP = 0.25  # of the font height: a run starting this far back still continues the last
 JOIN_GAP = 0.1  # of the font height: ... as does one starting this far past its end
+MIN_VISIBLE_HEIGHT = 1.0  # points: text shown smaller than this cannot be read
+INVISIBLE_MODES = (3, 7)  # text render modes that paint nothing (7 only clips)
 
 
 @dataclass(slots=True)
@@ -26,6 +28,9 @@ class TextRun:
     x_end: float
     size: float
     text: str
+    # why a reader cannot see it: "" (seen), "invisible", "layer", "white", "tiny"; off-page text is
+    # found once the page box is known (PageScanner.scan_page)
+    hidden: str = ""
 
 
 def show_text(
@@ -62,17 +67,37 @@ def show_text(
             oy += state.rise * md
         height = abs(md * size)
         x_end = ox + advance * ma
+        hidden = ""
+        if state.render_mode in INVISIBLE_MODES:
+            hidden = "invisible"
+        elif state.layer_off:
+            hidden = "layer"
+        elif height < MIN_VISIBLE_HEIGHT:
+            hidden = "tiny"
+        elif _white(state):
+            hidden = "white"
         if runs:
             last = runs[-1]
             if (
                 last.y == oy
                 and last.size == height
+                and last.hidden == hidden
                 and -JOIN_OVERLAP * height <= ox - last.x_end <= JOIN_GAP * height
             ):
                 last.text += text
                 last.x_end = x_end
                 return advance
-        runs.append(TextRun(ox, oy, x_end, height, text))
+        runs.append(TextRun(ox, oy, x_end, height, text, hidden))
         if len(runs) > MAX_RUNS_PER_PAGE:
             raise ScanLimitError("size", "a page shows too much text")
     return advance
+
+
+def _white(state: GraphicsState) -> bool:
+    """Whether everything the render mode paints is white: 0/4 fill, 1/5 stroke, 2/6 both."""
+    mode = state.render_mode % 4
+    if mode == 0:
+        return state.fill_white
+    if mode == 1:
+        return state.stroke_white
+    return state.fill_white and state.stroke_white

@@ -3,15 +3,31 @@
 Only the operators that move or show text are interpreted: ``q Q cm BT ET Tm Td TD T* TL Tf Tc Tw
 Tz Ts Tj TJ ' " Do`` (form XObjects, recursively) and ``BI … ID … EI`` (skipped). Upright text only:
 rotated text (diagonal watermarks, vertical margin notes) is dropped.
+
+Text no reader sees is left out and counted (``hidden``): ``Tr`` render modes 3 and 7, white text
+(``g rg k G RG K``) with no dark paint under it (paths filled in a dark colour, images,
+shadings: :mod:`.hidden`), text in a layer hidden by default (``BDC … EMC``, :mod:`.layers`),
+under 1 pt, or outside the crop box.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from .fonts import FallbackFont, FontInfo
+from .hidden import (
+    END_PATH_OPS,
+    PAINT_OPS,
+    PATH_OPS,
+    PagePaint,
+    seen_runs,
+    visible_box,
+    white_colour,
+)
+from .layers import is_hidden
 from .limits import MAX_CONTENT_STREAMS, MAX_FORM_DEPTH, MAX_STREAM_BYTES, ScanLimitError
 from .matrices import IDENTITY, Matrix, advance_matrix, multiply, parse_matrix, translate
 from .runs import TextRun, show_text
@@ -32,10 +48,17 @@ MAX_OPERANDS = 10_000  # operands waiting for an operator: more are dropped
 class PageScanner:
     """Scans the pages of one document, sharing its font cache; not thread-safe."""
 
-    def __init__(self, *, deadline: float) -> None:
+    def __init__(self, *, deadline: float, hidden_layers: frozenset[Any] = frozenset()) -> None:
         self.deadline = deadline
+        self.hidden_layers = hidden_layers  # layers off by default (.layers.hidden_layers)
         self._fonts: dict[Any, FontInfo] = {}
         self._fallback_font = FallbackFont()
+        # Dark paint on the page being scanned: white text over it is seen, so it is kept.
+        self.paint = PagePaint()
+        # Characters of text no reader sees, left out, by reason ("invisible", "white", "tiny",
+        # "off-page"), and how many of the scanned pages held some.
+        self.hidden: Counter[str] = Counter()
+        self.hidden_pages = 0
 
     # public -----------------------------------------------------------------------------------
 
@@ -67,13 +90,17 @@ class PageScanner:
         runs: list[TextRun] = []
         resources = page.get("/Resources")
         resources = resources.get_object() if resources is not None else None
+        self.paint = PagePaint()
         self._interpret(b"\n".join(chunks), resources, GraphicsState(), runs, depth=0, forms=())
+        box = visible_box(page, (left, bottom, right, top))
+        seen, dropped = seen_runs(runs, box, self.paint, self.hidden)
+        self.hidden_pages += dropped
         # y down from the top of the media box; x from its left edge
-        for run in runs:
+        for run in seen:
             run.x -= left
             run.x_end -= left
             run.y = top - run.y
-        return runs, right - left, top - bottom
+        return seen, right - left, top - bottom
 
     # internals --------------------------------------------------------------------------------
 
@@ -110,6 +137,7 @@ class PageScanner:
         forms: tuple[Any, ...],
     ) -> None:
         stack: list[GraphicsState] = []
+        marked: list[bool] = []  # BDC/BMC … EMC: layer_off as it was before each
         operands: list[Any] = []
         arrays: list[list[Any]] = []
         tm: Matrix = IDENTITY  # text matrix
@@ -270,7 +298,35 @@ class PageScanner:
                     elif op == b"Do":
                         if operands and isinstance(operands[-1], str):
                             self._form(operands[-1], resources, state, runs, depth, forms)
+                    elif op == b"Tr":
+                        if operands:
+                            state.render_mode = int(number_or(operands[-1], 0.0))
+                    elif op in PATH_OPS:
+                        self.paint.path(op, operands, state.ctm)
+                    elif op in PAINT_OPS:
+                        self.paint.fill(state.fill_white)
+                    elif op in END_PATH_OPS:
+                        self.paint.end_path()
+                    elif op == b"g" or op == b"rg" or op == b"k":
+                        state.fill_white = white_colour(op, operands)
+                    elif op == b"G" or op == b"RG" or op == b"K":
+                        state.stroke_white = white_colour(op.lower(), operands)
+                    elif op == b"cs" or op == b"sc" or op == b"scn":
+                        state.fill_white = False  # another colour space: not known to be white
+                    elif op == b"CS" or op == b"SC" or op == b"SCN":
+                        state.stroke_white = False
+                    elif op == b"sh":
+                        self.paint.shading()
+                    elif op == b"BDC" or op == b"BMC":
+                        if len(marked) < MAX_SAVED_STATES:
+                            marked.append(state.layer_off)
+                            if op == b"BDC" and self._layer_off(operands, resources):
+                                state.layer_off = True
+                    elif op == b"EMC":
+                        if marked:
+                            state.layer_off = marked.pop()
                     elif op == b"BI":
+                        self.paint.image(state.ctm)
                         found = data.find(b"ID", match.end())
                         end = EI.search(data, found + 2) if found >= 0 else None
                         restart = end.end() if end else n
@@ -319,6 +375,18 @@ class PageScanner:
         shift = show_text(runs, text, width, spaces, count, size, tm, ctm, state)
         return advance_matrix(tm, shift)
 
+    def _layer_off(self, operands: list[Any], resources: Any) -> bool:
+        """Whether ``/OC /Name BDC`` opens content of a layer hidden by default."""
+        if not self.hidden_layers or len(operands) < 2 or operands[-2] != "/OC":
+            return False
+        properties = _sub_dict(resources, "/Properties")
+        name = operands[-1]
+        if properties is None or not isinstance(name, str):
+            return False
+        return is_hidden(
+            properties.raw_get(name) if name in properties else None, self.hidden_layers
+        )
+
     def _form(
         self,
         name: str,
@@ -338,6 +406,8 @@ class PageScanner:
         key: Any = (ref.idnum, ref.generation) if hasattr(ref, "idnum") else id(ref)
         form = ref.get_object()
         if not hasattr(form, "get") or form.get("/Subtype") != "/Form":
+            if hasattr(form, "get") and form.get("/Subtype") == "/Image":
+                self.paint.image(state.ctm)
             return
         if key in forms:
             raise ScanLimitError("depth", "a drawing in the PDF contains itself")
@@ -347,6 +417,7 @@ class PageScanner:
         if len(data) > MAX_STREAM_BYTES:
             raise ScanLimitError("size", "a drawing's content stream is too large")
         inner = state.copy()
+        inner.layer_off = inner.layer_off or is_hidden(form.get("/OC"), self.hidden_layers)
         raw_matrix = form.get("/Matrix")
         if raw_matrix is not None and len(raw_matrix) == 6:
             try:

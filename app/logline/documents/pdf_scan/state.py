@@ -20,6 +20,10 @@ class GraphicsState:
     scale: float = 1.0
     leading: float = 0.0
     rise: float = 0.0
+    render_mode: int = 0  # Tr: 3 (invisible) and 7 (clip only) show nothing
+    fill_white: bool = False  # the fill colour is white (g, rg, k): unseen on a white page
+    stroke_white: bool = False  # the stroke colour is white (G, RG, K)
+    layer_off: bool = False  # inside content of a layer hidden by default (.layers)
 
     def copy(self) -> GraphicsState:
         return GraphicsState(
@@ -31,4 +35,8 @@ class GraphicsState:
             self.scale,
             self.leading,
             self.rise,
+            self.render_mode,
+            self.fill_white,
+            self.stroke_white,
+            self.layer_off,
         )
