@@ -152,3 +152,45 @@ def test_the_core_api_clamps_the_answer_to_the_context(tiny_model_dir: Path) -> 
     assert any("the answer is limited to 1,024 tokens" in n.lower() for n in notices), notices
     generated = sum(p.generated_tokens for p in result.phases if p.phase in ("single", "reduce"))
     assert generated <= 1024
+
+
+def _ask(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return offline_cli.run(home, "ask", *args, timeout=300)
+
+
+def test_ask_refuses_a_bad_max_tokens_in_one_sentence(home: Path, script: Path) -> None:
+    result = _ask(home, str(script), "Who climbs?", "--model", "tiny", "--max-tokens", "0")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--max-tokens" in result.stderr and "at least 1" in result.stderr
+
+
+def test_ask_with_a_huge_max_tokens_is_limited_with_a_notice(home: Path, script: Path) -> None:
+    """It used to fail blaming the model's context ("too few for the script's facts")."""
+    result = _ask(home, str(script), "Who climbs?", "--model", "tiny", "--max-tokens", "1000000000")
+    assert result.returncode in (0, 3), result.stderr  # 3: the tiny model's answer ended early
+    assert "Traceback" not in result.stderr
+    assert "Answers are limited to" in result.stderr + result.stdout
+
+
+def test_the_engine_never_reserves_past_the_models_context(tiny_model_dir: Path) -> None:
+    """A caller that bypasses the summarizer's bounds (max_tokens 10^9) stops when cancelled,
+    with memory for the model's context at most (it used to reserve for 10^9 tokens)."""
+    from logline.engine.requests import GenerationRequest
+
+    engine = Engine(prefill_step=64)
+    engine.load("tiny", tiny_model_dir)
+    cancel = CancelToken()
+    seen: list[object] = []
+
+    def emit(event: object) -> None:
+        seen.append(event)
+        if len(seen) > 40:
+            cancel.cancel()
+
+    sampling = SamplingParams(max_tokens=131_072, loop_guard=False)  # the most allowed
+    finished = engine.generate(
+        GenerationRequest(prompt_tokens=list(range(5, 40)), sampling=sampling), cancel, emit
+    )
+    assert finished.reason == "stopped"
+    assert finished.stats is not None  # measured: 4.9 MB capped, 72 MB reserving 131,072
+    assert finished.stats.peak_memory_bytes < 20 * 2**20

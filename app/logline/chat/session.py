@@ -73,9 +73,14 @@ class ChatOptions:
     names_policy: str = "flag"
     facts_answers: bool = True  # answer parser questions from the facts
 
-    def sampling(self) -> SamplingParams:
+    def reserve(self, usable: int) -> int:
+        """Tokens kept for an answer: ``answer_tokens``, at most half of what the model reads
+        (an excessive ``--max-tokens`` never starves the script or reserves gigabytes)."""
+        return max(1, min(self.answer_tokens, usable // 2))
+
+    def sampling(self, usable: int | None = None) -> SamplingParams:
         return SamplingParams(
-            max_tokens=self.answer_tokens,
+            max_tokens=self.answer_tokens if usable is None else self.reserve(usable),
             temperature=self.temperature,
             repetition_penalty=1.1,
             no_repeat_ngram=16,
@@ -169,7 +174,7 @@ class ChatSession:
         if prepared is not None and prepared.model_id == model_id:
             return prepared
         usable = usable_context(engine, self.options.max_context)
-        reserve = self.options.answer_tokens
+        reserve = self.options.reserve(usable)
         whole = script_part.build(
             engine, model_id, self.document_hash, "whole", marked_text(self.document), self.document
         )
@@ -290,7 +295,7 @@ class ChatSession:
             return None
         passages = self._passages(engine, prepared, question) if question.strip() else ""
         message = question_message(question, passages)
-        reserve = self.options.answer_tokens
+        reserve = self.options.reserve(prepared.usable)
         try:
             return fit(
                 engine,
@@ -323,10 +328,14 @@ class ChatSession:
                 self._history(user),
                 question,
                 usable=prepared.usable,
-                reserve=self.options.answer_tokens,
+                reserve=self.options.reserve(prepared.usable),
             )
         except ContextError as exc:
             return self._failed_turn(user, model.model_id, exc, emit)
+        if self.options.reserve(prepared.usable) < self.options.answer_tokens:
+            emit(
+                Notice(f"Answers are limited to {self.options.reserve(prepared.usable):,} tokens.")
+            )
         self.last_prompt_tokens = fitted.tokens
         emit(fitted.use)
         if fitted.use.dropped_turns:
@@ -338,7 +347,9 @@ class ChatSession:
         emit(TurnStarted(self.conversation_id, user.id, answer.id, model.model_id))
         turn = _Turn(self.store.messages.stream(answer.id), emit)
         request = GenerationRequest(
-            prompt_tokens=fitted.tokens, sampling=self.options.sampling(), keep_cache=True
+            prompt_tokens=fitted.tokens,
+            sampling=self.options.sampling(prepared.usable),
+            keep_cache=True,
         )
         finished = engine.generate(request, cancel, turn.relay)
         return self._finish(model.model_id, user, answer.id, turn, finished, fitted.use, emit)
@@ -348,7 +359,7 @@ class ChatSession:
             return ""
         if self._index is None:
             self._index = SceneIndex.build(self.document, script_facts(self.document))
-        room = prepared.usable - len(prepared.part.tokens) - self.options.answer_tokens
+        room = prepared.usable - len(prepared.part.tokens) - self.options.reserve(prepared.usable)
         budget = max(int((room - QUESTION_ROOM) * PASSAGES_SHARE), 0)
         found = search(
             self._index, question, budget_tokens=budget, count_tokens=engine.count_tokens

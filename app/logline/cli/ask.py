@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from logline.cli import bounds
 from logline.cli.console import EXIT_INTERRUPTED, EXIT_OK, ctrl_c_cancels, fail
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,9 @@ def add_chat_options(parser: Any) -> None:
     parser.add_argument("--model", help="installed model id (default: the embedded model)")
     parser.add_argument("--conversation", type=int, help="continue this conversation (an id)")
     parser.add_argument("--new", action="store_true", help="start a new conversation")
-    parser.add_argument("--max-tokens", type=int, help="longest answer (tokens; default 512)")
+    parser.add_argument(
+        "--max-tokens", type=bounds.max_tokens, help="longest answer (tokens; default 512)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -204,6 +204,7 @@ class Engine(BatchGeneration):
                 cancel,
                 emit,
                 answer,
+                loaded.context_length,
             )
             emit(Generated("", generated, 0, reason))  # type: ignore[arg-type]
         except GenerationCancelled:

@@ -32,18 +32,25 @@ def decode_stream(
     cancel: CancelToken,
     emit: Callable[[Generated], None],
     token_ids: list[int] | None = None,
+    context_length: int | None = None,
 ) -> tuple[int, FinishReason]:
     """Decode from ``cache`` (the prompt but its last token already read); (tokens, reason).
 
     ``token_ids``, when given, receives every sampled token id (what the cache holds after the
-    prompt, up to its offset: a conversation keeps it as a checkpoint).
+    prompt, up to its offset: a conversation keeps it as a checkpoint). ``context_length``
+    (the model's) caps the room reserved ahead: an absurd ``max_tokens`` from a caller that
+    bypasses the summarizer's bounds never reserves gigabytes (or crashes the allocator).
     """
     mx = import_mlx()
     from mlx_lm import stream_generate  # lazy: mlx-lm
 
     sampler, processors = build_sampler(params)
     if cache:
-        reserve(cache, getattr(cache[0], "offset", 0) + params.max_tokens + 1)
+        offset = getattr(cache[0], "offset", 0)
+        ahead = offset + params.max_tokens + 1
+        if context_length:
+            ahead = min(ahead, max(context_length, offset + 1))
+        reserve(cache, ahead)
     stop = StopText(params.stop_strings)
     guard = LoopGuard() if params.loop_guard else None
     count = 0
