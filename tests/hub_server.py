@@ -401,3 +401,64 @@ def start_olah(workdir: Path, mirrors: Path) -> Iterator[str]:
             process.kill()
             process.wait()
         log.close()
+
+
+# ----------------------------------------------------------------------------- raw misbehaviour
+
+
+@contextmanager
+def raw_server(mode: str, drip_every_s: float = 0.2) -> Iterator[str]:
+    """A socket server on 127.0.0.1 that misbehaves below HTTP; yields its URL.
+
+    ``mode``: ``"silent"`` accepts, reads the request and never answers; ``"header-drip"`` sends
+    a status line and headers one byte every ``drip_every_s`` forever; ``"body-drip"`` sends
+    complete headers (a JSON body of 1 MB announced) and then one body byte per ``drip_every_s``.
+    """
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+    conns: list[socket.socket] = []
+
+    def drip(conn: socket.socket, data: bytes) -> None:
+        for i in range(len(data)):
+            if stop.wait(drip_every_s):
+                return
+            conn.sendall(data[i : i + 1])
+
+    def serve(conn: socket.socket) -> None:
+        try:
+            conn.recv(65536)
+            if mode == "silent":
+                stop.wait()
+            elif mode == "header-drip":
+                drip(conn, b"HTTP/1.1 200 OK\r\n" + b"X-Padding: " + b"a" * 100_000)
+            elif mode == "body-drip":
+                head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                conn.sendall(head + b"Content-Length: 1000000\r\n\r\n")
+                drip(conn, b'{"id": "' + b"a" * 999_990 + b'"}')
+        except OSError:
+            pass
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            conn.settimeout(None)
+            conns.append(conn)
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    host, port = listener.getsockname()[:2]
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        stop.set()
+        listener.close()
+        for conn in conns:
+            conn.close()

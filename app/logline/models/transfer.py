@@ -22,12 +22,13 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from logline import paths
+from logline.models import deadlines
 from logline.models.download_events import DownloadRetrying, ProgressTracker
 from logline.models.errors import (
     DownloadCancelledError,
@@ -63,6 +64,15 @@ class HubCall:
     backoff_s: float
     cancel: threading.Event
     on_retry: Callable[[DownloadRetrying], None] | None = None
+    limits: deadlines.NetworkLimits | None = None  # None: from the environment
+    answers_at_start: int = field(default_factory=deadlines.answers)
+
+    def network_limits(self) -> deadlines.NetworkLimits:
+        return self.limits or deadlines.NetworkLimits.from_env(self.timeout_s)
+
+    def host_answered(self) -> bool:
+        """Whether any response arrived since this call began (a silent host is not retried)."""
+        return deadlines.answers() != self.answers_at_start
 
     def check_cancel(self) -> None:
         if self.cancel.is_set():
@@ -106,7 +116,7 @@ class HubCall:
                 return action()
             except Exception as error:
                 translated = _translate(error, self)
-                if not _is_transient(error) or attempt >= self.retries:
+                if not _is_transient(error, self) or attempt >= self.retries:
                     if translated is error:
                         raise
                     raise translated from error
@@ -134,10 +144,17 @@ class _RetryableStatus(Exception):
     pass
 
 
-def _is_transient(error: BaseException) -> bool:
+def _is_transient(error: BaseException, ctx: HubCall) -> bool:
+    """Worth another attempt? Not a body under the rate floor, nor a host that never answered:
+    their deadlines are totals, and retrying would multiply them."""
     import httpx2
     from huggingface_hub.errors import HfHubHTTPError
 
+    if isinstance(deadlines.violation(error), deadlines.TooSlow):
+        return False
+    timed_out = isinstance(error, httpx2.TimeoutException | _StreamStalled)
+    if timed_out and not ctx.host_answered():
+        return False
     if isinstance(error, (httpx2.TransportError, _StreamStalled, _ShortBody, _RetryableStatus)):
         return True
     if isinstance(error, HfHubHTTPError) and error.response is not None:
@@ -167,10 +184,18 @@ def _translate(error: BaseException, ctx: HubCall) -> BaseException:
     host = urlsplit(ctx.endpoint or _default_endpoint()).netloc or "the model hub"
     if isinstance(error, DownloadError | ModelNotDownloadedError):
         return error
+    if isinstance(deadlines.violation(error), deadlines.TooSlow):
+        limits = ctx.network_limits()
+        return DownloadTimeoutError(
+            f"{host} sent {ctx.repo_id} too slowly (under {limits.min_bytes_per_s:g} bytes/s "
+            f"for {limits.rate_window_s:g} s); check the connection and try again, and the "
+            "download will resume."
+        )
     if isinstance(error, httpx2.TimeoutException | _StreamStalled):
         return DownloadTimeoutError(
-            f"{host} stopped answering (nothing for {ctx.timeout_s:g} s) while downloading "
-            f"{ctx.repo_id}. Check the connection and try again; the download will resume."
+            f"{host} stopped answering (nothing complete within {ctx.timeout_s:g} s) while "
+            f"downloading {ctx.repo_id}; check the connection and try again, and the download "
+            "will resume."
         )
     if isinstance(error, OfflineModeIsEnabled):
         return ModelNotDownloadedError(f"{ctx.repo_id} is not downloaded and Logline is offline.")
