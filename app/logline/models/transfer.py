@@ -303,7 +303,7 @@ def fetch_blob(
                 f"{f.path} of {ctx.repo_id} is damaged: its {f.algo} is {digest}, the hub "
                 f"published {f.digest}. The bad copy was deleted; download the model again."
             )
-        os.chmod(part, 0o644)
+        os.chmod(part, 0o600)  # the cache is the user's alone (issue 17)
         os.replace(part, blob)
 
 
