@@ -48,3 +48,34 @@ def test_window_title_and_detail_line_show_bidi_overrides(
     detail, title = window.document_detail.text(), window.windowTitle()
     assert RLO not in detail and RLO not in title and "\x1b" not in title
     assert "Tit⟨U+202E⟩elt" in title and "⟨U+202E⟩txt.fountain" in detail
+
+
+def test_queue_lines_show_bidi_overrides(qtbot, tmp_path: Path) -> None:
+    from PySide6.QtCore import QObject, Signal
+
+    from logline.ui.file_queue import QueueItem
+    from logline.ui.queue_panel import QueuePanel
+
+    class Queue(QObject):  # the panel's view of a FileQueue, without a window behind it
+        changed = Signal()
+
+        def __init__(self, items: list[QueueItem]) -> None:
+            super().__init__()
+            self.items, self.current, self.active = items, items[0], True
+
+        def counts(self) -> dict[str, int]:
+            return {"waiting": len(self.items)}
+
+        def cancel_all(self) -> None: ...
+
+        def clear_finished(self) -> None: ...
+
+        def cancel(self, _item: QueueItem) -> None: ...
+
+    queue = Queue([QueueItem(tmp_path / HOSTILE_FILE_NAME), QueueItem(tmp_path / "b.fountain")])
+    panel = QueuePanel(queue)  # type: ignore[arg-type]
+    qtbot.addWidget(panel)
+    panel.refresh()
+    first = panel.list.item(0).text()
+    assert "⟨U+202E⟩txt.fountain" in first and RLO not in first
+    assert RLO not in panel.summary.text()
