@@ -81,6 +81,8 @@ class Behaviour:
     corrupt: set[str] = field(default_factory=set)  # flip one byte in the middle
     throttle_bps: int | None = None  # body bytes per second
     stall_head: bool = False  # HEAD/api calls hang too
+    drip_after: dict[str, int] = field(default_factory=dict)  # file -> bytes, then a slow drip
+    drip_every_s: float = 0.2  # one body byte per this many seconds once dripping
 
 
 class FakeHub:
@@ -245,6 +247,7 @@ class FakeHub:
                 behaviour = hub.behaviour
                 generation = hub._generation
                 stall = behaviour.stall_after.get(name)
+                drip = behaviour.drip_after.get(name)
                 cut = None
                 if name in behaviour.disconnect_after and behaviour.disconnect_times > 0:
                     behaviour.disconnect_times -= 1
@@ -253,13 +256,24 @@ class FakeHub:
                 step = 64 * 1024
                 while sent < len(body):
                     limit = len(body)
-                    for bound in (stall, cut):
+                    for bound in (stall, cut, drip):
                         if bound is not None and bound > sent:
                             limit = min(limit, bound)
                     if stall is not None and sent >= stall:
                         self.wfile.flush()
                         hub.stalling.set()
                         hub.released.wait()
+                        return
+                    if drip is not None and sent >= drip:
+                        self.wfile.flush()
+                        hub.stalling.set()
+                        while sent < len(body) and not hub.released.wait(behaviour.drip_every_s):
+                            try:
+                                self.wfile.write(body[sent : sent + 1])
+                                self.wfile.flush()
+                            except OSError:
+                                return
+                            sent += 1
                         return
                     if cut is not None and sent >= cut:
                         self.wfile.flush()

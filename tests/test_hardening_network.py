@@ -101,7 +101,7 @@ def test_body_below_the_rate_floor_fails_and_resumes_later(
     assert isinstance(error, DownloadTimeoutError), error
     assert elapsed < limit(6), f"took {elapsed:.1f} s"
     message = str(error)
-    assert _host(hub.url) in message and "too slow" in message and "resume" in message
+    assert _host(hub.url) in message and "too slowly" in message and "resume" in message
     assert is_downloaded(REPO) is None
     # At full speed the same download completes, resuming what the slow attempt kept.
     hub.behaviour.throttle_bps = None
@@ -110,6 +110,20 @@ def test_body_below_the_rate_floor_fails_and_resumes_later(
     assert error is None
     assert is_downloaded(REPO) is not None
     assert any(r[2] for r in hub.requests if r[1].endswith(WEIGHTS)), "no Range resume"
+
+
+def test_file_body_dripping_a_byte_at_a_time_fails_within_the_window(
+    hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's case: one byte every few seconds keeps every read alive forever."""
+    monkeypatch.setenv("LOGLINE_NET_RATE_WINDOW_S", "1.5")
+    hub.behaviour.drip_after = {WEIGHTS: MB}
+    hub.behaviour.drip_every_s = 0.3
+    error, elapsed = _pull_within(30, endpoint=hub.url, timeout_s=5, retries=3, backoff_s=0.2)
+    assert isinstance(error, DownloadTimeoutError), error
+    assert elapsed < limit(5), f"took {elapsed:.1f} s for a 1.5 s window"
+    assert "too slowly" in str(error) and _host(hub.url) in str(error)
+    assert is_downloaded(REPO) is None
 
 
 def test_rate_floor_settings_are_validated(monkeypatch: pytest.MonkeyPatch) -> None:
