@@ -48,6 +48,10 @@ def test_window_title_and_detail_line_show_bidi_overrides(
     detail, title = window.document_detail.text(), window.windowTitle()
     assert RLO not in detail and RLO not in title and "\x1b" not in title
     assert "Tit⟨U+202E⟩elt" in title and "⟨U+202E⟩txt.fountain" in detail
+    window.open_file(tmp_path / f"gone{RLO}fdp.fountain")  # an error naming a spoofed file
+    qtbot.waitUntil(lambda: "gone" in window.banner.text, timeout=20000)
+    assert RLO not in window.banner.text and "gone⟨U+202E⟩fdp" in window.banner.text
+    assert RLO not in window.status.bar.currentMessage()
 
 
 def test_queue_lines_show_bidi_overrides(qtbot, tmp_path: Path) -> None:
