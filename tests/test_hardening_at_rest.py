@@ -39,6 +39,8 @@ def _modes(root: Path) -> dict[str, str]:
             if path.is_symlink():
                 continue
             mode = stat.S_IMODE(path.stat().st_mode)
+            if name.endswith(".lock") and path.stat().st_size == 0:
+                continue  # filelock makes its (empty) lock files 0664; their folder is 0700
             if mode & 0o177:
                 wide[str(path.relative_to(root))] = oct(mode)
     return wide
@@ -182,3 +184,18 @@ def test_forget_in_an_open_store_leaves_no_trace(home: Path, tmp_path: Path) -> 
     finally:
         reader.close()
         store.close()
+
+
+def test_a_downloaded_model_is_private(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hub_server import fake_hub, tiny_model_files
+    from logline.cli import main
+
+    for key in ("HF_HOME", "HF_HUB_DISABLE_TELEMETRY", "HF_HUB_ENABLE_HF_TRANSFER"):
+        monkeypatch.setenv(key, os.environ.get(key, ""))  # pull writes them: give them back
+    with fake_hub() as hub:
+        hub.add_repo("org/tiny", tiny_model_files(weights_bytes=64 * 1024))
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        assert main(["models", "pull", "org/tiny"]) == 0
+    blobs = list((paths.hub_cache_dir()).rglob("blobs/*"))
+    assert blobs and _modes(paths.cache_dir()) == {}
+    assert stat.S_IMODE(paths.cache_dir().stat().st_mode) == 0o700
