@@ -106,3 +106,13 @@ def test_history_listing_and_forget_are_escaped(tmp_path: Path) -> None:
     assert forgot.returncode == 0, forgot.stderr
     assert "Forgot “Evil\\u001b]0;pwned" in forgot.stdout
     assert not raw_controls(forgot.stdout + forgot.stderr)
+
+
+def test_safe_streams_leave_missing_streams_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setattr(sys, "stdout", None)  # a windowed app bundle may have none
+    with safe_streams():
+        assert sys.stdout is None and isinstance(sys.stderr, SafeWriter)
+        print("nowhere")  # print() to a missing stream writes nothing, as before
+    assert sys.stdout is None

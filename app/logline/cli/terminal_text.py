@@ -60,8 +60,11 @@ def safe_streams() -> Iterator[None]:
     if isinstance(out, SafeWriter) or isinstance(err, SafeWriter):
         yield
         return
-    sys.stdout = SafeWriter(out)  # type: ignore[assignment]
-    sys.stderr = SafeWriter(err, redraw=True)  # type: ignore[assignment]
+    # A windowed app may have no streams at all (None): print() then writes nowhere, as before.
+    if out is not None:
+        sys.stdout = SafeWriter(out)  # type: ignore[assignment]
+    if err is not None:
+        sys.stderr = SafeWriter(err, redraw=True)  # type: ignore[assignment]
     try:
         yield
     finally:
