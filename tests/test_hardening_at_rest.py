@@ -158,8 +158,12 @@ def test_eight_processes_open_a_new_model_state_database_at_once(tmp_path: Path)
 
 
 def test_paths_helpers_make_private_folders_and_files(tmp_path: Path) -> None:
+    umask = os.umask(0o022)
+    os.umask(umask)
     folder = paths.private_folder(tmp_path / "a" / "b")
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(folder.parent.stat().st_mode) == 0o700  # a parent it had to create
+    assert os.umask(umask) == umask  # and the process umask was left alone
     os.chmod(folder, 0o755)
     paths.private_folder(folder)
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700

@@ -66,9 +66,16 @@ PRIVATE_FILE = 0o600
 
 
 def private_folder(folder: Path) -> Path:
-    """Create ``folder`` (and its parents) if needed and make it 0700; ``folder``."""
-    with private_files():
-        folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER)
+    """Create ``folder`` and its missing parents 0700 (no umask change: threads may be
+    creating files meanwhile), and make ``folder`` itself 0700 if it was wider; ``folder``."""
+    missing = []
+    level = folder
+    while not level.exists() and level != level.parent:
+        missing.append(level)
+        level = level.parent
+    for level in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            level.mkdir(mode=PRIVATE_FOLDER)
     _tighten(folder, PRIVATE_FOLDER)
     return folder
 
