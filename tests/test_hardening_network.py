@@ -126,6 +126,25 @@ def test_file_body_dripping_a_byte_at_a_time_fails_within_the_window(
     assert is_downloaded(REPO) is None
 
 
+@pytest.mark.parametrize("mode", ["silent", "header-drip"])
+def test_deadlines_hold_through_the_proxy_the_environment_names(
+    mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Downloads go through HTTP(S)_PROXY like the reachability probe, under the same deadlines
+    (the hub is never contacted directly: its name does not even resolve)."""
+    for key in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.delenv(key, raising=False)
+    with raw_server(mode, drip_every_s=0.1) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+        monkeypatch.setenv("http_proxy", proxy)
+        error, elapsed = _pull_within(
+            20, endpoint="http://hub.example.invalid", timeout_s=1.5, retries=3, backoff_s=0.2
+        )
+    assert isinstance(error, DownloadTimeoutError), error
+    assert elapsed < limit(4), f"took {elapsed:.1f} s"
+    assert "hub.example.invalid" in str(error) and _host(proxy) in str(error)
+
+
 def test_rate_floor_settings_are_validated(monkeypatch: pytest.MonkeyPatch) -> None:
     from logline.models.deadlines import NetworkLimits
 

@@ -28,6 +28,7 @@ DEFAULT_TIMEOUT_S = 30.0
 
 _installed_timeout: float | None = None
 _installed_limits: deadlines.NetworkLimits | None = None
+_installed_proxies: dict[str, str | None] | None = None
 
 
 def configure_environment(*, endpoint: str | None = None, offline: bool = False) -> None:
@@ -72,16 +73,17 @@ def install_timeouts(timeout_s: float, limits: deadlines.NetworkLimits | None = 
     ``timeout_s`` is also each request's total time until its headers are complete; ``limits``
     (default: :meth:`NetworkLimits.from_env`) adds the bytes-per-second floor for bodies.
     """
-    global _installed_timeout, _installed_limits
+    global _installed_timeout, _installed_limits, _installed_proxies
     limits = limits or deadlines.NetworkLimits.from_env(timeout_s)
-    if _installed_timeout == timeout_s and _installed_limits == limits:
+    proxies = _environment_proxies()
+    if (_installed_timeout, _installed_limits, _installed_proxies) == (timeout_s, limits, proxies):
         return
     import httpx2
     from huggingface_hub.utils import _http, close_session, set_client_factory
 
     class _ForcedTimeoutTransport(httpx2.HTTPTransport):
-        def __init__(self) -> None:
-            super().__init__()
+        def __init__(self, proxy: str | None = None) -> None:
+            super().__init__(proxy=proxy)
             deadlines.wrap_pool(self._pool)
 
         def handle_request(self, request: httpx2.Request) -> httpx2.Response:
@@ -92,8 +94,15 @@ def install_timeouts(timeout_s: float, limits: deadlines.NetworkLimits | None = 
             return response
 
     def factory() -> httpx2.Client:
+        # httpx ignores HTTP(S)_PROXY once a transport is given: mount the same proxies (and
+        # NO_PROXY exceptions) the environment names, each under the same deadlines.
+        mounts = {
+            pattern: None if url is None else _ForcedTimeoutTransport(proxy=url)
+            for pattern, url in proxies.items()
+        }
         return httpx2.Client(
             transport=_ForcedTimeoutTransport(),
+            mounts=mounts,
             event_hooks={"request": [_http.hf_request_event_hook]},
             follow_redirects=True,
             timeout=httpx2.Timeout(timeout_s),
@@ -101,8 +110,16 @@ def install_timeouts(timeout_s: float, limits: deadlines.NetworkLimits | None = 
 
     set_client_factory(factory)  # also closes the previous shared client
     close_session()
-    _installed_timeout, _installed_limits = timeout_s, limits
+    _installed_timeout, _installed_limits, _installed_proxies = timeout_s, limits, proxies
     log.debug("huggingface_hub requests now time out after %.1f s", timeout_s)
+
+
+def _environment_proxies() -> dict[str, str | None]:
+    """httpx's reading of HTTP_PROXY / HTTPS_PROXY / ALL_PROXY / NO_PROXY: pattern -> proxy URL
+    (None: connect directly)."""
+    from httpx2._utils import get_environment_proxies  # the reading httpx itself would do
+
+    return get_environment_proxies()
 
 
 def _clamp(current: Any, limit: float) -> dict[str, float]:

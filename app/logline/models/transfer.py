@@ -181,7 +181,7 @@ def _translate(error: BaseException, ctx: HubCall) -> BaseException:
         RevisionNotFoundError,
     )
 
-    host = urlsplit(ctx.endpoint or _default_endpoint()).netloc or "the model hub"
+    host = _host_label(ctx)
     if isinstance(error, DownloadError | ModelNotDownloadedError):
         return error
     if isinstance(deadlines.violation(error), deadlines.TooSlow):
@@ -215,6 +215,16 @@ def _translate(error: BaseException, ctx: HubCall) -> BaseException:
     if isinstance(error, OSError):
         return DownloadError(f"Could not write {ctx.repo_id} to disk: {error}")
     return error
+
+
+def _host_label(ctx: HubCall) -> str:
+    """The hub's host for messages, and the proxy in between when the environment names one."""
+    from logline.models.network import probe_target
+
+    endpoint = ctx.endpoint or _default_endpoint()
+    host = urlsplit(endpoint).netloc or "the model hub"
+    proxy_host, proxy_port, via_proxy = probe_target(endpoint)
+    return f"{host} (through the proxy {proxy_host}:{proxy_port})" if via_proxy else host
 
 
 def _default_endpoint() -> str:
