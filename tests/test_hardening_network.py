@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from hub_server import FakeHub, fake_hub, raw_server, tiny_model_files
+from logline.messages import user_message
 from logline.models.download import is_downloaded, pull
 from logline.models.errors import DownloadError, DownloadTimeoutError
 from timing import limit
@@ -76,6 +77,7 @@ def test_server_that_accepts_and_never_answers_reports_within_the_timeout() -> N
     message = str(error)
     assert _host(url) in message and "try again" in message
     assert message.count(". ") == 0 and message.endswith(".")  # one sentence
+    assert user_message(error, "download") == message  # shown as it is, no lead-in
 
 
 @pytest.mark.parametrize("mode", ["header-drip", "body-drip"])
@@ -102,6 +104,7 @@ def test_body_below_the_rate_floor_fails_and_resumes_later(
     assert elapsed < limit(6), f"took {elapsed:.1f} s"
     message = str(error)
     assert _host(hub.url) in message and "too slowly" in message and "resume" in message
+    assert message.count(". ") == 0 and user_message(error, "download") == message
     assert is_downloaded(REPO) is None
     # At full speed the same download completes, resuming what the slow attempt kept.
     hub.behaviour.throttle_bps = None
