@@ -183,6 +183,9 @@ def test_forget_in_an_open_store_leaves_no_trace(home: Path, tmp_path: Path) -> 
     try:
         assert reader.documents.list()
         (document,) = store.documents.by_path(script.resolve())
+        summary = store.summaries.begin(document.id, mode="logline", model="tiny", parameters={})
+        for n in range(1, 40):  # streamed as a summary is: many versions of the row
+            store.summaries.set_text(summary.id, f"{CANARY} confesses in scene {n}. " * n)
         store.forget_document(document.id)
         assert _canary_files(home) == []
     finally:
