@@ -206,3 +206,31 @@ def test_a_downloaded_model_is_private(monkeypatch: pytest.MonkeyPatch) -> None:
     blobs = list((paths.hub_cache_dir()).rglob("blobs/*"))
     assert blobs and _modes(paths.cache_dir()) == {}
     assert stat.S_IMODE(paths.cache_dir().stat().st_mode) == 0o700
+
+
+def test_the_window_keeps_its_files_private(tmp_path: Path) -> None:
+    """The real entry point opens the window offscreen on a script, saves a picture and quits:
+    the settings, the store and window.ini (recent files) it wrote are 0600 in 0700 folders."""
+    script = _canary_script(tmp_path)
+    home = tmp_path / "gui-home"
+    env = {
+        **os.environ,
+        "LOGLINE_HOME": str(home),
+        "QT_QPA_PLATFORM": "offscreen",
+        "LOGLINE_SCREENSHOT": str(tmp_path / "shot.png"),
+        "LOGLINE_SCREENSHOT_DELAY_MS": "300",
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONPATH": os.pathsep.join(sys.path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "logline", str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (home / "data" / "window.ini").is_file()
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert _modes(home) == {}
