@@ -154,3 +154,18 @@ def test_rate_floor_settings_are_validated(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("LOGLINE_NET_MIN_BPS", "fast")
     with pytest.raises(DownloadError, match="LOGLINE_NET_MIN_BPS"):
         NetworkLimits.from_env(30)
+
+
+def test_the_floor_counts_network_time_only() -> None:
+    """A reader that pauses (a slow disk, a full queue) is not blamed on the server; a body that
+    trickles while the reader waits is."""
+    from logline.models.deadlines import Budget, NetworkLimits, TooSlow
+
+    budget = Budget(NetworkLimits(timeout_s=5, min_bytes_per_s=1000, rate_window_s=1))
+    budget.headers_done()
+    budget.received(2000, 0.01)
+    time.sleep(1.2)  # the reader was busy elsewhere: no read was waiting
+    budget.received(2000, 0.01)
+    with pytest.raises(TooSlow):
+        for _ in range(5):
+            budget.received(1, 0.3)  # one byte per 0.3 s of waiting

@@ -6,9 +6,10 @@ per-request budget on every read:
 
 - until a response's headers are complete, the request has ``timeout_s`` in all (connect, send,
   wait, headers), however the bytes trickle in;
-- while the body streams, the bytes received over the last ``rate_window_s`` must reach
-  ``min_bytes_per_s`` on average once that window has passed. So a file of ``n`` bytes finishes
-  within about ``rate_window_s + n / min_bytes_per_s`` seconds or fails.
+- while the body streams, the bytes received over the last ``rate_window_s`` of waiting on the
+  socket must reach ``min_bytes_per_s`` on average once that much waiting has passed. So a file
+  of ``n`` bytes arrives within about ``rate_window_s + n / min_bytes_per_s`` seconds of network
+  time or fails (time the reader spends elsewhere, e.g. writing to disk, is not counted).
 
 The budget lives in a thread-local set by the transport for each request (httpcore's sync
 client reads a response on the thread that sent it). Violations raise httpcore's ``ReadTimeout``
@@ -100,8 +101,9 @@ class Budget:
     def __init__(self, limits: NetworkLimits) -> None:
         self.limits = limits
         self.headers_by = time.monotonic() + limits.timeout_s
-        self.body_since: float | None = None
-        self._window: deque[tuple[float, int]] = deque()
+        self.body_since: float | None = None  # set once the headers are in
+        self._waited = 0.0  # seconds spent waiting on the network since then
+        self._window: deque[tuple[float, int]] = deque()  # (waited, bytes) per read
         self._in_window = 0
 
     def headers_done(self) -> None:
@@ -117,20 +119,20 @@ class Budget:
             raise _error(FirstByteTimeout)(f"no complete answer within {self.limits.timeout_s:g} s")
         return min(wanted, left)
 
-    def received(self, nbytes: int) -> None:
-        """Count body bytes; raises when the last window averaged under the floor."""
+    def received(self, nbytes: int, waited_s: float) -> None:
+        """Count body bytes that took ``waited_s`` to arrive; raises when the network time of
+        the last window averaged under the floor. Only time spent waiting in reads counts, so
+        a reader that paused (a slow disk, a full queue) is not blamed on the server."""
         if self.body_since is None:
             return
-        now = time.monotonic()
+        self._waited += waited_s
+        now = self._waited
         window = self.limits.rate_window_s
         self._window.append((now, nbytes))
         self._in_window += nbytes
         while self._window and self._window[0][0] < now - window:
             self._in_window -= self._window.popleft()[1]
-        if (
-            now - self.body_since >= window
-            and self._in_window < self.limits.min_bytes_per_s * window
-        ):
+        if now >= window and self._in_window < self.limits.min_bytes_per_s * window:
             raise _error(TooSlow)(
                 f"{self._in_window} bytes in the last {window:g} s "
                 f"(the floor is {self.limits.min_bytes_per_s:g} bytes/s)"
@@ -188,8 +190,10 @@ class DeadlineStream:
         budget = _current()
         if budget is None:
             return self._inner.read(max_bytes, timeout)
-        data = self._inner.read(max_bytes, budget.read_timeout(timeout))
-        budget.received(len(data))
+        timeout = budget.read_timeout(timeout)
+        started = time.monotonic()
+        data = self._inner.read(max_bytes, timeout)
+        budget.received(len(data), time.monotonic() - started)
         return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
