@@ -426,7 +426,8 @@ def raw_server(mode: str, drip_every_s: float = 0.2) -> Iterator[str]:
 
     ``mode``: ``"silent"`` accepts, reads the request and never answers; ``"header-drip"`` sends
     a status line and headers one byte every ``drip_every_s`` forever; ``"body-drip"`` sends
-    complete headers (a JSON body of 1 MB announced) and then one body byte per ``drip_every_s``.
+    complete headers (a JSON body of 1 MB announced) and then one body byte per ``drip_every_s``;
+    ``"hang-up"`` reads the request and closes the connection without a word.
     """
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -446,6 +447,8 @@ def raw_server(mode: str, drip_every_s: float = 0.2) -> Iterator[str]:
             conn.recv(65536)
             if mode == "silent":
                 stop.wait()
+            elif mode == "hang-up":
+                conn.close()
             elif mode == "header-drip":
                 drip(conn, b"HTTP/1.1 200 OK\r\n" + b"X-Padding: " + b"a" * 100_000)
             elif mode == "body-drip":

@@ -148,6 +148,15 @@ def test_deadlines_hold_through_the_proxy_the_environment_names(
     assert "hub.example.invalid" in str(error) and _host(proxy) in str(error)
 
 
+def test_a_server_that_hangs_up_gets_one_sentence_with_the_host() -> None:
+    with raw_server("hang-up") as url:
+        error, _ = _pull_within(15, endpoint=url, timeout_s=2, retries=1, backoff_s=0.1)
+    assert isinstance(error, DownloadError), error
+    message = str(error)
+    assert _host(url) in message and "try again" in message
+    assert "\n" not in message and message.count(". ") == 0 and message.endswith(".")
+
+
 def test_rate_floor_settings_are_validated(monkeypatch: pytest.MonkeyPatch) -> None:
     from logline.models.deadlines import NetworkLimits
 

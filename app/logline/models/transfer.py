@@ -207,11 +207,20 @@ def _translate(error: BaseException, ctx: HubCall) -> BaseException:
         return DownloadError(f"{ctx.repo_id} was not found on {host} (or it is private).")
     if isinstance(error, httpx2.TransportError):
         kind = type(error).__name__
-        return DownloadError(f"Could not download {ctx.repo_id} from {host}: {kind}.")
+        return DownloadError(
+            f"Could not download {ctx.repo_id} from {host} ({kind}); check the connection and "
+            "the hub address (Settings or HF_ENDPOINT), then try again."
+        )
     if isinstance(error, _ShortBody):
-        return DownloadError(f"{host} kept dropping the download of {ctx.repo_id}: {error}.")
+        return DownloadError(
+            f"{host} kept dropping the download of {ctx.repo_id} ({error}); try again later, "
+            "and the download will resume."
+        )
     if isinstance(error, HfHubHTTPError | _RetryableStatus):
-        return DownloadError(f"{host} refused the download of {ctx.repo_id}: {error}")
+        reason = " ".join(str(error).split())  # the library's message can span lines
+        return DownloadError(
+            f"{host} refused the download of {ctx.repo_id} ({reason}); try again later."
+        )
     if isinstance(error, OSError):
         return DownloadError(f"Could not write {ctx.repo_id} to disk: {error}")
     return error
