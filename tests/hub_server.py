@@ -81,6 +81,8 @@ class Behaviour:
     corrupt: set[str] = field(default_factory=set)  # flip one byte in the middle
     throttle_bps: int | None = None  # body bytes per second
     stall_head: bool = False  # HEAD/api calls hang too
+    drip_after: dict[str, int] = field(default_factory=dict)  # file -> bytes, then a slow drip
+    drip_every_s: float = 0.2  # one body byte per this many seconds once dripping
 
 
 class FakeHub:
@@ -245,6 +247,7 @@ class FakeHub:
                 behaviour = hub.behaviour
                 generation = hub._generation
                 stall = behaviour.stall_after.get(name)
+                drip = behaviour.drip_after.get(name)
                 cut = None
                 if name in behaviour.disconnect_after and behaviour.disconnect_times > 0:
                     behaviour.disconnect_times -= 1
@@ -253,13 +256,24 @@ class FakeHub:
                 step = 64 * 1024
                 while sent < len(body):
                     limit = len(body)
-                    for bound in (stall, cut):
+                    for bound in (stall, cut, drip):
                         if bound is not None and bound > sent:
                             limit = min(limit, bound)
                     if stall is not None and sent >= stall:
                         self.wfile.flush()
                         hub.stalling.set()
                         hub.released.wait()
+                        return
+                    if drip is not None and sent >= drip:
+                        self.wfile.flush()
+                        hub.stalling.set()
+                        while sent < len(body) and not hub.released.wait(behaviour.drip_every_s):
+                            try:
+                                self.wfile.write(body[sent : sent + 1])
+                                self.wfile.flush()
+                            except OSError:
+                                return
+                            sent += 1
                         return
                     if cut is not None and sent >= cut:
                         self.wfile.flush()
@@ -401,3 +415,67 @@ def start_olah(workdir: Path, mirrors: Path) -> Iterator[str]:
             process.kill()
             process.wait()
         log.close()
+
+
+# ----------------------------------------------------------------------------- raw misbehaviour
+
+
+@contextmanager
+def raw_server(mode: str, drip_every_s: float = 0.2) -> Iterator[str]:
+    """A socket server on 127.0.0.1 that misbehaves below HTTP; yields its URL.
+
+    ``mode``: ``"silent"`` accepts, reads the request and never answers; ``"header-drip"`` sends
+    a status line and headers one byte every ``drip_every_s`` forever; ``"body-drip"`` sends
+    complete headers (a JSON body of 1 MB announced) and then one body byte per ``drip_every_s``;
+    ``"hang-up"`` reads the request and closes the connection without a word.
+    """
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+    conns: list[socket.socket] = []
+
+    def drip(conn: socket.socket, data: bytes) -> None:
+        for i in range(len(data)):
+            if stop.wait(drip_every_s):
+                return
+            conn.sendall(data[i : i + 1])
+
+    def serve(conn: socket.socket) -> None:
+        try:
+            conn.recv(65536)
+            if mode == "silent":
+                stop.wait()
+            elif mode == "hang-up":
+                conn.close()
+            elif mode == "header-drip":
+                drip(conn, b"HTTP/1.1 200 OK\r\n" + b"X-Padding: " + b"a" * 100_000)
+            elif mode == "body-drip":
+                head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                conn.sendall(head + b"Content-Length: 1000000\r\n\r\n")
+                drip(conn, b'{"id": "' + b"a" * 999_990 + b'"}')
+        except OSError:
+            pass
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            conn.settimeout(None)
+            conns.append(conn)
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    host, port = listener.getsockname()[:2]
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        stop.set()
+        listener.close()
+        for conn in conns:
+            conn.close()

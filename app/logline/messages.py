@@ -46,7 +46,8 @@ def user_message(exc: BaseException, action: Action = "summary") -> str:
     if action == "download":
         if isinstance(exc, ModelNotDownloadedError):
             return f"Offline: connect to download. {exc}"
-        if isinstance(exc, DownloadTimeoutError) and "stopped answering" not in str(exc):
+        said = any(words in str(exc) for words in ("stopped answering", "too slowly"))
+        if isinstance(exc, DownloadTimeoutError) and not said:
             return f"The server stopped answering. {exc}"
         if isinstance(exc, IntegrityError):
             return f"A downloaded file failed its checksum check. {exc}"

@@ -6,11 +6,21 @@ Linux: models in ``~/.cache/Logline/models``, data in ``~/.local/share/Logline``
 
 ``LOGLINE_HOME`` overrides both roots (tests, portable installs): cache in ``$LOGLINE_HOME/cache``,
 data in ``$LOGLINE_HOME/data``.
+
+Everything Logline writes there is private to the user (issue 17: summaries of scripts under NDA
+on a shared Mac): folders 0700 and files 0600. The entry point runs under
+:func:`private_files` (umask 077, so every file and folder the process creates, SQLite's journals
+and huggingface_hub's blobs included, is private) and calls :func:`tighten_roots` (a data or
+cache folder an older version left 0755 becomes 0700); writers that must not depend on the
+umask use :func:`private_folder`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from platformdirs import user_cache_path, user_data_path
@@ -49,3 +59,53 @@ def hub_cache_dir() -> Path:
 def hf_home_dir() -> Path:
     """``HF_HOME`` for huggingface_hub, so nothing is written below ``~/.cache/huggingface``."""
     return cache_dir() / "hf-home"
+
+
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600
+
+
+def private_folder(folder: Path) -> Path:
+    """Create ``folder`` and its missing parents 0700 (no umask change: threads may be
+    creating files meanwhile), and make ``folder`` itself 0700 if it was wider; ``folder``."""
+    missing = []
+    level = folder
+    while not level.exists() and level != level.parent:
+        missing.append(level)
+        level = level.parent
+    for level in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            level.mkdir(mode=PRIVATE_FOLDER)
+    _tighten(folder, PRIVATE_FOLDER)
+    return folder
+
+
+def _tighten(path: Path, mode: int) -> None:
+    """Drop group/other permissions from ``path`` (if it exists and is not a link)."""
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return
+    if not stat.S_ISLNK(info.st_mode) and stat.S_IMODE(info.st_mode) & ~mode:
+        os.chmod(path, stat.S_IMODE(info.st_mode) & mode)
+
+
+def tighten_roots() -> None:
+    """Make the data and cache folders 0700 where they exist (the files below stay unreadable
+    to other users, whatever their own modes); creates nothing."""
+    for root in (data_dir(), cache_dir()):
+        with contextlib.suppress(OSError):
+            _tighten(root, PRIVATE_FOLDER)
+
+
+@contextlib.contextmanager
+def private_files() -> Iterator[None]:
+    """Run the block with umask 077: what the process creates meanwhile is 0600/0700.
+
+    The umask is process-wide: the CLI and the window run their whole session inside this.
+    """
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)

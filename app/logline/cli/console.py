@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
+from logline.cli.terminal_text import term_line
 from logline.units import format_bytes
 
 if TYPE_CHECKING:
@@ -42,8 +43,9 @@ def configure_logging(verbose: int) -> None:
 
 
 def fail(message: str) -> int:
-    """Show an error as one line on stderr; the exit code for it."""
-    print(f"logline: {message}", file=sys.stderr)
+    """Show an error as one line on stderr (a file name's newlines and controls escaped); the
+    exit code for it."""
+    print(f"logline: {term_line(message)}", file=sys.stderr)
     return EXIT_ERROR
 
 

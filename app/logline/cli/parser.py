@@ -13,9 +13,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from logline import __version__
+from logline import __version__, paths
 from logline.cli import ask, chat, history, inspect, models, prompts, summarize
 from logline.cli.console import EXIT_INTERRUPTED, EXIT_USAGE, configure_logging, fail
+from logline.cli.terminal_text import safe_streams
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "summarize": summarize.run,
@@ -82,7 +83,15 @@ def main(
     launch_gui: Callable[[list[str]], int] | None = None,
 ) -> int:
     """Run the CLI. ``launch_gui`` opens the window (``logline.__main__`` passes the Qt one; the
-    CLI itself never imports Qt)."""
+    CLI itself never imports Qt). Everything written meanwhile is terminal-safe (escaped
+    controls and bidi overrides: :mod:`logline.cli.terminal_text`) and every file created is
+    private (:func:`logline.paths.private_files`)."""
+    with safe_streams(), paths.private_files():  # files it creates are 0600, folders 0700
+        paths.tighten_roots()
+        return _main(argv, launch_gui)
+
+
+def _main(argv: Sequence[str] | None, launch_gui: Callable[[list[str]], int] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(files_mean_gui(sys.argv[1:] if argv is None else argv))
     configure_logging(args.verbose)

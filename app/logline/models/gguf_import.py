@@ -211,7 +211,7 @@ def import_gguf(
         raise ModelImportError(f"A model named {model_id!r} is already installed at {destination}.")
     models_root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{model_id}.importing-", dir=models_root))
-    staging.chmod(0o755)
+    staging.chmod(0o700)  # private like the rest of the cache
     started = time.perf_counter()
     try:
         report("Reading tensors", 0.05)

@@ -103,7 +103,7 @@ def convert_model_folder(
 
     models_root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{model_id}.partial-", dir=models_root))
-    staging.chmod(0o755)
+    staging.chmod(0o700)  # private like the rest of the cache
     try:
         report("Reading", 0, 1)
         model, mlx_config = _load_float_model(source)

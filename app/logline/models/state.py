@@ -4,22 +4,32 @@ Stored in ``paths.data_dir()/models.sqlite3`` (stdlib sqlite3, WAL). The key is 
 (a folder under ``paths.models_dir()``) or the hub repo id (``org/name``) of a download. File
 access times are unreliable, so LRU eviction uses ``last_used`` from here, set when a model is
 loaded. Which models are in use right now is runtime-only state (``mark_in_use``/``release``).
+
+The file is created 0600 in a 0700 folder. Several processes (CLI runs, the window) may create
+it at the same moment: switching a new database to WAL then fails at once with "database is
+locked" (SQLite's busy timeout does not cover it), so the set-up is retried for a while.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import random
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from logline import paths
 
+log = logging.getLogger(__name__)
+
 DB_NAME = "models.sqlite3"
 SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 10.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -49,9 +59,26 @@ _initialized: set[Path] = set()
 def _initialize(conn: sqlite3.Connection, path: Path) -> None:
     """Create the schema once per database and process (WAL mode persists in the file).
 
-    Done under a lock: concurrent first connections would otherwise race on ``journal_mode``,
-    which fails at once with "database is locked" instead of waiting.
+    Done under a lock (threads) and retried with a random backoff (other processes): concurrent
+    first connections race on ``journal_mode``, which fails at once with "database is locked"
+    instead of waiting.
     """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    delay = 0.005
+    while True:
+        try:
+            _create_schema(conn, path)
+            return
+        except sqlite3.OperationalError as exc:
+            busy = "locked" in str(exc) or "busy" in str(exc)
+            if not busy or time.monotonic() > deadline:
+                raise
+            log.debug("%s is busy while being set up; trying again", path.name)
+            time.sleep(delay * (1 + random.random()))
+            delay = min(delay * 2, 0.2)
+
+
+def _create_schema(conn: sqlite3.Connection, path: Path) -> None:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.executescript(_SCHEMA)
     with conn:
@@ -68,8 +95,9 @@ def _initialize(conn: sqlite3.Connection, path: Path) -> None:
 def _connect() -> Iterator[sqlite3.Connection]:
     """A short-lived connection (safe from any thread), committed on success."""
     path = db_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(path, timeout=10)) as conn:
+    paths.private_folder(path.parent)
+    _create_private(path)
+    with closing(sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)) as conn:
         if path not in _initialized:
             with _init_lock:
                 if path not in _initialized:
@@ -77,6 +105,13 @@ def _connect() -> Iterator[sqlite3.Connection]:
                     _initialized.add(path)
         with conn:
             yield conn
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file empty and 0600 if missing: SQLite gives its -wal and -shm files
+    the main file's mode."""
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def touch(key: str, when: float | None = None) -> None:

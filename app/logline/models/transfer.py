@@ -22,12 +22,13 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from logline import paths
+from logline.models import deadlines
 from logline.models.download_events import DownloadRetrying, ProgressTracker
 from logline.models.errors import (
     DownloadCancelledError,
@@ -63,6 +64,15 @@ class HubCall:
     backoff_s: float
     cancel: threading.Event
     on_retry: Callable[[DownloadRetrying], None] | None = None
+    limits: deadlines.NetworkLimits | None = None  # None: from the environment
+    answers_at_start: int = field(default_factory=deadlines.answers)
+
+    def network_limits(self) -> deadlines.NetworkLimits:
+        return self.limits or deadlines.NetworkLimits.from_env(self.timeout_s)
+
+    def host_answered(self) -> bool:
+        """Whether any response arrived since this call began (a silent host is not retried)."""
+        return deadlines.answers() != self.answers_at_start
 
     def check_cancel(self) -> None:
         if self.cancel.is_set():
@@ -106,7 +116,7 @@ class HubCall:
                 return action()
             except Exception as error:
                 translated = _translate(error, self)
-                if not _is_transient(error) or attempt >= self.retries:
+                if not _is_transient(error, self) or attempt >= self.retries:
                     if translated is error:
                         raise
                     raise translated from error
@@ -134,10 +144,17 @@ class _RetryableStatus(Exception):
     pass
 
 
-def _is_transient(error: BaseException) -> bool:
+def _is_transient(error: BaseException, ctx: HubCall) -> bool:
+    """Worth another attempt? Not a body under the rate floor, nor a host that never answered:
+    their deadlines are totals, and retrying would multiply them."""
     import httpx2
     from huggingface_hub.errors import HfHubHTTPError
 
+    if isinstance(deadlines.violation(error), deadlines.TooSlow):
+        return False
+    timed_out = isinstance(error, httpx2.TimeoutException | _StreamStalled)
+    if timed_out and not ctx.host_answered():
+        return False
     if isinstance(error, (httpx2.TransportError, _StreamStalled, _ShortBody, _RetryableStatus)):
         return True
     if isinstance(error, HfHubHTTPError) and error.response is not None:
@@ -164,13 +181,21 @@ def _translate(error: BaseException, ctx: HubCall) -> BaseException:
         RevisionNotFoundError,
     )
 
-    host = urlsplit(ctx.endpoint or _default_endpoint()).netloc or "the model hub"
+    host = _host_label(ctx)
     if isinstance(error, DownloadError | ModelNotDownloadedError):
         return error
+    if isinstance(deadlines.violation(error), deadlines.TooSlow):
+        limits = ctx.network_limits()
+        return DownloadTimeoutError(
+            f"{host} sent {ctx.repo_id} too slowly (under {limits.min_bytes_per_s:g} bytes/s "
+            f"for {limits.rate_window_s:g} s); check the connection and try again, and the "
+            "download will resume."
+        )
     if isinstance(error, httpx2.TimeoutException | _StreamStalled):
         return DownloadTimeoutError(
-            f"{host} stopped answering (nothing for {ctx.timeout_s:g} s) while downloading "
-            f"{ctx.repo_id}. Check the connection and try again; the download will resume."
+            f"{host} stopped answering (nothing complete within {ctx.timeout_s:g} s) while "
+            f"downloading {ctx.repo_id}; check the connection and try again, and the download "
+            "will resume."
         )
     if isinstance(error, OfflineModeIsEnabled):
         return ModelNotDownloadedError(f"{ctx.repo_id} is not downloaded and Logline is offline.")
@@ -182,14 +207,33 @@ def _translate(error: BaseException, ctx: HubCall) -> BaseException:
         return DownloadError(f"{ctx.repo_id} was not found on {host} (or it is private).")
     if isinstance(error, httpx2.TransportError):
         kind = type(error).__name__
-        return DownloadError(f"Could not download {ctx.repo_id} from {host}: {kind}.")
+        return DownloadError(
+            f"Could not download {ctx.repo_id} from {host} ({kind}); check the connection and "
+            "the hub address (Settings or HF_ENDPOINT), then try again."
+        )
     if isinstance(error, _ShortBody):
-        return DownloadError(f"{host} kept dropping the download of {ctx.repo_id}: {error}.")
+        return DownloadError(
+            f"{host} kept dropping the download of {ctx.repo_id} ({error}); try again later, "
+            "and the download will resume."
+        )
     if isinstance(error, HfHubHTTPError | _RetryableStatus):
-        return DownloadError(f"{host} refused the download of {ctx.repo_id}: {error}")
+        reason = " ".join(str(error).split())  # the library's message can span lines
+        return DownloadError(
+            f"{host} refused the download of {ctx.repo_id} ({reason}); try again later."
+        )
     if isinstance(error, OSError):
         return DownloadError(f"Could not write {ctx.repo_id} to disk: {error}")
     return error
+
+
+def _host_label(ctx: HubCall) -> str:
+    """The hub's host for messages, and the proxy in between when the environment names one."""
+    from logline.models.network import probe_target
+
+    endpoint = ctx.endpoint or _default_endpoint()
+    host = urlsplit(endpoint).netloc or "the model hub"
+    proxy_host, proxy_port, via_proxy = probe_target(endpoint)
+    return f"{host} (through the proxy {proxy_host}:{proxy_port})" if via_proxy else host
 
 
 def _default_endpoint() -> str:
@@ -278,7 +322,7 @@ def fetch_blob(
                 f"{f.path} of {ctx.repo_id} is damaged: its {f.algo} is {digest}, the hub "
                 f"published {f.digest}. The bad copy was deleted; download the model again."
             )
-        os.chmod(part, 0o644)
+        os.chmod(part, 0o600)  # the cache is the user's alone (issue 17)
         os.replace(part, blob)
 
 

@@ -1,7 +1,8 @@
 """Opening the SQLite file: WAL, foreign keys, a busy timeout, private permissions.
 
 The folder is made 0700 and the database with its ``-wal`` and ``-shm`` files 0600: the store
-holds questions and answers about scripts under NDA.
+holds questions and answers about scripts under NDA. ``secure_delete`` is on for every
+connection, whatever SQLite was built with: a forgotten script's rows are overwritten with zeros.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA secure_delete = ON")  # deleted rows are zeroed, not just unlinked
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             log.warning("SQLite journal mode is %s, not WAL", mode)

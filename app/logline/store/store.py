@@ -111,4 +111,15 @@ class Store:
             freed += self.prompt_caches.delete(record.key)
         with self.connection() as db:
             db.execute("DELETE FROM documents WHERE id = ?", (document_id,))
+        self._scrub()
         return freed
+
+    def _scrub(self) -> None:
+        """Leave no copy of deleted rows on disk: the zeroed pages (``secure_delete``) are
+        copied into the database file and the WAL, which still holds the old ones, is
+        truncated. A reader in the middle of a transaction can hold the checkpoint back; the
+        next forget (or the last connection's close) finishes it."""
+        conn = self.connection()
+        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        if busy:
+            log.warning("The store's journal could not be emptied yet (a reader is busy)")

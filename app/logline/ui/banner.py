@@ -7,6 +7,8 @@ from typing import Literal
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
+from logline.display_text import show_bidi
+
 BannerKind = Literal["error", "notice"]
 
 
@@ -46,7 +48,7 @@ class Banner(QFrame):
         for widget in (self, self.label):  # re-apply the stylesheet for the new kind
             widget.style().unpolish(widget)
             widget.style().polish(widget)
-        self.label.setText(text)
+        self.label.setText(show_bidi(text))  # a file name's U+202E shows, it does not reorder
         self.show()
 
     def dismiss(self) -> None:

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from logline.display_text import show_bidi
+
 if TYPE_CHECKING:
     from logline.documents import Document
 
@@ -57,10 +59,11 @@ class CharactersList(QTreeWidget):
         items = []
         characters = sorted(document.characters, key=lambda c: (-c.speeches, c.name))
         for character in characters:
-            item = QTreeWidgetItem([character.name, "", ""])
+            item = QTreeWidgetItem([show_bidi(character.name), "", ""])
+            item.setData(NAME, Qt.ItemDataRole.UserRole, character.name)  # the name as written
             item.setData(SPEECHES, Qt.ItemDataRole.DisplayRole, character.speeches)
             item.setData(SCENES, Qt.ItemDataRole.DisplayRole, len(character.scenes))
-            item.setToolTip(NAME, f"{character.name}: {character.words:,} words spoken")
+            item.setToolTip(NAME, f"{show_bidi(character.name)}: {character.words:,} words spoken")
             items.append(item)
         self.addTopLevelItems(items)
 
@@ -76,7 +79,7 @@ class CharactersList(QTreeWidget):
         """Select ``name``'s row as a click would; False when nobody of that name speaks."""
         for row in range(self.topLevelItemCount()):
             item = self.topLevelItem(row)
-            if item.text(NAME) == name:
+            if item.data(NAME, Qt.ItemDataRole.UserRole) == name:
                 self.setCurrentItem(item)
                 self._on_chosen(item)
                 return True
@@ -84,4 +87,4 @@ class CharactersList(QTreeWidget):
 
     @Slot(QTreeWidgetItem)
     def _on_chosen(self, item: QTreeWidgetItem, _column: int = 0) -> None:
-        self.characterChosen.emit(item.text(NAME))
+        self.characterChosen.emit(item.data(NAME, Qt.ItemDataRole.UserRole))

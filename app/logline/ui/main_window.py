@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from logline.chat.session import ChatOptions
+from logline.display_text import show_bidi
 from logline.documents import Document, DocumentError, EncryptedPdfError
 from logline.engine.events import ModelLoaded
 from logline.engine.sampling import SamplingParams
@@ -262,18 +263,19 @@ class MainWindow(QMainWindow):
         scenes = len(document.scenes)
         scene_text = f"{scenes:,} scene{'s' if scenes != 1 else ''} · " if scenes else ""
         words = document.word_count
+        title = show_bidi(document.title)  # a bidi override in a title or name shows as ⟨U+…⟩
         self.document_detail.setText(
-            f"{document.title} · {page_text}{scene_text}{words:,} word{'s' if words != 1 else ''}"
-            f" · {document.path.name}"
+            f"{title} · {page_text}{scene_text}{words:,} word{'s' if words != 1 else ''}"
+            f" · {show_bidi(document.path.name)}"
         )
         # The document's title only: the app's name is added by the platform where it belongs
         # (Qt appends the display name on Linux and Windows; a Mac shows the document's).
-        self.setWindowTitle(document.title)
+        self.setWindowTitle(title)
         window_state.remember_file(document.path)
         self.summary_view.setPlaceholderText(
-            f"Press Summarize (Ctrl+Enter) to summarize {document.title} in the chosen mode."
+            f"Press Summarize (Ctrl+Enter) to summarize {title} in the chosen mode."
         )
-        self.status.message(f"Opened {document.path.name}", 5000)
+        self.status.message(f"Opened {show_bidi(document.path.name)}", 5000)
         if document.notices:  # e.g. hidden PDF text left out (documents.pdf.HiddenText)
             self.banner.show_message(" ".join(document.notices), "notice")
         self._update_actions()

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from logline.display_text import show_bidi
 from logline.ui.file_queue import FileQueue, QueueItem
 from logline.ui.pane import DetailLabel
 
@@ -93,8 +94,8 @@ class QueuePanel(QFrame):
         row = self.list.currentRow()
         self.list.clear()
         for item in items:
-            line = QListWidgetItem(f"{item.path.name} — {item.describe()}")
-            line.setToolTip(f"{item.path}\n{item.describe()}")
+            line = QListWidgetItem(f"{show_bidi(item.path.name)} — {item.describe()}")
+            line.setToolTip(f"{show_bidi(str(item.path))}\n{item.describe()}")
             if item is self.queue.current:  # the one running now stands out
                 font = line.font()
                 font.setBold(True)
@@ -118,7 +119,7 @@ class QueuePanel(QFrame):
         ended = sum(counts.get(state, 0) for state in ("done", "failed", "cancelled"))
         parts = [f"Queue: {ended} of {len(items)} finished"]
         if current is not None:
-            parts.append(f"{current.describe().rstrip('…')} {current.path.name}")
+            parts.append(f"{current.describe().rstrip('…')} {show_bidi(current.path.name)}")
         for state in ("failed", "cancelled"):
             if counts.get(state):
                 parts.append(f"{counts[state]} {state}")

@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from logline.display_text import show_bidi
+
 if TYPE_CHECKING:
     from logline.documents import Document
 
@@ -99,11 +101,11 @@ class SceneNavigator(QWidget):
         for scene in document.scenes:
             page = document.page_label(scene.page_start) or ""
             label = scene.scene_number_label or str(scene.number)
-            heading = " ".join(scene.heading.split())  # no PDF alignment padding
+            heading = show_bidi(" ".join(scene.heading.split()))  # no PDF padding, no spoofing
             item = QTreeWidgetItem([label, heading, page])
             item.setData(NUMBER, SCENE_ROLE, scene.number)
             names = speakers.get(scene.number, [])
-            tip = heading + (f"\nSpeaking: {', '.join(names)}" if names else "")
+            tip = heading + (f"\nSpeaking: {show_bidi(', '.join(names))}" if names else "")
             item.setToolTip(HEADING, tip)
             item.setTextAlignment(PAGE, Qt.AlignmentFlag.AlignRight)
             items.append(item)

@@ -10,6 +10,8 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QStatusBar, QWidget
 
+from logline.display_text import show_bidi
+
 # The stats line asks for at most this share of the status bar: the messages ("Opening…",
 # "Loading the model…", "Stopping…") are shown beside it, never squeezed out by it.
 STATS_SHARE = 0.45
@@ -59,7 +61,7 @@ class StatusPanel:
         bar.addPermanentWidget(self.stats, 0)  # messages get the rest of the bar
 
     def message(self, text: str, timeout_ms: int = 0) -> None:
-        self.bar.showMessage(text, timeout_ms)
+        self.bar.showMessage(show_bidi(text), timeout_ms)  # file names: no bidi spoofing
 
     def show_progress(self, done: int, total: int, label: str = "Reading the document…") -> None:
         """Show "Reading the document… 512/1,027 tokens" with a bar."""
