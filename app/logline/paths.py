@@ -104,8 +104,24 @@ def private_files() -> Iterator[None]:
 
     The umask is process-wide: the CLI and the window run their whole session inside this.
     """
+    global _USER_UMASK
     old = os.umask(0o077)
+    _USER_UMASK = old
     try:
         yield
     finally:
         os.umask(old)
+        _USER_UMASK = None
+
+
+_USER_UMASK: int | None = None
+
+
+def user_umask() -> int:
+    """The user's own umask (what it was before :func:`private_files`): what ``--shared``
+    outputs honour."""
+    if _USER_UMASK is not None:
+        return _USER_UMASK
+    current = os.umask(0o022)
+    os.umask(current)
+    return current

@@ -34,6 +34,7 @@ from logline.cli.console import (
     print_load_progress,
     print_prompt_progress,
 )
+from logline.cli.terminal_text import term_line
 from logline.units import format_bytes
 
 log = logging.getLogger(__name__)
@@ -304,7 +305,7 @@ class _Batch:
         for number, item in enumerate(items, 1):
             if self.cancel.cancelled:
                 break
-            prefix = f"[{number}/{len(items)}] {item.source.name}"
+            prefix = f"[{number}/{len(items)}] {term_line(item.source.name)}"
             entry: dict[str, Any] = {"source": str(item.source)}
             report.append(entry)
             try:

@@ -16,6 +16,8 @@ import logging
 import os
 from pathlib import Path
 
+from logline.paths import user_umask
+
 log = logging.getLogger(__name__)
 
 PRIVATE_FILE, PRIVATE_FOLDER = 0o600, 0o700
@@ -23,7 +25,7 @@ SHARED_FILE, SHARED_FOLDER = 0o666, 0o777  # the umask takes its bits off these
 
 
 def file_mode(shared: bool) -> int:
-    return SHARED_FILE if shared else PRIVATE_FILE
+    return SHARED_FILE & ~user_umask() if shared else PRIVATE_FILE
 
 
 def make_folder(path: Path, *, shared: bool = False) -> None:
@@ -43,8 +45,9 @@ def make_folder(path: Path, *, shared: bool = False) -> None:
             if folder.is_dir():
                 continue  # made meanwhile (by another process): not ours to change
             raise
-        if not shared:
-            os.chmod(folder, PRIVATE_FOLDER)  # whatever the umask took away or left
+        # Whatever the process umask (077 in the CLI) took away or left: private, or what
+        # the user's own umask gives.
+        os.chmod(folder, SHARED_FOLDER & ~user_umask() if shared else PRIVATE_FOLDER)
 
 
 def write_atomic(path: Path, data: bytes, *, shared: bool = False) -> None:
@@ -53,6 +56,7 @@ def write_atomic(path: Path, data: bytes, *, shared: bool = False) -> None:
     tmp.unlink(missing_ok=True)  # a stale one from a killed run with the same pid
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(tmp, flags, file_mode(shared))
+    os.fchmod(fd, file_mode(shared))  # the process umask (077 in the CLI) is not the user's
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
