@@ -407,12 +407,22 @@ def test_gguf_metadata_that_disagrees_with_the_tensors_is_refused(
 # --- never pickle, never remote code, never a half model listed ---------------------------------
 
 
-def test_pickle_weights_and_remote_code_are_never_loaded(drive_model: Path, tmp_path: Path):
+def test_pickle_weights_are_never_loaded(drive_model: Path, tmp_path: Path) -> None:
     (drive_model / WEIGHTS).rename(drive_model / "pytorch_model.bin")
-    _edit_json(drive_model / "config.json", lambda c: c.__setitem__("auto_map", {"x": "y.Z"}))
-    (drive_model / "y.py").write_text("raise SystemExit('never run')")
     message = _refused_folder(drive_model, tmp_path / "models", ModelImportError)
     assert "pickle" in message
+
+
+def test_model_code_is_never_run(drive_model: Path, tmp_path: Path) -> None:
+    canary = tmp_path / "code-ran"
+    _edit_json(
+        drive_model / "config.json",
+        lambda c: c.__setitem__("auto_map", {"AutoModelForCausalLM": "custom.Model"}),
+    )
+    (drive_model / "custom.py").write_text(f"open({str(canary)!r}, 'w').write('ran')\n")
+    import_model_folder(drive_model, tmp_path / "models", model_id="custom")
+    assert not canary.exists()
+    assert not (tmp_path / "models" / "custom" / "custom.py").exists()
 
 
 def test_a_failed_import_never_lists_a_half_model(drive_model: Path, tmp_path: Path) -> None:
@@ -433,3 +443,15 @@ def test_the_cli_says_one_sentence_for_a_hostile_folder(drive_model: Path, tmp_p
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and "num_hidden_layers" in result.stderr
     assert result.stderr.strip().count("\n") == 0, result.stderr
+
+
+def test_loading_an_installed_model_rechecks_its_files(tiny_model_dir: Path, tmp_path: Path):
+    """A hub download or an older install never passed the import checks: loading checks it."""
+    from logline.engine.runtime import Engine
+    from logline.models.loading import load_model
+
+    root = tmp_path / "models"
+    shutil.copytree(tiny_model_dir, root / "tiny")
+    _edit_json(root / "tiny" / "config.json", lambda c: c.__setitem__("num_hidden_layers", 10**6))
+    with pytest.raises(ModelConfigError, match="num_hidden_layers"):
+        load_model(Engine(), installed_models(root)[0])
