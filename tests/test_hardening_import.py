@@ -20,6 +20,7 @@ import pytest
 import offline_cli
 from hostile_models import (
     ARRAY,
+    FLOAT64,
     STRING,
     UINT32,
     GGUFParts,
@@ -382,6 +383,21 @@ def test_gguf_metadata_nested_thousands_deep_is_refused(tmp_path: Path, tiny_ggu
     parts = GGUFParts.read(tiny_gguf)
     parts.entries["evil.nested"] = encode_string("evil.nested") + nested_array(5000)
     _gguf_refused(parts.build(tmp_path / "n.gguf"), tmp_path / "models", ModelConfigError)
+
+
+@pytest.mark.parametrize(
+    ("value_type", "value"),
+    [(FLOAT64, 1.5), (ARRAY, (FLOAT64, [1.0, 2.0]))],
+    ids=["scalar", "array"],
+)
+def test_gguf_float64_metadata_is_refused_before_it_crashes_mlx(
+    tmp_path: Path, tiny_gguf: Path, value_type: int, value: Any
+) -> None:
+    """MLX's GGUF reader segfaults on float64 metadata (found by the fuzz harness)."""
+    parts = GGUFParts.read(tiny_gguf)
+    parts.entries["general.extra"] = encode_entry("general.extra", value_type, value)
+    message = _gguf_refused(parts.build(tmp_path / "f.gguf"), tmp_path / "models", ModelConfigError)
+    assert "float64" in message
 
 
 def test_gguf_duplicate_keys_are_refused(tmp_path: Path, tiny_gguf: Path) -> None:

@@ -28,6 +28,7 @@ from hostile_models import (
     FLOAT64,
     INT32,
     STRING,
+    UINT8,
     UINT32,
     UINT64,
     GGUFParts,
@@ -216,6 +217,7 @@ GGUF_KEYS = (
     "tokenizer.ggml.bos_token_id",
     "tokenizer.ggml.eos_token_id",
     "tokenizer.chat_template",
+    "general.unknown_key",
 )
 
 typed_values = st.one_of(
@@ -231,6 +233,15 @@ typed_values = st.one_of(
     ),
     st.tuples(
         st.just(ARRAY), st.tuples(st.just(STRING), st.lists(st.text(max_size=5), max_size=5))
+    ),
+    st.tuples(
+        st.just(ARRAY),
+        st.tuples(
+            st.just(ARRAY),
+            st.lists(
+                st.tuples(st.just(UINT8), st.lists(st.integers(0, 255), max_size=3)), max_size=3
+            ),
+        ),
     ),
 )
 

@@ -19,7 +19,7 @@ from logline.models.errors import ModelConfigError, ModelImportError, ModelWeigh
 GGUF_MAGIC = b"GGUF"
 DEFAULT_ALIGNMENT = 32
 MAX_ALIGNMENT = 1 << 16
-MAX_NESTING = 4  # arrays of arrays: real files use one level
+MAX_NESTING = 1  # an array of scalars or strings: MLX's reader refuses arrays of arrays
 MAX_DIMS = 4  # GGML_MAX_DIMS
 
 # ggml tensor types: id -> (name, elements per block, bytes per block).
@@ -198,9 +198,16 @@ class _Reader:
 
 
 def _read_value(reader: _Reader, value_type: int, key: str, level: int = 0) -> Any:
-    if level > MAX_NESTING:
+    if value_type == _ARRAY and level >= MAX_NESTING:
         raise ModelConfigError(
-            f"Corrupt GGUF: metadata {key[:80]!r} is nested more than {MAX_NESTING} arrays deep."
+            f"Unsupported GGUF: metadata {key[:80]!r} nests arrays in arrays, which MLX's GGUF "
+            "reader cannot load."
+        )
+    if value_type == _FLOAT64:
+        # MLX's GGUF reader crashes the process (SIGSEGV) on float64 metadata: refuse it here.
+        raise ModelConfigError(
+            f"Unsupported GGUF: metadata {key[:80]!r} is a float64, which MLX's GGUF reader "
+            "cannot load; re-export the file with float32 metadata."
         )
     if value_type in _SCALARS:
         return reader.scalar(_SCALARS[value_type], f"metadata {key!r}")
@@ -208,6 +215,8 @@ def _read_value(reader: _Reader, value_type: int, key: str, level: int = 0) -> A
         return reader.string(f"metadata {key!r}")
     if value_type == _ARRAY:
         item_type = reader.scalar("<I", f"metadata {key!r}")
+        if item_type in (_ARRAY, _FLOAT64):
+            _read_value(reader, item_type, key, level + 1)  # refuses both, with its reason
         count = reader.scalar("<Q", f"metadata {key!r}")
         # Every item takes at least one byte: a count larger than the rest of the file is corrupt.
         if count > reader.remaining():
