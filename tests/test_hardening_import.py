@@ -471,3 +471,18 @@ def test_loading_an_installed_model_rechecks_its_files(tiny_model_dir: Path, tmp
     _edit_json(root / "tiny" / "config.json", lambda c: c.__setitem__("num_hidden_layers", 10**6))
     with pytest.raises(ModelConfigError, match="num_hidden_layers"):
         load_model(Engine(), installed_models(root)[0])
+
+
+def test_loading_refuses_a_looping_template_but_not_a_refusing_one(tiny_model_dir: Path, tmp_path):
+    from logline.models.loading import check_files
+
+    root = tmp_path / "models"
+    shutil.copytree(tiny_model_dir, root / "tiny")
+    model = installed_models(root)[0]
+    config = root / "tiny" / "tokenizer_config.json"
+    _edit_json(config, lambda c: c.__setitem__("chat_template", "{{ raise_exception('no') }}"))
+    check_files(model)  # the author's refusal: summaries will say so, loading is not hostile
+    looping = "{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}"
+    _edit_json(config, lambda c: c.__setitem__("chat_template", looping))
+    with pytest.raises(ChatTemplateError, match="runs too long"):
+        check_files(model)

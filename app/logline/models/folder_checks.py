@@ -160,6 +160,8 @@ def chat_templates(folder: Path) -> list[tuple[str, Any]]:
     return found
 
 
-def check_chat_templates(folder: Path) -> None:
+def check_chat_templates(folder: Path, *, refusals_ok: bool = False) -> None:
+    """Every chat template of ``folder`` (see ``template_check.check_chat_template``)."""
     for file_name, template in chat_templates(folder):
-        check_chat_template(template, f'The chat template in {file_name} of "{folder.name}"')
+        where = f'The chat template in {file_name} of "{folder.name}"'
+        check_chat_template(template, where, refusals_ok=refusals_ok)

@@ -18,6 +18,7 @@ Any failure is a :class:`ChatTemplateError` with one sentence. Jinja is imported
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -25,6 +26,8 @@ from datetime import datetime
 from typing import Any
 
 from logline.models.errors import ChatTemplateError
+
+log = logging.getLogger(__name__)
 
 MAX_TEMPLATE_CHARS = 100_000  # the longest real templates (tool use, reasoning) are ~20k
 MAX_STEPS = 200_000
@@ -175,9 +178,12 @@ def _one_line(text: str) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
-def check_chat_template(template: Any, where: str) -> None:
+def check_chat_template(template: Any, where: str, *, refusals_ok: bool = False) -> None:
     """Refuse ``template`` (``where``: e.g. 'The chat template of "x"') unless it renders Logline's
-    conversations within the limits; :class:`ChatTemplateError` with one sentence."""
+    conversations within the limits; :class:`ChatTemplateError` with one sentence.
+
+    ``refusals_ok`` lets a template that calls ``raise_exception`` on Logline's conversations pass
+    (logged): loading an installed model checks for hostile templates, not for unsupported ones."""
     from jinja2 import TemplateError
 
     if not isinstance(template, str):
@@ -208,6 +214,9 @@ def check_chat_template(template: Any, where: str) -> None:
                 if size > MAX_OUTPUT_CHARS:
                     raise _Stop("its output is too large")
     except _Refused as exc:
+        if refusals_ok:
+            log.warning("%s refuses Logline's conversations: %s", where, _one_line(str(exc)))
+            return
         raise ChatTemplateError(
             f"{where} refuses the conversations Logline sends ({_one_line(str(exc))})."
         ) from None
