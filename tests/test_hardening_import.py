@@ -486,3 +486,27 @@ def test_loading_refuses_a_looping_template_but_not_a_refusing_one(tiny_model_di
     _edit_json(config, lambda c: c.__setitem__("chat_template", looping))
     with pytest.raises(ChatTemplateError, match="runs too long"):
         check_files(model)
+
+
+def test_shape_checks_ignore_a_vision_tower_and_honour_per_module_groups() -> None:
+    """No false refusal: a multimodal model's vision layers are not counted as text layers, and
+    a module quantized with its own group size is unpacked with that size."""
+    from logline.models.config_check import check_against_weights, check_config, logical_shapes
+
+    config = {
+        "model_type": "gemma3",
+        "text_config": {"hidden_size": 64, "num_hidden_layers": 1, "vocab_size": 10},
+        "quantization": {
+            "group_size": 64,
+            "bits": 4,
+            "language_model.model.embed_tokens": {"group_size": 32, "bits": 8},
+        },
+    }
+    shape = check_config(config, "test")
+    tensors = {
+        "language_model.model.embed_tokens.weight": ((10, 16), "U32"),
+        "language_model.model.embed_tokens.scales": ((10, 2), "F16"),
+        "language_model.model.layers.0.input_layernorm.weight": ((64,), "F32"),
+        "vision_tower.encoder.layers.7.mlp.fc1.weight": ((8, 8), "F32"),
+    }
+    check_against_weights(shape, logical_shapes(tensors, config["quantization"]), "t", "config")

@@ -30,7 +30,8 @@ SIZES: dict[str, tuple[tuple[str, ...], int]] = {
     "max_position_embeddings": (("max_position_embeddings", "n_positions", "n_ctx"), 1 << 24),
 }
 REQUIRED = ("hidden_size", "num_hidden_layers", "vocab_size")
-_LAYER = re.compile(r"(?:^|\.)(?:layers|h|blocks)\.(\d+)\.")
+# The language model's blocks (not a vision tower's "encoder.layers.N").
+_LAYER = re.compile(r"(?:^|\.)(?:model\.layers|transformer\.h|backbone\.layers)\.(\d+)\.")
 _EMBEDDINGS = ("embed_tokens.weight", "wte.weight", "tok_embeddings.weight", "lm_head.weight")
 # Architectures whose projections have the plain llama shapes (others: the forward pass checks).
 LLAMA_LIKE = frozenset({"llama", "mistral", "qwen2", "qwen3", "smollm3", "olmo2", "granite"})
@@ -126,15 +127,26 @@ def _check_quantization(settings: Mapping[str, Any], where: str) -> None:
                 )
 
 
+def _group_size(quantization: Any, module: str) -> int | None:
+    if not isinstance(quantization, dict):
+        return None
+    override = quantization.get(module)
+    group = override.get("group_size") if isinstance(override, dict) else None
+    group = group or quantization.get("group_size")
+    return group if isinstance(group, int) and not isinstance(group, bool) else None
+
+
 def logical_shapes(
-    tensors: Mapping[str, tuple[tuple[int, ...], str]], group_size: int | None
+    tensors: Mapping[str, tuple[tuple[int, ...], str]], quantization: Any
 ) -> dict[str, tuple[int, ...]]:
     """``{name: shape}`` with packed MLX-quantized weights (uint32 + ``.scales``) unpacked to
-    their logical columns (``scales`` columns x ``group_size``); others as they are."""
+    their logical columns (``scales`` columns x the module's group size); others as they are."""
     shapes: dict[str, tuple[int, ...]] = {}
     for name, (shape, dtype) in tensors.items():
-        scales = tensors.get(name.removesuffix(".weight") + ".scales")
+        module = name.removesuffix(".weight")
+        scales = tensors.get(module + ".scales")
         if name.endswith(".weight") and scales is not None and dtype == "U32":
+            group_size = _group_size(quantization, module)
             if group_size is None or len(shape) < 2:
                 continue  # unknown packing: the forward pass checks it
             shape = (*shape[:-1], scales[0][-1] * group_size)

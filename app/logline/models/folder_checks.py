@@ -38,7 +38,7 @@ from logline.models.template_check import check_chat_template
 
 MAX_ENTRIES = 10_000
 INDEX_NAME = "model.safetensors.index.json"
-_MODEL_TYPE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_MODEL_TYPE = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 
 
 def check_folder_entries(folder: Path) -> None:
@@ -129,9 +129,8 @@ def check_weights(folder: Path, weights: list[Path], config: dict[str, Any]) -> 
                 )
             tensors[name] = (entry.shape, entry.dtype)
     quantization = text_config(config).get("quantization")
-    group = quantization.get("group_size") if isinstance(quantization, dict) else None
     check_against_weights(
-        shape, logical_shapes(tensors, group), f'"{folder.name}"', "its config.json"
+        shape, logical_shapes(tensors, quantization), f'"{folder.name}"', "its config.json"
     )
     return shape
 

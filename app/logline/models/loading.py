@@ -27,7 +27,12 @@ from typing import TYPE_CHECKING
 from logline.engine.events import EngineEvent, LoadProgress, ModelLoaded, Notice
 from logline.models import fit, state
 from logline.models.errors import ModelError
-from logline.models.folder_checks import check_chat_templates, check_weights, read_config
+from logline.models.folder_checks import (
+    check_chat_templates,
+    check_folder_entries,
+    check_weights,
+    read_config,
+)
 
 if TYPE_CHECKING:
     from logline.engine.runtime import Engine
@@ -89,6 +94,8 @@ def check_files(model: InstalledModel) -> None:
     """The import checks that need no MLX, on an installed model's folder (links into a hub
     cache's blobs are fine here: the hub layout is made of them)."""
     folder = model.path
+    if model.manifest.source != "download":
+        check_folder_entries(folder)  # a referenced folder may have changed since its import
     config = read_config(folder)
     weights = sorted(folder.glob("model*.safetensors")) or sorted(folder.glob("*.safetensors"))
     check_weights(folder, weights, config)
