@@ -20,8 +20,11 @@ from logline.models.errors import ModelConfigError, ModelWeightsError
 
 # key -> (aliases, upper bound); every key is a positive whole number when present.
 SIZES: dict[str, tuple[tuple[str, ...], int]] = {
-    "hidden_size": (("hidden_size", "n_embd", "d_model"), 1 << 16),
-    "num_hidden_layers": (("num_hidden_layers", "n_layer", "num_layers", "n_layers"), 1024),
+    "hidden_size": (("hidden_size", "n_embd", "d_model", "model_dim"), 1 << 16),
+    "num_hidden_layers": (
+        ("num_hidden_layers", "n_layer", "num_layers", "n_layers", "num_transformer_layers"),
+        1024,
+    ),
     "vocab_size": (("vocab_size", "n_vocab", "padded_vocab_size"), 1 << 22),
     "num_attention_heads": (("num_attention_heads", "n_head", "num_heads"), 1024),
     "num_key_value_heads": (("num_key_value_heads", "n_head_kv", "num_kv_heads"), 1024),

@@ -17,7 +17,7 @@ from pathlib import Path
 from logline.models.errors import ModelWeightsError
 from logline.models.safe_json import parse_json
 
-MAX_HEADER_BYTES = 100 << 20  # what the safetensors library itself allows
+MAX_HEADER_BYTES = 32 << 20  # real headers are KBs; the safetensors library allows 100 MB
 MAX_DIMS = 8
 MAX_TENSORS = 1_000_000
 DTYPE_BYTES = {
