@@ -510,3 +510,21 @@ def test_shape_checks_ignore_a_vision_tower_and_honour_per_module_groups() -> No
         "vision_tower.encoder.layers.7.mlp.fc1.weight": ((8, 8), "F32"),
     }
     check_against_weights(shape, logical_shapes(tensors, config["quantization"]), "t", "config")
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("tokenizer.json", '{"model": ' + "[" * 3000 + "]" * 3000 + "}"),
+        ("tokenizer.json", '{"version": "1.0", "model": {"type": "BPE", "vocab": 5}}'),
+        ("generation_config.json", "[" * 3000 + "]" * 3000),
+        ("special_tokens_map.json", '["not", "an", "object"]'),
+    ],
+    ids=["tokenizer-nested", "tokenizer-typed", "generation-nested", "special-list"],
+)
+def test_tokenizer_files_that_transformers_reads_are_checked(
+    drive_model: Path, tmp_path: Path, name: str, text: str
+) -> None:
+    (drive_model / name).write_text(text)
+    message = _refused_folder(drive_model, tmp_path / "models", ModelConfigError)
+    assert name in message

@@ -38,6 +38,14 @@ from logline.models.template_check import check_chat_template
 
 MAX_ENTRIES = 10_000
 INDEX_NAME = "model.safetensors.index.json"
+JSON_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "generation_config.json",
+    "chat_template.json",
+)
 _MODEL_TYPE = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 
 
@@ -133,6 +141,29 @@ def check_weights(folder: Path, weights: list[Path], config: dict[str, Any]) -> 
         shape, logical_shapes(tensors, quantization), f'"{folder.name}"', "its config.json"
     )
     return shape
+
+
+def check_tokenizer_files(folder: Path) -> None:
+    """The JSON files transformers reads at load parse within limits, and ``tokenizer.json``
+    builds a tokenizer (a hostile one fails here, not on the first summary)."""
+    for name in JSON_FILES:
+        path = folder / name
+        if path.is_file():
+            read_json(path, f'{name} in "{folder.name}"', ModelConfigError)
+    path = folder / "tokenizer.json"
+    if not path.is_file():
+        return
+    from tokenizers import Tokenizer  # lazy: a Rust extension
+
+    with open_regular(path) as stream:
+        raw = stream.read().decode("utf-8", "replace")
+    try:
+        Tokenizer.from_str(raw)
+    except Exception as exc:  # the tokenizers library raises plain Exceptions
+        reason = " ".join(str(exc).split())[:160] or type(exc).__name__
+        raise ModelConfigError(
+            f'tokenizer.json in "{folder.name}" does not make a tokenizer ({reason}).'
+        ) from None
 
 
 def chat_templates(folder: Path) -> list[tuple[str, Any]]:

@@ -33,6 +33,7 @@ from logline.models.errors import ModelImportError
 from logline.models.folder_checks import (
     check_chat_templates,
     check_folder_entries,
+    check_tokenizer_files,
     check_weights,
     open_regular,
     read_config,
@@ -99,6 +100,7 @@ def validate_model_folder(folder: Path) -> dict[str, Any]:
         raise ModelImportError(
             f'"{name}" has no tokenizer (tokenizer.json, tokenizer.model or tiktoken.model).'
         )
+    check_tokenizer_files(folder)
     check_chat_templates(folder)
     return config
 

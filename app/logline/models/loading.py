@@ -30,6 +30,7 @@ from logline.models.errors import ModelError
 from logline.models.folder_checks import (
     check_chat_templates,
     check_folder_entries,
+    check_tokenizer_files,
     check_weights,
     read_config,
 )
@@ -99,6 +100,7 @@ def check_files(model: InstalledModel) -> None:
     config = read_config(folder)
     weights = sorted(folder.glob("model*.safetensors")) or sorted(folder.glob("*.safetensors"))
     check_weights(folder, weights, config)
+    check_tokenizer_files(folder)
     check_chat_templates(folder, refusals_ok=True)
 
 
