@@ -528,3 +528,13 @@ def test_tokenizer_files_that_transformers_reads_are_checked(
     (drive_model / name).write_text(text)
     message = _refused_folder(drive_model, tmp_path / "models", ModelConfigError)
     assert name in message
+
+
+def test_the_cli_ends_the_progress_line_before_a_refusal(tmp_path: Path, tiny_gguf: Path):
+    parts = GGUFParts.read(tiny_gguf)
+    parts.entries["llama.block_count"] = encode_entry("llama.block_count", STRING, "many")
+    path = parts.build(tmp_path / "typed.gguf")
+    result = offline_cli.run(tmp_path / "home", "models", "import", str(path), "--id", "x")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("logline: ") and "llama.block_count" in last, result.stderr
