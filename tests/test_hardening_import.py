@@ -538,3 +538,16 @@ def test_the_cli_ends_the_progress_line_before_a_refusal(tmp_path: Path, tiny_gg
     assert result.returncode == 1 and "Traceback" not in result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("logline: ") and "llama.block_count" in last, result.stderr
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[" * 5000 + "]" * 5000, '{"model_id": ["x"], "display_name": 5}', "[1]"],
+    ids=["nested", "typed", "list"],
+)
+def test_a_broken_manifest_is_skipped_not_a_crash(tiny_model_dir: Path, tmp_path: Path, text):
+    root = tmp_path / "models"
+    shutil.copytree(tiny_model_dir, root / "broken")
+    shutil.copytree(tiny_model_dir, root / "good")
+    (root / "broken" / "logline.json").write_text(text)
+    assert [m.path.name for m in installed_models(root)] == ["good"]
