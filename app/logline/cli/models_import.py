@@ -38,15 +38,22 @@ def run(args: argparse.Namespace) -> int:
         overwrite=args.force,
     )
 
+    shown = False
+
     def progress(stage: str, done: int, total: int) -> None:
+        nonlocal shown
         if not args.json:
+            shown = True
             fraction = done / total if total else 1.0
             print(f"\r{stage}… {fraction:4.0%}   ", end="", file=sys.stderr, flush=True)
 
-    # A GGUF import and a conversion use MLX: the CLI's main thread is its only MLX thread.
-    model_id = run_import(request, progress, threading.Event())
-    if not args.json:
-        print(file=sys.stderr)
+    # Every import ends with a test run of the model (MLX): the CLI's main thread is its only
+    # MLX thread. The progress line is ended before any message, a refusal's included.
+    try:
+        model_id = run_import(request, progress, threading.Event())
+    finally:
+        if shown:
+            print(file=sys.stderr)
     model = next(m for m in installed_models() if m.model_id == model_id)
     if args.json:
         print(json.dumps(model_json(model), indent=2))

@@ -6,7 +6,31 @@ class ModelError(Exception):
 
 
 class ModelImportError(ModelError):
-    """A file or folder cannot be imported as a model (corrupt, truncated or unsupported)."""
+    """A file or folder cannot be imported as a model (corrupt, truncated or unsupported).
+
+    Every malformed model input ends as one of its subclasses (or itself), with a one-line
+    message that names the file and what to do: never a traceback.
+    """
+
+
+class UnsafeModelFileError(ModelImportError):
+    """A model folder holds a link out of the folder, a FIFO, a device or another non-file."""
+
+
+class ModelConfigError(ModelImportError):
+    """``config.json`` (or GGUF metadata) holds a missing, wrongly typed or absurd value."""
+
+
+class ModelWeightsError(ModelImportError):
+    """A weights file is malformed (header, offsets, alignment) or disagrees with the config."""
+
+
+class ChatTemplateError(ModelImportError):
+    """The model's chat template is too large, does not compile, raises, or runs too long."""
+
+
+class ModelSmokeTestError(ModelImportError):
+    """The imported model failed its one-token forward pass (an error, or non-finite logits)."""
 
 
 class ModelNotFoundError(ModelError):

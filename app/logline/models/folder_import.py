@@ -19,10 +19,8 @@ Nothing here imports MLX.
 from __future__ import annotations
 
 import importlib.util
-import json
 import logging
 import shutil
-import struct
 import tempfile
 import threading
 from collections.abc import Callable
@@ -30,9 +28,20 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
+from logline.models.config_check import text_config
 from logline.models.errors import ModelImportError
+from logline.models.folder_checks import (
+    check_chat_templates,
+    check_folder_entries,
+    check_tokenizer_files,
+    check_weights,
+    open_regular,
+    read_config,
+)
+from logline.models.import_checks import verify_by_running
 from logline.models.manifest import MANIFEST_NAME, ModelManifest
 from logline.models.model_folder import check_model_id, replace_folder
+from logline.models.safetensors_check import read_safetensors_header
 from logline.units import format_bytes
 
 log = logging.getLogger(__name__)
@@ -59,29 +68,23 @@ COPIED_PATTERNS = (
 )
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tiktoken.model")
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
-_MAX_HEADER = 100 * 1024 * 1024
 
 
 def validate_model_folder(folder: Path) -> dict[str, Any]:
-    """Check ``folder`` as described in the module docstring; return its parsed config."""
+    """Check ``folder`` as described in the module docstring; return its parsed config.
+
+    Reads no weights and uses no MLX (the forward pass is :func:`verify_by_running`)."""
     name = folder.name
     if not folder.is_dir():
         raise ModelImportError(f'"{folder}" is not a folder.')
-    config_path = folder / "config.json"
-    if not config_path.is_file():
+    check_folder_entries(folder)
+    if not (folder / "config.json").is_file():
         raise ModelImportError(f'"{name}" has no config.json, so it is not a model folder.')
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelImportError(f'The config.json of "{name}" cannot be read: {exc}.') from exc
-    if not isinstance(config, dict):
-        raise ModelImportError(f'The config.json of "{name}" is not a JSON object.')
-    model_type = str(config.get("model_type") or "")
-    if not model_type:
-        raise ModelImportError(f'The config.json of "{name}" does not say its model_type.')
-    if not mlx_lm_supports(model_type):
+    config = read_config(folder)
+    model_type = str(text_config(config).get("model_type") or config.get("model_type"))
+    if not mlx_lm_supports(model_type) and not mlx_lm_supports(str(config.get("model_type"))):
         raise ModelImportError(
-            f'"{name}" is a {model_type!r} model, which the installed mlx-lm cannot run.'
+            f'"{name}" is a {model_type[:40]!r} model, which the installed mlx-lm cannot run.'
         )
     weights = sorted(folder.glob("model*.safetensors")) or sorted(folder.glob("*.safetensors"))
     if not weights:
@@ -92,13 +95,13 @@ def validate_model_folder(folder: Path) -> dict[str, Any]:
                 "only, because pickle files can run code: convert the model to safetensors."
             )
         raise ModelImportError(f'"{name}" has no safetensors weights.')
-    _check_shards(folder, weights)
-    for weight in weights:
-        check_safetensors(weight)
+    check_weights(folder, weights, config)
     if not any((folder / tokenizer).is_file() for tokenizer in TOKENIZER_FILES):
         raise ModelImportError(
             f'"{name}" has no tokenizer (tokenizer.json, tokenizer.model or tiktoken.model).'
         )
+    check_tokenizer_files(folder)
+    check_chat_templates(folder)
     return config
 
 
@@ -118,46 +121,9 @@ def mlx_lm_supports(model_type: str) -> bool:
     return bool(target) and (models / f"{target}.py").is_file()
 
 
-def _check_shards(folder: Path, weights: list[Path]) -> None:
-    index = folder / "model.safetensors.index.json"
-    if not index.is_file():
-        return
-    try:
-        weight_map = json.loads(index.read_text(encoding="utf-8")).get("weight_map", {})
-    except (OSError, ValueError, AttributeError) as exc:
-        raise ModelImportError(f"{index.name} in {folder.name} cannot be read: {exc}.") from exc
-    present = {weight.name for weight in weights}
-    missing = sorted(set(weight_map.values()) - present)
-    if missing:
-        raise ModelImportError(
-            f'"{folder.name}" is incomplete: {len(missing)} weight file(s) are missing, '
-            f"such as {missing[0]}."
-        )
-
-
 def check_safetensors(path: Path) -> None:
-    """A safetensors file whose header parses and whose tensors lie inside the file."""
-    size = path.stat().st_size
-    try:
-        with path.open("rb") as stream:
-            (length,) = struct.unpack("<Q", stream.read(8))
-            if length > min(_MAX_HEADER, size - 8):
-                raise ValueError("header longer than the file")
-            header = json.loads(stream.read(length))
-    except (OSError, ValueError, struct.error) as exc:
-        raise ModelImportError(f'"{path.name}" is not a valid safetensors file ({exc}).') from exc
-    end = 0
-    for key, info in header.items():
-        if key == "__metadata__":
-            continue
-        offsets = info.get("data_offsets") if isinstance(info, dict) else None
-        if not (isinstance(offsets, list) and len(offsets) == 2):
-            raise ModelImportError(f'"{path.name}" has a malformed tensor entry ({key}).')
-        end = max(end, int(offsets[1]))
-    if 8 + length + end > size:
-        raise ModelImportError(
-            f'"{path.name}" is truncated: {size:,} bytes, its header needs {8 + length + end:,}.'
-        )
+    """A safetensors file whose header parses and tells the truth (see ``safetensors_check``)."""
+    read_safetensors_header(path)
 
 
 def _files_to_copy(folder: Path) -> list[Path]:
@@ -172,7 +138,7 @@ def _describe_quantization(config: dict[str, Any]) -> str:
     quantization = config.get("quantization") or config.get("quantization_config")
     if isinstance(quantization, dict) and quantization.get("bits"):
         return f"{quantization['bits']}-bit"
-    dtype = str(config.get("torch_dtype") or config.get("dtype") or "")
+    dtype = str(config.get("torch_dtype") or config.get("dtype") or "")[:20]
     return {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}.get(dtype, dtype)
 
 
@@ -206,7 +172,7 @@ def import_model_folder(
         origin=str(folder),
         format="mlx",
         quantization=_describe_quantization(config),
-        context_length=int(config.get("max_position_embeddings") or 0),
+        context_length=int(text_config(config).get("max_position_embeddings") or 0),
         location=str(folder) if reference else "",
     )
     models_root.mkdir(parents=True, exist_ok=True)
@@ -214,6 +180,7 @@ def import_model_folder(
     try:
         if not reference:
             _copy_files(files, staging, progress, cancel)
+        verify_by_running(folder if reference else staging, folder.name)
         manifest.write(staging / MANIFEST_NAME)
         replace_folder(staging, destination)
     except BaseException:
@@ -241,7 +208,7 @@ def _copy_files(
     report = progress or (lambda _done, _total: None)
     report(0, total)
     for path in files:
-        with path.open("rb") as source, (staging / path.name).open("wb") as target:
+        with open_regular(path) as source, (staging / path.name).open("wb") as target:
             while block := source.read(chunk):
                 if cancel is not None and cancel.is_set():
                     raise ModelImportError("The import was cancelled; nothing was installed.")

@@ -7,16 +7,20 @@ before any tensor is touched. Format: https://github.com/ggml-org/ggml/blob/mast
 
 from __future__ import annotations
 
+import itertools
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from logline.models.errors import ModelImportError
+from logline.models.errors import ModelConfigError, ModelImportError, ModelWeightsError
 
 GGUF_MAGIC = b"GGUF"
 DEFAULT_ALIGNMENT = 32
+MAX_ALIGNMENT = 1 << 16
+MAX_NESTING = 1  # an array of scalars or strings: MLX's reader refuses arrays of arrays
+MAX_DIMS = 4  # GGML_MAX_DIMS
 
 # ggml tensor types: id -> (name, elements per block, bytes per block).
 GGML_TYPES: dict[int, tuple[str, int, int]] = {
@@ -108,6 +112,50 @@ class GGUFHeader:
     def get(self, key: str, default: Any = None) -> Any:
         return self.metadata.get(key, default)
 
+    def _wrong(self, key: str, wanted: str) -> ModelConfigError:
+        return ModelConfigError(f"{self.path.name} is malformed: its metadata {key} {wanted}.")
+
+    def integer(
+        self, key: str, default: int | None = None, low: int = 0, high: int = 1 << 62
+    ) -> int:
+        """The whole number at ``key`` in ``low..high`` (``default`` when absent and given)."""
+        value = self.metadata.get(key, default)
+        if value is None:
+            raise ModelConfigError(f"{self.path.name} lacks the metadata key {key}.")
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise self._wrong(key, f"must be a whole number from {low:,} to {high:,}")
+        return value
+
+    def number(self, key: str, default: float) -> float:
+        value = self.metadata.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise self._wrong(key, "must be a number")
+        if abs(value) == float("inf"):
+            raise self._wrong(key, "must be a finite number")
+        return float(value)
+
+    def text(self, key: str, default: str | None = None) -> str | None:
+        value = self.metadata.get(key, default)
+        if value is not None and not isinstance(value, str):
+            raise self._wrong(key, "must be text")
+        return value
+
+    def texts(self, key: str) -> list[str]:
+        value = self.metadata.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self._wrong(key, "must be a list of text")
+        return value
+
+    def integers(self, key: str) -> list[int] | None:
+        value = self.metadata.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
+            raise self._wrong(key, "must be a list of whole numbers")
+        return value
+
     @property
     def architecture(self) -> str:
         return str(self.metadata.get("general.architecture", ""))
@@ -149,13 +197,26 @@ class _Reader:
         return self._size - self.pos
 
 
-def _read_value(reader: _Reader, value_type: int, key: str) -> Any:
+def _read_value(reader: _Reader, value_type: int, key: str, level: int = 0) -> Any:
+    if value_type == _ARRAY and level >= MAX_NESTING:
+        raise ModelConfigError(
+            f"Unsupported GGUF: metadata {key[:80]!r} nests arrays in arrays, which MLX's GGUF "
+            "reader cannot load."
+        )
+    if value_type == _FLOAT64:
+        # MLX's GGUF reader crashes the process (SIGSEGV) on float64 metadata: refuse it here.
+        raise ModelConfigError(
+            f"Unsupported GGUF: metadata {key[:80]!r} is a float64, which MLX's GGUF reader "
+            "cannot load; re-export the file with float32 metadata."
+        )
     if value_type in _SCALARS:
         return reader.scalar(_SCALARS[value_type], f"metadata {key!r}")
     if value_type == _STRING:
         return reader.string(f"metadata {key!r}")
     if value_type == _ARRAY:
         item_type = reader.scalar("<I", f"metadata {key!r}")
+        if item_type in (_ARRAY, _FLOAT64):
+            _read_value(reader, item_type, key, level + 1)  # refuses both, with its reason
         count = reader.scalar("<Q", f"metadata {key!r}")
         # Every item takes at least one byte: a count larger than the rest of the file is corrupt.
         if count > reader.remaining():
@@ -165,7 +226,7 @@ def _read_value(reader: _Reader, value_type: int, key: str) -> Any:
             width = struct.calcsize(fmt)
             raw = reader.read(width * count, f"metadata {key!r}")
             return list(struct.unpack(f"<{count}{fmt[1]}", raw))
-        return [_read_value(reader, item_type, key) for _ in range(count)]
+        return [_read_value(reader, item_type, key, level + 1) for _ in range(count)]
     raise ModelImportError(f"Corrupt GGUF: metadata {key!r} has unknown value type {value_type}.")
 
 
@@ -196,35 +257,79 @@ def read_header(path: str | Path) -> GGUFHeader:
         metadata: dict[str, Any] = {}
         for _ in range(n_kv):
             key = reader.string("a metadata key")
+            if key in metadata:
+                raise ModelConfigError(
+                    f"{path.name} is corrupt: metadata {key[:80]!r} is repeated."
+                )
             value_type = reader.scalar("<I", f"metadata {key!r}")
             metadata[key] = _read_value(reader, value_type, key)
         tensors = []
         for _ in range(n_tensors):
             name = reader.string("a tensor name")
             n_dims = reader.scalar("<I", f"tensor {name!r}")
-            if n_dims > 8:
-                raise ModelImportError(
-                    f"{path.name} is corrupt: tensor {name!r} has {n_dims} dims."
+            if not 1 <= n_dims <= MAX_DIMS:
+                raise ModelWeightsError(
+                    f"{path.name} is corrupt: tensor {name[:80]!r} has {n_dims} dims."
                 )
             shape = tuple(reader.scalar("<Q", f"tensor {name!r}") for _ in range(n_dims))
             type_id = reader.scalar("<I", f"tensor {name!r}")
             offset = reader.scalar("<Q", f"tensor {name!r}")
             tensors.append(TensorInfo(name, shape, type_id, offset))
-        alignment = int(metadata.get("general.alignment", DEFAULT_ALIGNMENT)) or DEFAULT_ALIGNMENT
+        alignment = _alignment(path, metadata)
         data_offset = (reader.pos + alignment - 1) // alignment * alignment
     header = GGUFHeader(path, version, metadata, tuple(tensors), data_offset, size)
-    _check_extents(header)
+    _check_extents(header, alignment)
     return header
 
 
-def _check_extents(header: GGUFHeader) -> None:
-    """Every tensor of a known type must lie entirely inside the file."""
+def _alignment(path: Path, metadata: Mapping[str, Any]) -> int:
+    value = metadata.get("general.alignment", DEFAULT_ALIGNMENT)
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or not 1 <= value <= MAX_ALIGNMENT
+        or value & (value - 1)
+    ):
+        raise ModelConfigError(
+            f"{path.name} is corrupt: general.alignment must be a power of two up to "
+            f"{MAX_ALIGNMENT:,}, not {str(value)[:20]!r}."
+        )
+    return value
+
+
+def _check_extents(header: GGUFHeader, alignment: int) -> None:
+    """Every tensor of a known type lies inside the file, aligned, apart from every other one."""
+    name = header.path.name
+    seen: set[str] = set()
+    spans: list[tuple[int, int, str]] = []
     for tensor in header.tensors:
+        label = repr(tensor.name[:80])
+        if tensor.name in seen:
+            raise ModelWeightsError(f"{name} is corrupt: tensor {label} appears twice.")
+        seen.add(tensor.name)
+        if tensor.offset % alignment:
+            raise ModelWeightsError(
+                f"{name} is corrupt: tensor {label} starts at offset {tensor.offset:,}, "
+                f"which is not aligned to {alignment} bytes."
+            )
         if tensor.type_id not in GGML_TYPES:
             continue  # reported by the importer as unsupported, with the others
+        block = GGML_TYPES[tensor.type_id][1]
+        if tensor.n_elements > 1 << 48 or tensor.shape[0] % block:
+            raise ModelWeightsError(
+                f"{name} is corrupt: tensor {label} has an impossible shape {tensor.shape}."
+            )
         end = header.data_offset + tensor.offset + tensor.n_bytes
         if end > header.file_size:
             raise ModelImportError(
-                f"{header.path.name} is truncated: tensor {tensor.name!r} needs bytes up to "
+                f"{name} is truncated: tensor {label} needs bytes up to "
                 f"{end:,} but the file has {header.file_size:,}."
+            )
+        spans.append((tensor.offset, tensor.offset + tensor.n_bytes, tensor.name))
+    spans.sort()
+    for (_, end, first), (begin, _, second) in itertools.pairwise(spans):
+        if begin < end:
+            raise ModelWeightsError(
+                f"{name} is corrupt: the data of tensors {first[:80]!r} and {second[:80]!r} "
+                "overlap."
             )

@@ -22,11 +22,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from logline.models.config_check import check_against_weights, check_config
 from logline.models.errors import ModelImportError
 from logline.models.gguf_file import GGUFHeader, read_header
-from logline.models.gguf_tokenizer import stop_token_ids, write_tokenizer_files
+from logline.models.gguf_tokenizer import (
+    check_tokenizer_metadata,
+    stop_token_ids,
+    write_tokenizer_files,
+)
+from logline.models.import_checks import verify_by_running
 from logline.models.manifest import MANIFEST_NAME, ModelManifest
 from logline.models.model_folder import check_model_id, replace_folder
+from logline.models.template_check import check_chat_template
 
 log = logging.getLogger(__name__)
 
@@ -97,36 +104,38 @@ def check_supported(header: GGUFHeader) -> None:
         mlx_module_name(name)  # raises on tensors outside the llama layout
 
 
-def _meta(header: GGUFHeader, key: str, default: Any = None, required: bool = True) -> Any:
-    value = header.get(f"{header.architecture}.{key}", default)
-    if value is None and required:
-        raise ModelImportError(
-            f"{header.path.name} lacks the metadata key {header.architecture}.{key}."
-        )
-    return value
+def _key(header: GGUFHeader, key: str) -> str:
+    return f"{header.architecture}.{key}"
 
 
 def build_config(header: GGUFHeader, tensors: dict[str, Any]) -> dict[str, Any]:
-    """config.json for mlx-lm's llama model, with per-tensor quantization where bits differ."""
-    heads = int(_meta(header, "attention.head_count"))
-    hidden = int(_meta(header, "embedding_length"))
-    tokens = header.get("tokenizer.ggml.tokens") or []
-    vocab_size = int(_meta(header, "vocab_size", len(tokens) or None))
+    """config.json for mlx-lm's llama model, with per-tensor quantization where bits differ.
+
+    Every metadata value is type- and range-checked (:class:`ModelConfigError` names the key)."""
+    arch = _key
+    heads = header.integer(arch(header, "attention.head_count"), low=1, high=1024)
+    hidden = header.integer(arch(header, "embedding_length"), low=1, high=1 << 16)
+    tokens = header.texts("tokenizer.ggml.tokens")
+    vocab_size = header.integer(arch(header, "vocab_size"), len(tokens) or None, 1, 1 << 22)
     stop_ids = stop_token_ids(header)
     config: dict[str, Any] = {
         "model_type": "llama",
         "architectures": ["LlamaForCausalLM"],
         "hidden_size": hidden,
-        "num_hidden_layers": int(_meta(header, "block_count")),
-        "intermediate_size": int(_meta(header, "feed_forward_length")),
+        "num_hidden_layers": header.integer(arch(header, "block_count"), low=1, high=1024),
+        "intermediate_size": header.integer(
+            arch(header, "feed_forward_length"), low=1, high=1 << 20
+        ),
         "num_attention_heads": heads,
-        "num_key_value_heads": int(_meta(header, "attention.head_count_kv", heads)),
-        "head_dim": int(_meta(header, "attention.key_length", hidden // heads)),
-        "rms_norm_eps": float(_meta(header, "attention.layer_norm_rms_epsilon", 1e-5)),
-        "rope_theta": float(_meta(header, "rope.freq_base", 10000.0)),
+        "num_key_value_heads": header.integer(
+            arch(header, "attention.head_count_kv"), heads, 1, 1024
+        ),
+        "head_dim": header.integer(arch(header, "attention.key_length"), hidden // heads or 1, 1),
+        "rms_norm_eps": header.number(arch(header, "attention.layer_norm_rms_epsilon"), 1e-5),
+        "rope_theta": header.number(arch(header, "rope.freq_base"), 10000.0),
         # llama.cpp permutes Q/K rows so that RoPE rotates adjacent pairs ("traditional" RoPE).
         "rope_traditional": True,
-        "max_position_embeddings": int(_meta(header, "context_length", 4096)),
+        "max_position_embeddings": header.integer(arch(header, "context_length"), 4096, 1, 1 << 24),
         "vocab_size": vocab_size,
         "tie_word_embeddings": "output.weight" not in {t.name for t in header.tensors},
         "attention_bias": False,
@@ -134,17 +143,17 @@ def build_config(header: GGUFHeader, tensors: dict[str, Any]) -> dict[str, Any]:
         "torch_dtype": "float16",
     }
     if header.get("tokenizer.ggml.bos_token_id") is not None:
-        config["bos_token_id"] = int(header.get("tokenizer.ggml.bos_token_id"))
+        config["bos_token_id"] = header.integer("tokenizer.ggml.bos_token_id", high=vocab_size - 1)
     if stop_ids:
         config["eos_token_id"] = stop_ids if len(stop_ids) > 1 else stop_ids[0]
-    scaling = _meta(header, "rope.scaling.type", None, required=False)
+    scaling = header.text(arch(header, "rope.scaling.type"))
     if scaling == "linear":
         config["rope_scaling"] = {
             "type": "linear",
-            "factor": float(_meta(header, "rope.scaling.factor", 1.0)),
+            "factor": header.number(arch(header, "rope.scaling.factor"), 1.0),
         }
     elif scaling not in (None, "none"):
-        raise ModelImportError(f"Unsupported RoPE scaling {scaling!r} in {header.path.name}.")
+        raise ModelImportError(f"Unsupported RoPE scaling {scaling[:40]!r} in {header.path.name}.")
 
     quantized = {name[: -len(".scales")] for name in tensors if name.endswith(".scales")}
     if quantized:
@@ -164,6 +173,22 @@ def build_config(header: GGUFHeader, tensors: dict[str, Any]) -> dict[str, Any]:
         config["quantization"] = quantization
         config["quantization_config"] = quantization
     return config
+
+
+def check_metadata(header: GGUFHeader) -> None:
+    """The metadata's config is sane and agrees with the tensor table; the tokenizer and chat
+    template are usable (all before MLX reads a tensor)."""
+    config = build_config(header, {})
+    shape = check_config(config, f"The metadata of {header.path.name}")
+    shapes = {
+        f"{mlx_module_name(t.name.removesuffix('.weight'))}.weight": tuple(reversed(t.shape))
+        for t in header.tensors
+    }
+    check_against_weights(shape, shapes, header.path.name, "the GGUF metadata")
+    check_tokenizer_metadata(header, config["vocab_size"])
+    template = header.get("tokenizer.chat_template")
+    if template is not None:
+        check_chat_template(template, f"The chat template of {header.path.name}")
 
 
 def rename_tensors(raw: dict[str, Any]) -> dict[str, Any]:
@@ -204,6 +229,7 @@ def import_gguf(
     report = progress or (lambda _stage, _fraction: None)
     header = read_header(gguf_path)
     check_supported(header)
+    check_metadata(header)
     model_id = model_id or default_model_id(gguf_path)
     check_model_id(model_id)
     destination = models_root / model_id
@@ -232,7 +258,7 @@ def import_gguf(
         report("Checking file", 0.9)
         manifest = ModelManifest(
             model_id=model_id,
-            display_name=display_name or str(header.get("general.name") or model_id),
+            display_name=display_name or (header.text("general.name") or model_id)[:120],
             source=source,
             origin=str(gguf_path),
             origin_sha256=file_sha256(gguf_path),
@@ -241,6 +267,8 @@ def import_gguf(
             context_length=config["max_position_embeddings"],
             parameters=_parameter_count(header),
         )
+        report("Test run", 0.95)
+        verify_by_running(staging, gguf_path.name)
         manifest.write(staging / MANIFEST_NAME)
         replace_folder(staging, destination)
     except BaseException:
@@ -256,7 +284,7 @@ def _describe_quantization(header: GGUFHeader) -> str:
     for tensor in header.tensors:
         if len(tensor.shape) > 1:
             counts[tensor.type_name] = counts.get(tensor.type_name, 0) + 1
-    return "+".join(sorted(counts, key=lambda k: -counts[k]))
+    return "+".join(sorted(counts, key=lambda k: -counts[k]))[:40]
 
 
 def _parameter_count(header: GGUFHeader) -> int:

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from logline.models.errors import ModelImportError
+from logline.models.errors import ModelConfigError, ModelImportError
 from logline.models.gguf_file import GGUFHeader
 
 # llama.cpp's GPT-2 split (its own list drops the trailing "|\s+", but its splitter keeps unmatched
@@ -45,7 +45,45 @@ TOKEN_NORMAL, TOKEN_UNKNOWN, TOKEN_CONTROL, TOKEN_USER_DEFINED, TOKEN_UNUSED, TO
 )
 
 
+def check_tokenizer_metadata(header: GGUFHeader, vocab_size: int) -> None:
+    """Refuse tokenizer metadata of the wrong type or range (:class:`ModelConfigError`)."""
+    tokens = header.texts("tokenizer.ggml.tokens")
+    header.texts("tokenizer.ggml.merges")
+    types = header.integers("tokenizer.ggml.token_type")
+    if types is not None and len(types) != len(tokens):
+        raise ModelConfigError(
+            f"{header.path.name} is malformed: tokenizer.ggml.token_type has {len(types):,} "
+            f"entries for {len(tokens):,} tokens."
+        )
+    if len(tokens) > vocab_size:
+        raise ModelConfigError(
+            f"{header.path.name} is malformed: tokenizer.ggml.tokens holds {len(tokens):,} "
+            f"tokens for a vocabulary of {vocab_size:,}."
+        )
+    for key in ("bos", "eos", "eot", "eom", "unk", "padding"):
+        if header.get(f"tokenizer.ggml.{key}_token_id") is not None:
+            header.integer(f"tokenizer.ggml.{key}_token_id", high=max(len(tokens), 1) - 1)
+    for key in ("tokenizer.ggml.model", "tokenizer.ggml.pre", "tokenizer.chat_template"):
+        header.text(key)
+    for key in ("tokenizer.ggml.add_bos_token", "tokenizer.ggml.add_eos_token"):
+        if not isinstance(header.get(key, False), bool):
+            raise ModelConfigError(f"{header.path.name} is malformed: {key} must be true or false.")
+
+
 def build_tokenizer(header: GGUFHeader) -> Any:
+    """:func:`_build_tokenizer`, whose Rust errors (a malformed merge, say) become one sentence."""
+    try:
+        return _build_tokenizer(header)
+    except ModelImportError:
+        raise
+    except Exception as exc:  # the tokenizers library raises plain Exceptions
+        reason = " ".join(str(exc).split())[:160] or type(exc).__name__
+        raise ModelConfigError(
+            f"{header.path.name} has a vocabulary the tokenizer cannot be built from ({reason})."
+        ) from None
+
+
+def _build_tokenizer(header: GGUFHeader) -> Any:
     """Return a ``tokenizers.Tokenizer`` equivalent to llama.cpp's for this GGUF."""
     from tokenizers import (
         AddedToken,
@@ -63,18 +101,23 @@ def build_tokenizer(header: GGUFHeader) -> Any:
             f"Unsupported tokenizer: {header.path.name} uses tokenizer.ggml.model={model_type!r}; "
             "Logline imports byte-level BPE ('gpt2') vocabularies."
         )
-    pre_type = str(header.get("tokenizer.ggml.pre", "default"))
+    pre_type = str(header.text("tokenizer.ggml.pre", "default"))
     if pre_type not in PRE_TOKENIZER_SPLITS:
         raise ModelImportError(
             f"Unsupported tokenizer pre-type {pre_type!r} in {header.path.name}; supported: "
             + ", ".join(sorted(PRE_TOKENIZER_SPLITS))
             + "."
         )
-    tokens: list[str] = header.get("tokenizer.ggml.tokens") or []
-    merges: list[str] = header.get("tokenizer.ggml.merges") or []
+    tokens = header.texts("tokenizer.ggml.tokens")
+    merges = header.texts("tokenizer.ggml.merges")
     if not tokens or not merges:
         raise ModelImportError(f"{header.path.name} has no BPE vocabulary or merges.")
-    token_types: list[int] = header.get("tokenizer.ggml.token_type") or [TOKEN_NORMAL] * len(tokens)
+    if not all(" " in merge for merge in merges):
+        raise ModelConfigError(
+            f"{header.path.name} is malformed: tokenizer.ggml.merges holds a merge that is not "
+            "two tokens."
+        )
+    token_types = header.integers("tokenizer.ggml.token_type") or [TOKEN_NORMAL] * len(tokens)
 
     vocab = {token: index for index, token in enumerate(tokens)}
     pairs = [tuple(merge.split(" ", 1)) for merge in merges]
@@ -107,7 +150,8 @@ def build_tokenizer(header: GGUFHeader) -> Any:
 
     bos_id = header.get("tokenizer.ggml.bos_token_id")
     if header.get("tokenizer.ggml.add_bos_token", False) and bos_id is not None:
-        bos = tokens[int(bos_id)]
+        bos_id = header.integer("tokenizer.ggml.bos_token_id", high=len(tokens) - 1)
+        bos = tokens[bos_id]
         tokenizer.post_processor = processors.TemplateProcessing(
             single=f"{bos}:0 $A:0",
             pair=f"{bos}:0 $A:0 {bos}:1 $B:1",
@@ -120,19 +164,21 @@ def build_tokenizer(header: GGUFHeader) -> Any:
 
 def _token(header: GGUFHeader, key: str) -> str | None:
     index = header.get(f"tokenizer.ggml.{key}_token_id")
-    tokens = header.get("tokenizer.ggml.tokens") or []
-    if index is None or not 0 <= int(index) < len(tokens):
+    tokens = header.texts("tokenizer.ggml.tokens")
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(tokens):
         return None
-    return tokens[int(index)]
+    return tokens[index]
 
 
 def stop_token_ids(header: GGUFHeader) -> list[int]:
     """End-of-sequence and end-of-turn ids: generation stops on any of them."""
     ids: list[int] = []
     for key in ("eos", "eot", "eom"):
-        value = header.get(f"tokenizer.ggml.{key}_token_id")
-        if value is not None and int(value) not in ids:
-            ids.append(int(value))
+        if header.get(f"tokenizer.ggml.{key}_token_id") is None:
+            continue
+        value = header.integer(f"tokenizer.ggml.{key}_token_id", high=1 << 22)
+        if value not in ids:
+            ids.append(value)
     return ids
 
 
@@ -152,7 +198,7 @@ def tokenizer_config(header: GGUFHeader, context_length: int) -> dict[str, Any]:
     pad = _token(header, "padding")
     if pad is not None:
         config["pad_token"] = pad
-    template = header.get("tokenizer.chat_template")
+    template = header.text("tokenizer.chat_template")
     if template:
         config["chat_template"] = template
     return config

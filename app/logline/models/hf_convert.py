@@ -31,7 +31,6 @@ import io
 import json
 import logging
 import shutil
-import struct
 import tempfile
 import threading
 from collections.abc import Callable
@@ -41,8 +40,10 @@ from typing import Any
 
 from logline.models.errors import ModelImportError
 from logline.models.folder_import import COPIED_PATTERNS, validate_model_folder
+from logline.models.import_checks import verify_by_running
 from logline.models.manifest import MANIFEST_NAME, ModelManifest
 from logline.models.model_folder import check_model_id, replace_folder
+from logline.models.safetensors_check import read_safetensors_header
 from logline.units import format_bytes
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,8 @@ def convert_model_folder(
             context_length=_context_length(mlx_config),
             parameters=parameters,
         )
+        _check_cancel(stop)
+        verify_by_running(staging, source.name)
         manifest.write(staging / MANIFEST_NAME)
         _check_cancel(stop)
         replace_folder(staging, destination)
@@ -165,7 +168,7 @@ def _check_request(
         raise ModelImportError(
             f'"{source.name}" is already quantized: import it as it is, without conversion.'
         )
-    if config.get("model_file"):
+    if config.get("model_file") or config.get("auto_map"):
         raise ModelImportError(
             f'"{source.name}" needs its own Python code to build the model; Logline never runs '
             "code that comes with a model."
@@ -187,14 +190,8 @@ def _weight_files(folder: Path) -> list[Path]:
 
 def _matrix_dtypes(path: Path) -> set[str]:
     """The dtypes of the tensors with two or more dimensions (the weights, not the buffers)."""
-    with path.open("rb") as stream:  # validate_model_folder has checked the header already
-        (length,) = struct.unpack("<Q", stream.read(8))
-        header = json.loads(stream.read(length))
-    return {
-        str(info.get("dtype"))
-        for key, info in header.items()
-        if key != "__metadata__" and isinstance(info, dict) and len(info.get("shape", ())) >= 2
-    }
+    header = read_safetensors_header(path)  # checked already by validate_model_folder
+    return {entry.dtype for entry in header.values() if len(entry.shape) >= 2}
 
 
 def _extra_files(folder: Path) -> list[Path]:

@@ -3,25 +3,29 @@
 Three kinds of source, told apart by :func:`classify_source` (reads config.json and file
 headers only, so it is quick on any thread):
 
-- ``"mlx"``: an MLX-ready folder, copied into the models folder or referenced in place. Plain
-  file work: any thread.
+- ``"mlx"``: an MLX-ready folder, copied into the models folder or referenced in place.
 - ``"gguf"``: a GGUF file, read into an MLX model folder. Uses MLX.
 - ``"float"``: a Hugging Face folder of float weights, converted to 4-bit, 8-bit or float16 MLX.
   Uses MLX.
 
-:func:`run_import` runs any of them; callers put the two that use MLX (:func:`needs_engine`) on
-their one MLX thread (the GUI's engine thread, the CLI's main thread).
+:func:`run_import` runs any of them. Every import ends with a one-token test run of the new model
+(``import_checks``), which uses MLX: callers put every import (:func:`needs_engine`) on their one
+MLX thread (the GUI's engine thread, the CLI's main thread). Whatever a hostile file makes go
+wrong comes out of :func:`run_import` as a :class:`ModelImportError` with one sentence.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
+import stat
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from logline.models.errors import ModelImportError
+from logline.models.errors import ModelError, ModelImportError, UnsafeModelFileError
 from logline.models.folder_import import import_model_folder
 from logline.models.gguf_import import import_gguf
 from logline.models.hf_convert import convert_model_folder, needs_conversion
@@ -41,6 +45,8 @@ __all__ = [
     "needs_engine",
     "run_import",
 ]
+
+log = logging.getLogger(__name__)
 
 CANCELLED_MESSAGE = "The import was cancelled; nothing was installed."
 
@@ -81,18 +87,29 @@ def classify_source(path: Path) -> SourceKind:
     Raises :class:`~logline.models.errors.ModelImportError` (a user-ready message) for anything
     else.
     """
-    if path.is_file():
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise ModelImportError(
+            f'"{path}" does not exist (is the drive still connected?).'
+        ) from None
+    except (OSError, RuntimeError) as exc:
+        raise ModelImportError(f'"{path}" cannot be read: {exc}.') from None
+    if stat.S_ISREG(mode):
         if path.suffix.lower() != ".gguf":
             raise ModelImportError(f'"{path.name}" is not a GGUF file or a model folder.')
         return "gguf"
-    if not path.exists():
-        raise ModelImportError(f'"{path}" does not exist (is the drive still connected?).')
+    if not stat.S_ISDIR(mode):
+        raise UnsafeModelFileError(
+            f'"{path}" is not a regular file or a folder (a FIFO, device or socket).'
+        )
     return "float" if needs_conversion(path) else "mlx"
 
 
 def needs_engine(kind: SourceKind) -> bool:
-    """True when importing ``kind`` uses MLX (so it must run on the MLX thread)."""
-    return kind != "mlx"
+    """True when importing ``kind`` uses MLX (so it must run on the MLX thread): every kind does
+    now, since each import ends with a test run of the model."""
+    return kind in ("gguf", "mlx", "float")
 
 
 def run_import(
@@ -107,6 +124,25 @@ def run_import(
     """
     if cancel.is_set():
         raise ModelImportError(CANCELLED_MESSAGE)
+    try:
+        return _run_import(request, progress, cancel)
+    except (ModelError, OSError, MemoryError):
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+        # A hostile file found a path the checks missed: one sentence, the traceback in the log.
+        log.warning("Import of %s failed unexpectedly", request.source.name, exc_info=True)
+        raise ModelImportError(
+            f'"{request.source.name}" cannot be imported: it is malformed ({type(exc).__name__}).'
+        ) from None
+    except struct.error:
+        raise ModelImportError(f'"{request.source.name}" is truncated or corrupt.') from None
+
+
+def _run_import(
+    request: ImportRequest,
+    progress: StageProgress,
+    cancel: CancelToken | threading.Event,
+) -> str:
     if request.kind == "mlx":
         manifest = import_model_folder(
             request.source,

@@ -6,6 +6,10 @@ Every caller that loads a model (the CLI, the GUI's engine worker) goes through
 * the fit advisor runs *before* any weight is read: a model that cannot fit this machine is
   refused with a specific message instead of swapping the machine to a standstill, and a tight
   fit comes back as a warning the caller shows;
+* the folder's files are checked again (``config.json`` ranges, safetensors headers against the
+  config, the chat template; no forward pass): a hub download or a model installed by an older
+  Logline never got the import checks, and a hostile one must fail with one sentence, not crash
+  MLX;
 * the model is recorded as used now (``state.touch``: the least-recently-used order eviction
   follows) and as in use while it stays loaded (never evicted or deleted from under the engine).
 
@@ -23,6 +27,13 @@ from typing import TYPE_CHECKING
 from logline.engine.events import EngineEvent, LoadProgress, ModelLoaded, Notice
 from logline.models import fit, state
 from logline.models.errors import ModelError
+from logline.models.folder_checks import (
+    check_chat_templates,
+    check_folder_entries,
+    check_tokenizer_files,
+    check_weights,
+    read_config,
+)
 
 if TYPE_CHECKING:
     from logline.engine.runtime import Engine
@@ -63,8 +74,8 @@ def check_fit(model: InstalledModel, context: int | None = None) -> fit.FitVerdi
         if verdict.level != "refuse" or wanted <= MINIMUM_CONTEXT:
             return verdict
         short = fit.advise_for_folder(model.path, MINIMUM_CONTEXT)
-    except (OSError, ValueError, KeyError) as exc:
-        log.warning("No memory check for %s: %s", model.model_id, exc)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("No memory check for %s: %s", model.model_id, type(exc).__name__)
         return None
     if short.level == "refuse":
         return verdict
@@ -78,6 +89,19 @@ def check_fit(model: InstalledModel, context: int | None = None) -> fit.FitVerdi
         short.kv_bytes,
         short.context,
     )
+
+
+def check_files(model: InstalledModel) -> None:
+    """The import checks that need no MLX, on an installed model's folder (links into a hub
+    cache's blobs are fine here: the hub layout is made of them)."""
+    folder = model.path
+    if model.manifest.source != "download":
+        check_folder_entries(folder)  # a referenced folder may have changed since its import
+    config = read_config(folder)
+    weights = sorted(folder.glob("model*.safetensors")) or sorted(folder.glob("*.safetensors"))
+    check_weights(folder, weights, config)
+    check_tokenizer_files(folder)
+    check_chat_templates(folder, refusals_ok=True)
 
 
 def load_model(
@@ -94,6 +118,8 @@ def load_model(
     """
     previous = engine.loaded.model_id if engine.loaded is not None else None
     already = engine.loaded is not None and engine.loaded.path == model.path
+    if not already:
+        check_files(model)
     verdict = None if already else check_fit(model, context)
     if verdict is not None and verdict.level == "refuse" and not force:
         raise ModelDoesNotFitError(verdict.message)

@@ -6,7 +6,6 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 MANIFEST_NAME = "logline.json"
 MANIFEST_VERSION = 1
@@ -37,6 +36,19 @@ class ModelManifest:
 
     @classmethod
     def read(cls, path: Path) -> ModelManifest:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        """The manifest at ``path``; ValueError when it is not one (wrong JSON, wrong types)."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except RecursionError:
+            raise ValueError(f"{path.name} is nested too deeply") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"{path.name} is not a JSON object")
+        values = {}
+        for spec in fields(cls):
+            if spec.name not in data:
+                continue
+            value, kind = data[spec.name], int if spec.type == "int" else str
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise ValueError(f"{path.name}: {spec.name} must be {kind.__name__}")
+            values[spec.name] = value
+        return cls(**values)
