@@ -85,8 +85,8 @@ def main(
     CLI itself never imports Qt)."""
     parser = build_parser()
     args = parser.parse_args(files_mean_gui(sys.argv[1:] if argv is None else argv))
-    configure_logging(args.verbose)
     try:
+        configure_logging(args.verbose)
         command = _COMMANDS.get(args.command)
         if command is not None:
             return command(args)
@@ -97,5 +97,10 @@ def main(
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:  # the last net: one sentence here, the traceback in the log file
+        from logline.logs import unexpected
+
+        doing = f"running `logline {args.command}`" if args.command else "opening the window"
+        return fail(unexpected(exc, doing))
     parser.error(f"unknown command {args.command!r}")
     return EXIT_USAGE

@@ -49,7 +49,7 @@ class BatchItem:
 def collect_inputs(paths: Iterable[Path]) -> list[BatchItem]:
     """Files given directly, plus the documents directly inside folders given, in order.
 
-    Raises FileNotFoundError naming the first path that does not exist.
+    Raises FileNotFoundError naming the first path that does not exist or is no regular file.
     """
     files: list[Path] = []
     for path in paths:
@@ -65,6 +65,8 @@ def collect_inputs(paths: Iterable[Path]) -> list[BatchItem]:
             )
         elif path.is_file():
             files.append(path)
+        elif path.exists():  # a pipe, socket or device: nothing to read a document from
+            raise FileNotFoundError(f"Not a regular file (a pipe, socket or device): {path}")
         else:
             raise FileNotFoundError(f"No such file or folder: {path}")
     unique = list(dict.fromkeys(p.resolve() for p in files))

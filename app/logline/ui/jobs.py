@@ -183,7 +183,7 @@ class Job(QObject):
         emit(self._relay, _STARTED, None)
         try:
             result = self._work(self.cancel, self._emit)
-        except Exception as exc:
+        except BaseException as exc:  # whatever happens, the job reports back and finishes
             if self.cancel.cancelled:
                 log.info("Job %s ended after a cancel (%s)", self.name, type(exc).__name__)
             else:
