@@ -61,7 +61,7 @@ class Documents(Table):
                 (str(path), content_hash, title, format, structure, now, now),
             )
         found = self.by_hash(content_hash)
-        assert found is not None
+        assert found is not None  # noqa: S101 - an invariant: the row was just written
         return found
 
     def get(self, document_id: int) -> DocumentRecord | None:
@@ -120,7 +120,7 @@ class Summaries(Table):
                 ),
             )
         found = self.get(int(cursor.lastrowid or 0))
-        assert found is not None
+        assert found is not None  # noqa: S101 - an invariant: the row was just written
         return found
 
     def begin(
@@ -255,7 +255,7 @@ class PromptCaches(Table):
                 ),
             )
         found = self.get(key)
-        assert found is not None
+        assert found is not None  # noqa: S101 - an invariant: the row was just written
         return found
 
     def get(self, key: str) -> PromptCacheRecord | None:
