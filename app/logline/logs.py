@@ -17,6 +17,7 @@ show.
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
@@ -172,7 +173,7 @@ class _PrivateFileHandler(logging.handlers.RotatingFileHandler):
         super().__init__(path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, delay=True)
         self.failed = False
 
-    def _open(self) -> TextIO:
+    def _open(self) -> io.TextIOWrapper:
         path = Path(self.baseFilename)
         for folder in reversed([path.parent, *path.parent.parents]):
             if not folder.exists():

@@ -107,7 +107,7 @@ class Store:
         """Delete the document, its summaries, conversations and prompt caches (records and
         files); bytes of cache files freed."""
         freed = 0
-        for record in self.prompt_caches.for_document(document_id):
+        for record in self.prompt_caches.for_document(document_id):  # type: ignore[attr-defined]
             freed += self.prompt_caches.delete(record.key)
         with self.connection() as db:
             db.execute("DELETE FROM documents WHERE id = ?", (document_id,))
