@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         model_dir = make_tiny_mlx_model(work / "model", tensor_type="Q4_0")
     paths = write_documents(work, args.documents)
     app = QApplication.instance() or QApplication(["logline-soak"])
-    app.style()  # the application's style object exists before the window, not because of it
+    style = app.style()  # the application's style (held by Qt): counted before the window
     sampler = Sampler()
     before = sampler.take("start", 0)
     window = MainWindow(
@@ -255,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
     app.processEvents()
     after = sampler.take("closed", 0)
+    del style
 
     # The same state at each compared point: the end of a document's summary (all documents
     # have one length), the end of a ten-turn conversation.
