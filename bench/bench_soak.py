@@ -120,7 +120,10 @@ class Sampler:
         gc.collect()
         with warnings.catch_warnings():  # isinstance() on some library objects warns
             warnings.simplefilter("ignore")
-            kinds = Counter(type(o).__name__ for o in gc.get_objects() if isinstance(o, QObject))
+            objects = gc.get_objects()
+            kinds = Counter(type(o).__name__ for o in objects if isinstance(o, QObject))
+            python = Counter(type(o).__name__ for o in objects)
+            del objects
         sample = {
             "phase": phase,
             "step": step,
@@ -130,6 +133,8 @@ class Sampler:
             "threads": sorted(t.name for t in threading.enumerate()),
             "qobjects": sum(kinds.values()),
             "qobject_kinds": kinds,
+            "python_objects": sum(python.values()),
+            "python_kinds": python,
             "t": time.monotonic(),
         }
         self.samples.append(sample)
@@ -276,6 +281,10 @@ def main(argv: list[str] | None = None) -> int:
         }
         for phase, rows in (("summaries", docs), ("chat", convs), ("closed", [before, after]))
     }
+    python_growth = {
+        phase: dict((rows[-1]["python_kinds"] - rows[0]["python_kinds"]).most_common(12))
+        for phase, rows in (("summaries", docs), ("chat", convs))
+    }
     every = [x for x in sampler.samples if x["phase"] in ("summaries", "chat")][args.warmup :]
     rss_overall = drift(every, "rss", docs[0])
     leaked_threads = sorted(set(after["threads"]) - set(before["threads"]))
@@ -314,8 +323,9 @@ def main(argv: list[str] | None = None) -> int:
         "threads": {"before": before["threads"], "after": after["threads"]},
         "qobjects": {"before_window": before["qobjects"], "after_close": after["qobjects"]},
         "qobject_growth": growth,
+        "python_object_growth": python_growth,
         "samples": [
-            {k: v for k, v in x.items() if k not in ("threads", "qobject_kinds")}
+            {k: v for k, v in x.items() if k not in ("threads", "qobject_kinds", "python_kinds")}
             for x in sampler.samples
         ],
         "checks": checks,
