@@ -11,11 +11,13 @@ engine thread, the queue (``window.queue.add(paths)``) opening and summarizing e
 keeping its summary in the store, then questions typed into the chat pane of the last document,
 ten conversations of ten turns. A private ``LOGLINE_HOME`` keeps the user's data out of it.
 
-After each document and each turn: resident memory (RSS), MLX active memory, live threads and
-live QObjects (``gc``). Warm-up is the first ``--warmup`` documents and the first ten turns (MLX
-import, model load, first prompt caches); afterwards RSS and MLX active memory must stay within
-10% of their value at the end of warm-up, no thread or Qt object may be left over, and every
-summary and every turn must be in the store. Exit code 1 when any check fails.
+After each document and each turn: resident memory (RSS), MLX active memory, open files, live
+threads, live QObjects and Python objects by type (``gc``). Warm-up is the first ``--warmup``
+documents and the first ten turns (MLX import, model load, first prompt caches); afterwards RSS
+and MLX active memory must stay within 10% of their value at the end of warm-up (compared at the
+same point of each cycle: a summary's end, a conversation's end), open files and QObjects may
+not grow, no thread or Qt object may be left over, and every summary and every turn must be in
+the store. Exit code 1 when any check fails.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # tiny_models: the tiny random model th
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 TOLERANCE = 0.10
+KEYS = ("rss", "mlx_active", "qobjects", "open_files")
 TURNS_PER_CONVERSATION = 10
 STEP_TIMEOUT_S = 300.0
 SCENE = """INT. {place} - {time}
@@ -90,6 +93,14 @@ def write_documents(folder: Path, count: int) -> list[Path]:
     return paths
 
 
+def open_files() -> int:
+    """File descriptors this process holds open now (-1 where they cannot be counted)."""
+    for folder in ("/proc/self/fd", "/dev/fd"):
+        if os.path.isdir(folder):
+            return len(os.listdir(folder))
+    return -1
+
+
 def rss_bytes() -> int:
     """This process's resident memory now (not its peak)."""
     status = Path("/proc/self/status")
@@ -130,6 +141,7 @@ class Sampler:
             "rss": rss_bytes(),
             "mlx_active": self._memory_stat(self._mx, "get_active_memory"),
             "mlx_cache": self._memory_stat(self._mx, "get_cache_memory"),
+            "open_files": open_files(),
             "threads": sorted(t.name for t in threading.enumerate()),
             "qobjects": sum(kinds.values()),
             "qobject_kinds": kinds,
@@ -271,8 +283,8 @@ def main(argv: list[str] | None = None) -> int:
         if x["phase"] == "chat" and x["step"] % TURNS_PER_CONVERSATION == 0
     ]
     phases = {
-        "summaries": {key: drift(docs, key, docs[0]) for key in ("rss", "mlx_active", "qobjects")},
-        "chat": {key: drift(convs, key, convs[0]) for key in ("rss", "mlx_active", "qobjects")},
+        "summaries": {key: drift(docs, key, docs[0]) for key in KEYS},
+        "chat": {key: drift(convs, key, convs[0]) for key in KEYS},
     }
     growth = {
         phase: {
@@ -298,6 +310,10 @@ def main(argv: list[str] | None = None) -> int:
         "rss_overall_within_10pct": abs(rss_overall["worst_change"]) <= TOLERANCE,
         "qobjects_do_not_grow": all(
             figures["qobjects"]["max"] <= figures["qobjects"]["baseline"]
+            for figures in phases.values()
+        ),
+        "open_files_do_not_grow": all(
+            figures["open_files"]["max"] <= figures["open_files"]["baseline"]
             for figures in phases.values()
         ),
         "no_thread_left": not leaked_threads and not running_engine_threads(),
