@@ -67,7 +67,11 @@ def load(
     try:
         size = path.stat().st_size
         if not path.is_file():
-            what = "a folder" if path.is_dir() else "not a regular file (a pipe, socket or device)"
+            what = (
+                "a folder, not a file"
+                if path.is_dir()
+                else "not a regular file (a pipe, socket or device)"
+            )
             raise DocumentError(f'"{name}" is {what}: open a document file.', path=path)
         if size > max_bytes:
             raise DocumentTooLargeError(
