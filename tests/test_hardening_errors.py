@@ -224,3 +224,11 @@ def test_the_window_shows_an_uncaught_error_as_one_sentence(qtbot, capfd) -> Non
     text = _log_text()
     assert text.count("Traceback (most recent call last)") == 2
     assert "in broken_slot" in text and CANARY not in text
+
+
+def test_an_os_error_names_its_cause_and_file_in_one_line() -> None:
+    sentence = logs.unexpected(
+        PermissionError(13, "Permission denied", "/x/\x1b]52;c;evil\x07"), "it"
+    )
+    assert sentence.startswith("Could not finish it: Permission denied: /x/\\x1b]52;c;evil\\x07")
+    assert "\n" not in sentence and "\x1b" not in sentence
