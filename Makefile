@@ -1,6 +1,7 @@
 # Logline: every target sets itself up. A fresh machine needs only python3 (3.10+).
 #   make run    set up, then open the app
-#   make test   set up, then run the whole test suite headless
+#   make test   set up, then lint (ruff with its security rules, import contracts, mypy on the
+#               Qt-free core) and run the whole test suite headless
 #   make setup  the setup part alone (fast when nothing changed)
 #   make bench  document and engine benchmarks (by hand; not part of the tests)
 
@@ -43,12 +44,14 @@ run: setup
 test: setup $(TEST_STAMP)
 	$(VENV)/bin/ruff check app tests bench packaging
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
 lint: setup
 	$(VENV)/bin/ruff check app tests bench packaging
 	$(VENV)/bin/ruff format --check app tests bench packaging
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 bench: setup
 	$(PY) bench/bench_documents.py
@@ -59,4 +62,4 @@ package: setup
 	$(PY) packaging/build_app.py
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache

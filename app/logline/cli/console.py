@@ -33,11 +33,11 @@ class Progress(Protocol):
 
 
 def configure_logging(verbose: int) -> None:
-    """Warnings by default; ``-v`` for info, ``-vv`` for debug. Log lines go to stderr."""
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(
-        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    """Warnings on stderr by default (``-v`` info, ``-vv`` debug), one line each; the details
+    (tracebacks) in the log file (:mod:`logline.logs`)."""
+    from logline.logs import configure
+
+    configure(verbose)
     # Local folders only: never let a library phone home while we load or run a model.
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 

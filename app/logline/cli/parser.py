@@ -94,8 +94,8 @@ def main(
 def _main(argv: Sequence[str] | None, launch_gui: Callable[[list[str]], int] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(files_mean_gui(sys.argv[1:] if argv is None else argv))
-    configure_logging(args.verbose)
     try:
+        configure_logging(args.verbose)
         command = _COMMANDS.get(args.command)
         if command is not None:
             return command(args)
@@ -106,5 +106,10 @@ def _main(argv: Sequence[str] | None, launch_gui: Callable[[list[str]], int] | N
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:  # the last net: one sentence here, the traceback in the log file
+        from logline.logs import unexpected
+
+        doing = f"running `logline {args.command}`" if args.command else "opening the window"
+        return fail(unexpected(exc, doing))
     parser.error(f"unknown command {args.command!r}")
     return EXIT_USAGE

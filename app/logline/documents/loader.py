@@ -68,7 +68,12 @@ def load(
     try:
         size = path.stat().st_size
         if not path.is_file():
-            raise DocumentError(f'"{name}" is not a file.', path=path)
+            what = (
+                "a folder, not a file"
+                if path.is_dir()
+                else "not a regular file (a pipe, socket or device)"
+            )
+            raise DocumentError(f'"{name}" is {what}: open a document file.', path=path)
         if size > max_bytes:
             raise DocumentTooLargeError(
                 f'"{name}" is {format_bytes(size)}; Logline reads files up to '

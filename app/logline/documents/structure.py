@@ -48,9 +48,9 @@ def build_characters(elements: Sequence[Element], scenes: Sequence[Scene]) -> li
             speeches[current] = speeches.get(current, 0) + 1
             words.setdefault(current, 0)
             seen = in_scenes.setdefault(current, [])
-            scene = scene_of.get(index)
-            if scene is not None and (not seen or seen[-1] != scene):
-                seen.append(scene)
+            number = scene_of.get(index)
+            if number is not None and (not seen or seen[-1] != number):
+                seen.append(number)
         elif element.type in _CUE_BODY and current is not None:
             if element.type is not ElementType.PARENTHETICAL:  # dialogue and sung lines
                 words[current] += len(element.text.split())

@@ -19,7 +19,7 @@ from logline.engine.batch_decode import (
     new_row,
 )
 from logline.engine.cancel import CancelToken, GenerationCancelled
-from logline.engine.events import EngineEvent, Finished, Generated, PromptProgress
+from logline.engine.events import EngineEvent, Finished, FinishReason, Generated, PromptProgress
 from logline.engine.kv_cache import PrefixCache, forkable
 from logline.engine.mlx_runtime import import_mlx
 from logline.engine.prompt_chunks import common_prefix_length
@@ -131,7 +131,7 @@ class BatchGeneration:
         final_reason = "stopped" if reason == "done" and cancel.cancelled else reason
         for index in range(len(requests)):
             if index not in results:  # never decoded (cancelled or failed before its turn)
-                item_reason = "error" if final_reason == "error" else "stopped"
+                item_reason: FinishReason = "error" if final_reason == "error" else "stopped"
                 results[index] = BatchItemResult(index, texts[index], 0, item_reason)
                 emit(Generated("", 0, index, item_reason))  # type: ignore[arg-type]
         kv_bytes = memory.kv_bytes_per_token(loaded.model) * sum(len(p) for p in prompts)

@@ -159,8 +159,8 @@ def available_bytes(mx: Any) -> int:
     if metal_available(mx):
         try:
             return int(mx.metal.device_info()["max_recommended_working_set_size"]) - active
-        except Exception:
-            pass
+        except Exception:  # an older MLX without the key: fall back to physical RAM
+            log.debug("No recommended working set size", exc_info=True)
     try:
         physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
     except (ValueError, OSError, AttributeError):

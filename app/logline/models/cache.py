@@ -315,7 +315,11 @@ def plan_eviction(
     report = report or cache_report(budget_bytes)
     budget = report.budget_bytes if budget_bytes is None else budget_bytes
     used = report.used_bytes
-    base = {"needed_bytes": needed_bytes, "budget_bytes": budget, "used_bytes": used}
+    base: dict[str, Any] = {
+        "needed_bytes": needed_bytes,
+        "budget_bytes": budget,
+        "used_bytes": used,
+    }
     if used + needed_bytes <= budget:
         return EvictionPlan(**base, message="Fits within the cache budget.")
     if needed_bytes > budget:

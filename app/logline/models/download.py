@@ -156,7 +156,8 @@ def pull(
     blobs.mkdir(parents=True, exist_ok=True)
     etags = {
         f.path: ctx.with_retries(
-            f.path, ctx.cancellable(lambda f=f: _file_etag(ctx, commit, f.path))
+            f.path,
+            ctx.cancellable(lambda f=f: _file_etag(ctx, commit, f.path)),  # type: ignore[misc]
         )
         for f in files
     }
@@ -276,7 +277,7 @@ def _link_snapshot(ctx: HubCall, commit: str, files: list[RemoteFile]) -> Path:
         path = ctx.with_retries(
             f.path,
             ctx.cancellable(
-                lambda f=f: hf_hub_download(
+                lambda f=f: hf_hub_download(  # type: ignore[misc]  # (a default binds f)
                     ctx.repo_id,
                     f.path,
                     revision=commit,

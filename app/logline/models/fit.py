@@ -112,7 +112,11 @@ def physical_ram() -> int:
             import subprocess
 
             out = subprocess.run(
-                ["sysctl", "-n", "hw.memsize"], capture_output=True, text=True, check=False
+                # macOS's own tool with fixed arguments, from PATH (it lives in /usr/sbin).
+                ["sysctl", "-n", "hw.memsize"],  # noqa: S607
+                capture_output=True,
+                text=True,
+                check=False,
             ).stdout
             if out.strip().isdigit():
                 return int(out)

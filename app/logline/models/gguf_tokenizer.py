@@ -120,9 +120,9 @@ def _build_tokenizer(header: GGUFHeader) -> Any:
     token_types = header.integers("tokenizer.ggml.token_type") or [TOKEN_NORMAL] * len(tokens)
 
     vocab = {token: index for index, token in enumerate(tokens)}
-    pairs = [tuple(merge.split(" ", 1)) for merge in merges]
+    pairs = [tuple(merge.split(" ", 1)) for merge in merges]  # (pairs: each merge has one space)
     tokenizer = Tokenizer(
-        models.BPE(vocab=vocab, merges=pairs, fuse_unk=False, byte_fallback=False)
+        models.BPE(vocab=vocab, merges=pairs, fuse_unk=False, byte_fallback=False)  # type: ignore[arg-type]
     )
 
     splits = PRE_TOKENIZER_SPLITS[pre_type]

@@ -28,7 +28,7 @@ class Conversations(Table):
                 (document_id, title, model, now, now),
             )
         found = self.get(int(cursor.lastrowid or 0))
-        assert found is not None
+        assert found is not None  # noqa: S101 - an invariant: the row was just written
         return found
 
     def get(self, conversation_id: int) -> ConversationRecord | None:
@@ -48,7 +48,8 @@ class Conversations(Table):
     def _set(self, conversation_id: int, column: str, value: Any) -> None:
         with self._db as db:
             db.execute(
-                f"UPDATE conversations SET {column} = ?, updated = ? WHERE id = ?",
+                # `column` is one of this class's own names (title, model), never user input.
+                f"UPDATE conversations SET {column} = ?, updated = ? WHERE id = ?",  # noqa: S608
                 (value, time.time(), conversation_id),
             )
 
@@ -117,7 +118,7 @@ class Messages(Table):
                 (message_id, now, conversation_id),
             )
         found = self.get(message_id)
-        assert found is not None
+        assert found is not None  # noqa: S101 - an invariant: the row was just written
         return found
 
     def get(self, message_id: int) -> MessageRecord | None:

@@ -33,9 +33,8 @@ def default_path() -> Path:
 class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._local = threading.local()
         self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: dict[int, sqlite3.Connection] = {}  # by thread id: see connection()
         self._closed = False
         self.documents = Documents(self)
         self.summaries = Summaries(self)
@@ -77,21 +76,29 @@ class Store:
         return int(self.connection().execute("PRAGMA user_version").fetchone()[0])
 
     def connection(self) -> sqlite3.Connection:
-        """This thread's connection (opened on first use)."""
+        """This thread's connection (opened on first use).
+
+        Kept by thread id, not in a ``threading.local``: a Qt thread (the window's engine
+        thread) gets a new Python thread state for each job it runs, which empties a
+        thread-local, so every summary and chat turn used to open one more connection, two file
+        descriptors that stayed open until the app quit (found by bench/bench_soak.py). A new
+        thread that gets an ended thread's id takes over its connection (SQLite checks the id).
+        """
         if self._closed:
             raise StoreError("The store is closed")
-        conn = getattr(self._local, "conn", None)
+        ident = threading.get_ident()
+        with self._lock:
+            conn = self._connections.get(ident)
         if conn is None:
             conn = connect(self.path)
-            self._local.conn = conn
             with self._lock:
-                self._connections.append(conn)
+                self._connections[ident] = conn
         return conn
 
     def close(self) -> None:
         """Close every thread's connection (call when the app quits)."""
         with self._lock:
-            connections, self._connections = self._connections, []
+            connections, self._connections = list(self._connections.values()), {}
             self._closed = True
         for conn in connections:
             # One made on another thread may refuse to close here; SQLite frees it with the
@@ -107,7 +114,7 @@ class Store:
         """Delete the document, its summaries, conversations and prompt caches (records and
         files); bytes of cache files freed."""
         freed = 0
-        for record in self.prompt_caches.for_document(document_id):
+        for record in self.prompt_caches.for_document(document_id):  # type: ignore[attr-defined]
             freed += self.prompt_caches.delete(record.key)
         with self.connection() as db:
             db.execute("DELETE FROM documents WHERE id = ?", (document_id,))

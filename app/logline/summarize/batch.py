@@ -63,7 +63,7 @@ def collect_inputs(paths: Iterable[Path]) -> list[Path]:
     """Files given directly, plus the documents directly inside folders given, in order, each
     once (resolved).
 
-    Raises FileNotFoundError naming the first path that does not exist.
+    Raises FileNotFoundError naming the first path that does not exist or is no regular file.
     """
     files: list[Path] = []
     for path in paths:
@@ -79,6 +79,8 @@ def collect_inputs(paths: Iterable[Path]) -> list[Path]:
             )
         elif path.is_file():
             files.append(path)
+        elif path.exists():  # a pipe, socket or device: nothing to read a document from
+            raise FileNotFoundError(f"Not a regular file (a pipe, socket or device): {path}")
         else:
             raise FileNotFoundError(f"No such file or folder: {path}")
     return list(dict.fromkeys(p.resolve() for p in files))

@@ -164,7 +164,7 @@ def _parse_group(content: str) -> list[_Ref] | None:
             if ref is None or previous == "semi" or (ref.scenes if kind == "scene" else ref.pages):
                 ref = _Ref(start)
                 refs.append(ref)
-            target = kind
+            target = "scene" if kind == "scene" else "page"
         elif kind == "num":
             if ref is None or target is None or previous not in ("scene", "page", "list", "range"):
                 return None

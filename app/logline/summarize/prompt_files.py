@@ -12,11 +12,18 @@ from __future__ import annotations
 
 import logging
 import string
+import sys
 from collections.abc import Collection
 from functools import cache
 from importlib.resources import files
-from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # importlib.resources.abc is new in Python 3.11
+    if sys.version_info >= (3, 11):
+        from importlib.resources.abc import Traversable
+    else:
+        from importlib.abc import Traversable
 
 from logline import paths
 from logline.resources_access import resource

@@ -195,12 +195,13 @@ class _Session:
 
     # -- prompts ----------------------------------------------------------------------------
     def messages(self, role: str, value: str, template: str | None = None) -> list[Message]:
-        builder: Callable[..., list[Message]] = {
+        builders: dict[str, Callable[..., list[Message]]] = {
             "single": modes.single_messages,
             "map": modes.map_messages,
             "merge": modes.merge_messages,
             "reduce": modes.reduce_messages,
-        }[role]
+        }
+        builder = builders[role]
         key = {"single": "document", "map": "chunk"}.get(role, "notes")
         return builder(
             self.mode,

@@ -21,4 +21,5 @@ def mode_sampling(mode_id: str, settings: Settings | None = None) -> SamplingPar
     """``mode_id``'s final-answer sampling with the user's saved defaults for it."""
     sampling = get_mode(mode_id).sampling
     overrides = (settings or load_settings()).generation.get(mode_id)
-    return replace(sampling, **overrides) if overrides else sampling
+    # (the settings file's loader checked these names and values)
+    return replace(sampling, **overrides) if overrides else sampling  # type: ignore[arg-type]

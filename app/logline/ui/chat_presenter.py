@@ -315,7 +315,8 @@ class ChatPresenter(QObject):
         if self.session is None:
             self.new_conversation()
         session = self.session
-        assert session is not None
+        if session is None:  # (new_conversation always makes one)
+            return None
         if self._prepared == (session.conversation_id, choice.model_id):
             return None
         self._prepared = (session.conversation_id, choice.model_id)

@@ -39,7 +39,8 @@ class FileOpenCollector(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() != _FILE_OPEN:
             return False
-        assert isinstance(event, QFileOpenEvent)
+        if not isinstance(event, QFileOpenEvent):  # (the type said it is one)
+            return False
         name = event.file() or event.url().toLocalFile()
         if not name:
             return False

@@ -183,7 +183,7 @@ class Job(QObject):
         emit(self._relay, _STARTED, None)
         try:
             result = self._work(self.cancel, self._emit)
-        except Exception as exc:
+        except BaseException as exc:  # whatever happens, the job reports back and finishes
             if self.cancel.cancelled:
                 log.info("Job %s ended after a cancel (%s)", self.name, type(exc).__name__)
             else:
@@ -214,3 +214,16 @@ class Job(QObject):
             finally:
                 _in_flight.discard(self)
                 emit(self.finished)
+                self._release()
+
+    def _release(self) -> None:
+        """Once finished: drop the work (its closure can hold a document) and every receiver.
+        A receiver that captures this job (``job.finished.connect(lambda: ...job...)``) is held
+        by Qt, out of the garbage collector's sight: without this every job, and all it
+        reaches, would stay in memory for the life of the process (found by bench_soak.py)."""
+        self._work = _finished_work
+        self.detach()
+
+
+def _finished_work(_cancel: CancelToken, _emit: Emit) -> None:
+    """What a finished job's work becomes (it never runs again)."""

@@ -97,7 +97,10 @@ def preflight(env: Mapping[str, str] | None = None) -> str | None:
 
 
 def install_exception_hooks() -> None:
-    """Log uncaught exceptions (GUI thread and any other) instead of losing them."""
+    """Turn an exception nothing caught (on the GUI thread or any other) into one sentence on
+    stderr and, on the GUI thread, in the window's error banner; its traceback goes to the log
+    file only (:func:`logline.logs.unexpected`)."""
+    from logline.logs import unexpected
 
     def excepthook(
         kind: type[BaseException], value: BaseException, tb: TracebackType | None
@@ -105,20 +108,33 @@ def install_exception_hooks() -> None:
         if issubclass(kind, KeyboardInterrupt):
             sys.__excepthook__(kind, value, tb)
             return
-        log.critical("Uncaught exception", exc_info=(kind, value, tb))
+        if value.__traceback__ is None:
+            value = value.with_traceback(tb)
+        sentence = unexpected(value, "the window's last action", log)
+        _say(sentence)
+        _show_in_window(sentence)
 
     def thread_excepthook(args: threading.ExceptHookArgs) -> None:
-        if args.exc_type is SystemExit:
+        if args.exc_type is SystemExit or args.exc_value is None:
             return
         name = args.thread.name if args.thread else "?"
-        log.critical(
-            "Uncaught exception in thread %s",
-            name,
-            exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
-        )
+        _say(unexpected(args.exc_value, f"the background task {name!r}", log))
 
     sys.excepthook = excepthook
     threading.excepthook = thread_excepthook
+
+
+def _show_in_window(sentence: str) -> None:
+    """Show ``sentence`` in each open Logline window's error banner (GUI thread only)."""
+    try:
+        from PySide6.QtWidgets import QApplication
+
+        for widget in QApplication.topLevelWidgets():
+            show_error = getattr(widget, "show_error", None)
+            if callable(show_error) and widget.isVisible():
+                show_error(sentence)
+    except Exception:  # the hook must never raise: the sentence is on stderr and in the log
+        log.debug("Could not show the error in the window", exc_info=True)
 
 
 def _say(sentence: str) -> None:

@@ -151,7 +151,8 @@ def _sections(document: Document) -> list[SectionFacts]:
 
 def script_facts(document: Document) -> ScriptFacts:
     """Everything the parser knows about ``document`` (see :class:`ScriptFacts`)."""
-    int_ext, day_night, locations = IntExtSplit(), DayNightSplit(), []
+    int_ext, day_night = IntExtSplit(), DayNightSplit()
+    locations: list[LocationFacts] = []
     characters: list[CharacterFacts] = []
     sections: list[SectionFacts] = []
     if document.is_screenplay:

@@ -65,7 +65,8 @@ def _page_number(row: Row, index: int, rows: list[Row], line_height: float) -> s
         return None
     if len(row.segs) == 1:
         match = PAGE_NUMBER.match(row.segs[0].text)
-        assert match is not None
+        if match is None:  # (matched above)
+            return None
         return (match.group(1) or match.group(2)).upper()
     # a header row ("Blue Rev. 03/02/22   45A."): the number is the rightmost part, the row is
     # the page's first or last and stands apart from the body; two numbers are scene numbers
@@ -80,7 +81,8 @@ def _page_number(row: Row, index: int, rows: list[Row], line_height: float) -> s
     if not apart:
         return None
     match = PAGE_NUMBER.match(numbers[0].text)
-    assert match is not None
+    if match is None:  # (matched above)
+        return None
     return (match.group(1) or match.group(2)).upper()
 
 

@@ -334,7 +334,7 @@ class PageScanner:
                     if restart >= 0:
                         break
                 elif kind == "name":
-                    value = match.group().decode("latin-1")
+                    value = match.group().decode("latin-1")  # type: ignore[assignment]  # (a name operand: str)
                     (arrays[-1] if arrays else operands).append(value)
                 elif kind == "str" or kind == "hex":
                     raw = string_operand(match.group())
