@@ -115,10 +115,11 @@ def _ids_of(tokenizer: Any, texts: Iterable[str]) -> list[int]:
     if not ids:  # a tokenizer without an added-tokens table: ask for each text
         convert = getattr(tokenizer, "convert_tokens_to_ids", None)
         unknown = getattr(tokenizer, "unk_token_id", None)
-        for text in wanted if convert else ():
-            found = convert(text)
-            if isinstance(found, int) and found != unknown:
-                ids.append(found)
+        if convert is not None:
+            for text in wanted:
+                found = convert(text)
+                if isinstance(found, int) and found != unknown:
+                    ids.append(found)
     return ids
 
 

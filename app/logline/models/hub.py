@@ -75,6 +75,7 @@ def install_timeouts(timeout_s: float, limits: deadlines.NetworkLimits | None = 
     """
     global _installed_timeout, _installed_limits, _installed_proxies
     limits = limits or deadlines.NetworkLimits.from_env(timeout_s)
+    chosen: deadlines.NetworkLimits = limits
     proxies = _environment_proxies()
     if (_installed_timeout, _installed_limits, _installed_proxies) == (timeout_s, limits, proxies):
         return
@@ -88,7 +89,7 @@ def install_timeouts(timeout_s: float, limits: deadlines.NetworkLimits | None = 
 
         def handle_request(self, request: httpx2.Request) -> httpx2.Response:
             request.extensions["timeout"] = _clamp(request.extensions.get("timeout"), timeout_s)
-            budget = deadlines.begin(limits)
+            budget = deadlines.begin(chosen)
             response = super().handle_request(request)
             deadlines.answered(budget)
             return response

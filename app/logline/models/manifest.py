@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 MANIFEST_NAME = "logline.json"
 MANIFEST_VERSION = 1
@@ -43,7 +44,7 @@ class ModelManifest:
             raise ValueError(f"{path.name} is nested too deeply") from None
         if not isinstance(data, dict):
             raise ValueError(f"{path.name} is not a JSON object")
-        values = {}
+        values: dict[str, Any] = {}
         for spec in fields(cls):
             if spec.name not in data:
                 continue

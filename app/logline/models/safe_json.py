@@ -59,9 +59,11 @@ def parse_json(
     ``finite=False`` lets ``NaN``/``Infinity`` through for a caller that names the key itself."""
     import json
 
-    constants = {} if not finite else {"parse_constant": _no_constants}
     try:
-        value = json.loads(raw, object_pairs_hook=_unique, **constants)
+        if finite:
+            value = json.loads(raw, object_pairs_hook=_unique, parse_constant=_no_constants)
+        else:
+            value = json.loads(raw, object_pairs_hook=_unique)
     except RecursionError:
         raise error(f"{what} is nested too deeply to be a model file.") from None
     except (ValueError, UnicodeDecodeError) as exc:

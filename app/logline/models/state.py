@@ -74,7 +74,7 @@ def _initialize(conn: sqlite3.Connection, path: Path) -> None:
             if not busy or time.monotonic() > deadline:
                 raise
             log.debug("%s is busy while being set up; trying again", path.name)
-            time.sleep(delay * (1 + random.random()))
+            time.sleep(delay * (1 + random.random()))  # noqa: S311 (jitter, not a secret)
             delay = min(delay * 2, 0.2)
 
 

@@ -204,8 +204,8 @@ def check_chat_template(template: Any, where: str, *, refusals_ok: bool = False)
             for chunk in compiled.generate(
                 messages=messages,
                 add_generation_prompt=True,
-                bos_token="<s>",
-                eos_token="</s>",
+                bos_token="<s>",  # noqa: S106 (a template variable, not a password)
+                eos_token="</s>",  # noqa: S106
                 tools=None,
                 documents=None,
             ):

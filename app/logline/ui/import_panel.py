@@ -1,9 +1,8 @@
 """The Models window's import flow: a GGUF file, an MLX folder or a float Hugging Face folder.
 
 Each import is one :class:`~logline.ui.jobs.Job` running
-:func:`logline.models.import_source.run_import`: an MLX folder (no MLX needed) on its own thread
-(:data:`THREAD_NAME`); a GGUF file or a float folder, which use MLX, on the engine thread of
-``host``, queued behind a running summary. Cancelling sets the job's token; the core checks it
+:func:`logline.models.import_source.run_import` on the engine thread of ``host`` (every kind
+ends with a one-token test run of the model, which uses MLX), queued behind a running summary. Cancelling sets the job's token; the core checks it
 between chunks (copy) or modules (conversion) and leaves nothing behind.
 """
 
