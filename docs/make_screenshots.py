@@ -204,6 +204,9 @@ def documents(work: Path) -> Corpus:
 def shot_empty(s: Session) -> Shot:
     yield s.pause(800)
     s.save("empty", s.window)
+    notice = s.window.first_run_notice  # the built-in model's first-run notice: "Keep Using"
+    if notice.isVisible():
+        notice.keep_button.click()
 
 
 def shot_screenplay(s: Session) -> Shot:
@@ -265,7 +268,11 @@ def shot_map_progress(s: Session) -> Shot:
     window.summarize()
     notes = window.notes_view
     yield s.until(lambda: window.presenter.phase == "map", 300, "the map phase")
-    yield s.until(lambda: len(notes.toPlainText()) > 600, 400, "notes being written")
+
+    def written() -> int:
+        return sum(len(section.text) for section in notes.sections)
+
+    yield s.until(lambda: written() > 700, 400, "notes being written")
     yield s.pause(500)
     s.save("map-progress", window)
     yield from s.idle()
@@ -445,6 +452,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    for chatty in ("httpx", "httpx2", "httpcore", "huggingface_hub"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     shots = args.only.split(",") if args.only else list(SHOTS)
     unknown = [name for name in shots if name not in SHOTS]
     if unknown:
