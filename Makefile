@@ -2,7 +2,7 @@
 #   make run    set up, then open the app
 #   make test   set up, then run the whole test suite headless
 #   make setup  the setup part alone (fast when nothing changed)
-#   make bench  document and engine benchmarks (by hand; not part of the tests)
+#   make bench  document, engine, chat and window benchmarks (by hand; not part of the tests)
 #   make screenshots  the real app under a virtual display (Xvfb, 1440x900): docs/screenshots/*.png
 
 PYTHON ?= python3
@@ -55,6 +55,7 @@ bench: setup
 	$(PY) bench/bench_documents.py
 	$(PY) bench/bench_engine.py
 	$(PY) bench/bench_chat.py
+	$(PY) bench/bench_gui.py
 
 screenshots: setup
 	@bash packaging/linux-deps.sh screen
