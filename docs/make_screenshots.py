@@ -216,7 +216,10 @@ def shot_screenplay(s: Session) -> Shot:
     if not any(hasattr(window, name) for name in ("scene_navigator", "navigator", "script_view")):
         log.info("screenplay: no scene navigator in this build (the shot shows the script alone)")
     window.summarize()
-    yield s.until(lambda: len(window.summary_view.text) > 400, 300, "the summary streams")
+    # A few lines in (or the end, should the model stop first).
+    yield s.until(
+        lambda: len(window.summary_view.text) > 400 or not window.generating, 300, "a summary"
+    )
     yield s.pause(400)
     s.save("screenplay", window)
     yield from s.idle()
@@ -231,7 +234,7 @@ def shot_chat(s: Session) -> Shot:
     window.chat_pane.askRequested.emit(question)
     window.chat_pane.composer.edit.clear()
     view = window.chat_pane.view
-    yield s.until(lambda: len(view.answer_text()) > 250 and window.chat.busy, 300, "an answer")
+    yield s.until(lambda: len(view.answer_text()) > 250 or not window.chat.busy, 300, "an answer")
     yield s.pause(300)
     s.save("chat", window)
     yield from s.idle()
