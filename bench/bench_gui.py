@@ -423,7 +423,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     work = Path(tempfile.mkdtemp(prefix="bench-gui-"))
-    out: dict[str, Any] = {"platform": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+    out: dict[str, Any] = {
+        "platform": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],  # others on the machine
+    }
     if not args.skip_cold:
         runs = [cold_start(work) for _ in range(args.cold_runs)]
         seconds = [r["first_paint_s"] for r in runs]
@@ -442,6 +445,7 @@ def main(argv: list[str] | None = None) -> int:
         out["summary"] = {view: summarize(runs) for view, runs in streams.items()}
         for view, figure in out["summary"].items():
             print(f"{view}: {json.dumps(figure)}")
+    out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     out["targets"] = targets(out)
     print(
         "targets: "
