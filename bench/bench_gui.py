@@ -301,6 +301,7 @@ def chat_run(window: Any, beat: Heartbeat, timeout_s: float) -> dict[str, Any]:
     window.chat.busyChanged.connect(on_busy)
     beat.start()
     started = time.perf_counter()
+    window.chat.new_conversation()  # each run from the script alone: the context never fills
     window.chat.ask(QUESTION)
     done = wait_until(lambda: bool(results) and bool(idle), timeout_s)
     ended = time.perf_counter()
