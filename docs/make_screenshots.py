@@ -213,7 +213,7 @@ def shot_screenplay(s: Session) -> Shot:
     """A screenplay (its navigator, where this build has one) and its summary streaming."""
     window = s.window
     yield from s.open(s.corpus.short)
-    if not any(hasattr(window, name) for name in ("scene_navigator", "navigator", "script_view")):
+    if getattr(getattr(window, "script_pane", None), "navigator", None) is None:
         log.info("screenplay: no scene navigator in this build (the shot shows the script alone)")
     window.summarize()
     # A few lines in (or the end, should the model stop first).
