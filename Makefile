@@ -3,7 +3,8 @@
 #   make test   set up, then lint (ruff with its security rules, import contracts, mypy on the
 #               Qt-free core) and run the whole test suite headless
 #   make setup  the setup part alone (fast when nothing changed)
-#   make bench  document and engine benchmarks (by hand; not part of the tests)
+#   make bench  document, engine, chat and window benchmarks (by hand; not part of the tests)
+#   make screenshots  the real app under a virtual display (Xvfb, 1440x900): docs/screenshots/*.png
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -16,7 +17,7 @@ TORCH_SPEC ?= torch==2.13.0
 SETUP_STAMP := $(VENV)/.logline-setup
 TEST_STAMP  := $(VENV)/.logline-test-deps
 
-.PHONY: setup run test lint bench package clean
+.PHONY: setup run test lint bench screenshots package clean
 
 setup: $(SETUP_STAMP)
 	@$(PY) -m logline models install-default
@@ -57,6 +58,11 @@ bench: setup
 	$(PY) bench/bench_documents.py
 	$(PY) bench/bench_engine.py
 	$(PY) bench/bench_chat.py
+	$(PY) bench/bench_gui.py
+
+screenshots: setup
+	@bash packaging/linux-deps.sh screen
+	xvfb-run -a -s "-screen 0 1440x900x24" $(PY) docs/make_screenshots.py
 
 package: setup
 	$(PY) packaging/build_app.py

@@ -6,6 +6,7 @@
 #   blas : OpenBLAS (libopenblas0-pthread). MLX's CPU wheel ships the slow reference BLAS; Logline
 #          loads OpenBLAS instead when present (~35x faster float32 matrix products).
 #   gui  : the X11 (xcb) libraries Qt's window system plugin needs beyond a base system.
+#   screen: a virtual X display (Xvfb, with xvfb-run) for `make screenshots` on a headless machine.
 set -u
 [[ "$(uname -s)" == "Linux" ]] || exit 0
 
@@ -25,6 +26,8 @@ for part in "$@"; do
       have_lib 'libGL\.so\.1'           || want+=(libgl1)
       have_lib 'libfontconfig\.so\.1'   || want+=(libfontconfig1)
       have_lib 'libdbus-1\.so\.3'       || want+=(libdbus-1-3) ;;
+    screen)
+      command -v xvfb-run >/dev/null 2>&1 && command -v Xvfb >/dev/null 2>&1 || want+=(xvfb) ;;
     *) echo "linux-deps.sh: unknown part '$part'" >&2 ;;
   esac
 done

@@ -7,6 +7,9 @@ prints one sentence to stderr and returns exit code 2.
 ``LOGLINE_SCREENSHOT=/path/shot.png`` saves a picture of the window after
 ``LOGLINE_SCREENSHOT_DELAY_MS`` (default 1500) and quits; with ``LOGLINE_SCREENSHOT_SUMMARIZE=1``
 it first summarizes the opened document and takes the picture when the summary has finished.
+
+``LOGLINE_REPORT_FIRST_PAINT=/path/paint.json`` (benchmarks, the cold-start test) writes when the
+window was first painted and which modules were imported by then, and quits.
 """
 
 from __future__ import annotations
@@ -180,6 +183,8 @@ def show_window(app: QApplication, files: Sequence[str]) -> MainWindow:
     from logline.ui.main_window import MainWindow
 
     window = MainWindow(confirm_close=True)  # closing mid-run asks first
+    if os.environ.get("LOGLINE_REPORT_FIRST_PAINT"):
+        _report_first_paint(window, os.environ["LOGLINE_REPORT_FIRST_PAINT"])
     window.show()
     window.file_open_events = install_file_open_events(app, window.open_files)
     shot = os.environ.get("LOGLINE_SCREENSHOT")
@@ -222,3 +227,30 @@ def _save_screenshot(window: MainWindow, path: str) -> None:
         log.error("Could not save a screenshot to %s", path)
     window.close()
     QApplication.quit()
+
+
+# -- the LOGLINE_REPORT_FIRST_PAINT hook (bench/bench_gui.py, tests/ui/test_cold_start.py) -----
+
+
+def _report_first_paint(window: MainWindow, path: str) -> None:
+    """At the window's first paint, write ``{"first_paint_unix": …, "modules": […]}`` (the time
+    as ``time.time()``, the top-level modules imported by then) to ``path``, then quit."""
+    import json
+    import time
+
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                painted = time.time()
+                window.removeEventFilter(self)
+                modules = sorted({name.split(".")[0] for name in list(sys.modules)})
+                report = {"first_paint_unix": painted, "modules": modules}
+                with open(path, "w", encoding="utf-8") as handle:
+                    json.dump(report, handle)
+                QTimer.singleShot(0, QApplication.quit)
+            return False
+
+    window.installEventFilter(FirstPaint(window))
