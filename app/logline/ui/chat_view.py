@@ -201,8 +201,10 @@ class ChatView(QTextBrowser):
         self.renders += 1
         self.clear()
         cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()  # one layout pass for the whole transcript, not one per insert
         for index, message in enumerate(self.messages):
             self._insert_message(cursor, message, first=index == 0)
+        cursor.endEditBlock()
         bar.setValue(bar.maximum() if at_end else value)
 
     def _colours(self, role: str) -> tuple[QColor, QColor]:

@@ -2,8 +2,9 @@
 
 Each import is one :class:`~logline.ui.jobs.Job` running
 :func:`logline.models.import_source.run_import` on the engine thread of ``host`` (every kind
-ends with a one-token test run of the model, which uses MLX), queued behind a running summary. Cancelling sets the job's token; the core checks it
-between chunks (copy) or modules (conversion) and leaves nothing behind.
+ends with a one-token test run of the model, which uses MLX), queued behind a running summary.
+Cancelling sets the job's token; the core checks it between chunks (copy) or modules
+(conversion) and leaves nothing behind.
 """
 
 from __future__ import annotations
