@@ -551,3 +551,20 @@ def test_a_broken_manifest_is_skipped_not_a_crash(tiny_model_dir: Path, tmp_path
     shutil.copytree(tiny_model_dir, root / "good")
     (root / "broken" / "logline.json").write_text(text)
     assert [m.path.name for m in installed_models(root)] == ["good"]
+
+
+def test_weights_saved_by_mlx_without_metadata_are_accepted(drive_model: Path, tmp_path: Path):
+    """MLX's own ``save_safetensors`` writes ``"__metadata__": null``: a model re-saved with it
+    (as bench_gui.py does, and as a user's own MLX tooling may) was refused as malformed."""
+    from logline.engine.mlx_runtime import import_mlx
+
+    mx = import_mlx()
+    for path in drive_model.glob("*.safetensors"):
+        weights = dict(mx.load(str(path)).items())
+        mx.save_safetensors(str(path), weights)
+        length = struct.unpack("<Q", path.read_bytes()[:8])[0]
+        header = json.loads(path.read_bytes()[8 : 8 + length])
+        assert header.get("__metadata__", "absent") in (None, "absent")
+    root = tmp_path / "models"
+    import_model_folder(drive_model, root, model_id="resaved")
+    assert "resaved" in {model.model_id for model in installed_models(root)}

@@ -89,6 +89,8 @@ def read_safetensors_header(path: Path) -> dict[str, TensorEntry]:
 
 
 def _check_metadata(name: str, info: object) -> None:
+    if info is None:  # MLX's save_safetensors writes "__metadata__": null when given none
+        return
     if not isinstance(info, dict) or not all(isinstance(v, str) for v in info.values()):
         raise ModelWeightsError(f'"{name}" has malformed __metadata__ (it must map text to text).')
 
