@@ -422,8 +422,9 @@ class Director:
 
 
 def temporary_home(work: Path) -> Path:
-    """A fresh LOGLINE_HOME, with the user's installed embedded model linked in (its weights
-    linked, its small files copied: nothing the app writes reaches the user's copy)."""
+    """A fresh LOGLINE_HOME, with the user's installed embedded model in it: its weights
+    hard-linked where the two folders share a file system (else copied), its small files
+    copied. Not a symbolic link: the model checks refuse links that leave a model's folder."""
     from logline import paths
     from logline.models.embedded import EMBEDDED_MODEL_ID
     from logline.models.registry import is_complete
@@ -436,10 +437,13 @@ def temporary_home(work: Path) -> Path:
         target.mkdir(parents=True)
         for item in installed.iterdir():
             if item.suffix == ".safetensors":
-                (target / item.name).symlink_to(item)
+                try:
+                    os.link(item, target / item.name)
+                except OSError:  # another file system
+                    shutil.copy2(item, target / item.name)
             else:
                 shutil.copy2(item, target / item.name)
-        log.info("the embedded model: %s (linked)", installed)
+        log.info("the embedded model: %s (copied in)", installed)
     else:
         log.info("the embedded model is not installed: the app installs it on first use")
     return home
