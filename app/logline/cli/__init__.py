@@ -1,6 +1,6 @@
 """Command-line interface: ``logline summarize``, ``logline chat``, ``logline ask``,
-``logline history ...``, ``logline models ...``, ``logline inspect``, ``logline prompts``,
-``logline gui``.
+``logline history ...``, ``logline models ...``, ``logline servers ...``, ``logline inspect``,
+``logline prompts``, ``logline gui``.
 
 Output contract: the summary (the product) goes to stdout, token by token; progress, notices and
 the final statistics line go to stderr, so ``logline summarize x.pdf > x.md`` does the right thing.

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from logline import __version__, paths
-from logline.cli import ask, chat, history, inspect, models, prompts, summarize
+from logline.cli import ask, chat, history, inspect, models, prompts, servers, summarize
 from logline.cli.console import EXIT_INTERRUPTED, EXIT_USAGE, configure_logging, fail
 from logline.cli.terminal_text import safe_streams
 
@@ -26,6 +26,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "chat": chat.run,
     "ask": ask.run,
     "history": history.run,
+    "servers": servers.run,
 }
 
 
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_parser(commands)
     _add_gui_parser(commands)
     models.add_parser(commands)
+    servers.add_parser(commands)
     return parser
 
 
