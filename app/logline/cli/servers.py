@@ -138,9 +138,16 @@ def test(args: argparse.Namespace) -> int:
     if args.json:
         return print_json_or(True, found, "")
     for key, value in found.items():
-        shown = value if isinstance(value, (str, int, float)) else json.dumps(value)
+        if value is None:
+            shown = "not reported"
+        elif isinstance(value, (str, int, float)):
+            shown = str(value)
+        else:
+            shown = json.dumps(value)
         print(f"{key}: {shown}")
-    if found.get("context_length") is None and entry.context_length is None:
+    if entry.context_length is not None:
+        print(f"Logline uses a context of {entry.context_length} tokens (this entry's --context).")
+    elif found.get("context_length") is None:
         print(
             f"The server does not report its context length: set it with "
             f"`logline servers add {entry.name} {entry.base_url} --context N --replace`.",
