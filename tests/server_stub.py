@@ -28,6 +28,7 @@ class StubServer:
         self.context_length = context_length
         self.model = model
         self.requests: list[str] = []
+        self.tokens: list[str | None] = []  # each request's Authorization header
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -44,6 +45,7 @@ class StubServer:
 
             def do_GET(self) -> None:
                 stub.requests.append(f"GET {self.path}")
+                stub.tokens.append(self.headers.get("Authorization"))
                 if self.path.rstrip("/") != "/v1/models":
                     return self._json(404, {"error": {"message": "not found"}})
                 entry: dict[str, Any] = {"id": stub.model, "object": "model"}
@@ -53,6 +55,7 @@ class StubServer:
 
             def do_POST(self) -> None:
                 stub.requests.append(f"POST {self.path}")
+                stub.tokens.append(self.headers.get("Authorization"))
                 length = int(self.headers.get("Content-Length") or 0)
                 self.rfile.read(length)
                 if self.path.rstrip("/") != "/v1/chat/completions":

@@ -393,3 +393,15 @@ def test_no_probe_works_without_the_remote_engine(
     )
     assert main(["servers", "test", "x"]) == 1
     assert "--no-probe" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("probe_available")
+def test_the_probe_sends_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    FakeKeyring().install(monkeypatch)
+    with StubServer(context_length=2048) as stub:
+        monkeypatch.setattr(sys, "stdin", io.StringIO("sk-probe\n"))
+        assert main(["servers", "add", "k", stub.base_url, "--token-stdin"]) == 0
+        assert main(["servers", "add", "k", stub.base_url, "--replace", "--concurrency", "2"]) == 0
+        assert main(["servers", "test", "k"]) == 0
+    assert stub.tokens and set(stub.tokens) == {"Bearer sk-probe"}
+    assert servers.get_server("k").concurrency == 2

@@ -74,8 +74,8 @@ def add(args: argparse.Namespace) -> int:
     if args.token_stdin and not token:
         return fail("no token was given on stdin")
     capabilities = None
-    if not args.no_probe:
-        capabilities = _probe(entry, token)
+    if not args.no_probe:  # a replaced entry's stored token still opens its server
+        capabilities = _probe(entry, token or servers.get_server_token(entry.name))
         if capabilities.get("context_length") is None and args.context is None:
             return fail(
                 "the server does not say how long its context is; add it again with "
