@@ -405,3 +405,18 @@ def test_the_probe_sends_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
         assert main(["servers", "test", "k"]) == 0
     assert stub.tokens and set(stub.tokens) == {"Bearer sk-probe"}
     assert servers.get_server("k").concurrency == 2
+
+
+def test_list_says_which_servers_offline_mode_refuses(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    servers.add_server("lan", "http://192.168.1.2:8080/v1")
+    servers.add_server("cloud", "https://gpu.example/v1")
+    servers.add_server("trusted", "https://gpu.example/v1", allowed_offline=True)
+    monkeypatch.setenv("LOGLINE_OFFLINE", "1")
+    assert main(["servers", "list", "--json"]) == 0
+    refused = {r["name"]: r["refused_while_offline"] for r in json.loads(capsys.readouterr().out)}
+    assert refused == {"lan": False, "cloud": True, "trusted": False}
+    assert main(["servers", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "refused: offline mode is on" in lines[1] and "refused" not in lines[2]

@@ -103,10 +103,20 @@ def add(args: argparse.Namespace) -> int:
 
 
 def list_servers(args: argparse.Namespace) -> int:
-    from logline.models.server_policy import text_leaves_machine
+    from logline.config import effective_settings
+    from logline.models.server_policy import OfflineRefusedError, check_allowed, text_leaves_machine
     from logline.models.servers import list_servers
 
     entries = list_servers()
+    settings = effective_settings()
+
+    def refused_now(entry: ServerEntry) -> bool:
+        try:
+            check_allowed(entry, settings)
+        except OfflineRefusedError:
+            return True
+        return False
+
     rows = [
         {
             "name": e.name,
@@ -116,6 +126,7 @@ def list_servers(args: argparse.Namespace) -> int:
             "concurrency": e.concurrency,
             "allowed_offline": e.allowed_offline,
             "text_leaves_this_machine": text_leaves_machine(e),
+            "refused_while_offline": refused_now(e),
         }
         for e in entries
     ]
@@ -124,6 +135,7 @@ def list_servers(args: argparse.Namespace) -> int:
         f"{'context ' + str(r['context_length']) if r['context_length'] else 'context unknown':16} "
         + ("text leaves this machine" if r["text_leaves_this_machine"] else "this machine only")
         + (", allowed offline" if r["allowed_offline"] else "")
+        + (" (refused: offline mode is on)" if r["refused_while_offline"] else "")
         for r in rows
     ]
     text = "\n".join(lines) if lines else "No servers. Add one with `logline servers add NAME URL`."

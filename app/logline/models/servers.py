@@ -270,7 +270,7 @@ def token_env_var(name: str) -> str:
 
 
 def _username(name: str) -> str:
-    return f"server:{name}"
+    return f"server:{name.lower()}"  # names are case-insensitive, like the entries
 
 
 def no_keychain(name: str) -> str:
