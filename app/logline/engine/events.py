@@ -16,6 +16,7 @@ from typing import Literal
 from logline.units import format_bytes
 
 FinishReason = Literal["done", "stopped", "length", "repetition", "error"]
+CountSource = Literal["local", "server", "estimate"]
 # Every finish reason but "done" means the text ended early (cut off, trimmed, stopped, failed).
 
 
@@ -84,6 +85,9 @@ class GenerationStats:
     cache_memory_bytes: int = 0
     # Prompt tokens taken from a cache (a checkpoint or a kept prefix), not read again.
     cached_tokens: int = 0
+    # Where the token counts come from: the local model ("local"), a server's usage figures
+    # ("server"), or an estimate (a server that gave none: characters / 4, one token a chunk).
+    counts_from: CountSource = "local"
 
     @property
     def prefilled_tokens(self) -> int:
@@ -105,12 +109,15 @@ class GenerationStats:
         return self.prompt_seconds
 
     def one_line(self) -> str:
-        return (
-            f"{self.prompt_tokens} prompt tokens at {self.prompt_tps:.0f} tok/s, "
-            f"{self.generation_tokens} generated at {self.generation_tps:.1f} tok/s, "
-            f"first token after {self.time_to_first_token:.1f} s, "
-            f"peak memory {format_bytes(self.peak_memory_bytes, memory=True)}"
+        about = "about " if self.counts_from == "estimate" else ""
+        line = (
+            f"{about}{self.prompt_tokens} prompt tokens at {self.prompt_tps:.0f} tok/s, "
+            f"{about}{self.generation_tokens} generated at {self.generation_tps:.1f} tok/s, "
+            f"first token after {self.time_to_first_token:.1f} s"
         )
+        if self.counts_from != "local":
+            return line + " (on the server" + (", token counts estimated)" if about else ")")
+        return line + f", peak memory {format_bytes(self.peak_memory_bytes, memory=True)}"
 
 
 @dataclass(frozen=True)
