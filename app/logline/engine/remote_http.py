@@ -136,8 +136,10 @@ def busy_wait(attempt: int, retry_after: str | None) -> float:
 def read_events(lines: Iterator[str], base_url: str) -> Iterator[dict[str, Any] | Progress]:
     """The chunks (and progress reports) of an SSE stream, up to ``data: [DONE]``.
 
-    Raises ``RemoteError`` on a chunk that is not JSON or on an error object in the stream.
+    Raises ``RemoteError`` on a chunk that is not JSON, on an error object in the stream, and
+    when the stream ends with neither ``[DONE]`` nor a finish reason (the server went away).
     """
+    finished = False
     for raw in lines:
         line = raw.strip()
         if not line:
@@ -164,4 +166,11 @@ def read_events(lines: Iterator[str], base_url: str) -> Iterator[dict[str, Any] 
         progress = chunk.get("prompt_progress")  # llama.cpp's llama-server
         if isinstance(progress, dict) and "total" in progress and "processed" in progress:
             yield Progress(int(progress["processed"]), int(progress["total"]))
+        choices = chunk.get("choices")
+        if isinstance(choices, list):
+            finished = finished or any(
+                isinstance(c, dict) and c.get("finish_reason") for c in choices
+            )
         yield chunk
+    if not finished:
+        raise RemoteError(f"The connection to {base_url} closed in the middle of the answer.")

@@ -47,7 +47,7 @@ class ServerCapabilities:
     context_length: int | None
     stream_options: bool  # the server accepts stream_options.include_usage
     reasoning_field: str | None  # "reasoning" or "reasoning_content", when seen
-    vendor: str | None  # e.g. "vllm", "llamacpp" (from owned_by or the Server header)
+    vendor: str | None  # e.g. "vllm", "llamacpp" (from the model entry's owned_by)
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "models": list(self.models)}
@@ -113,7 +113,7 @@ def _probe(
     models = tuple(str(e["id"]) for e in entries)
     chosen = next((e for e in entries if e["id"] == model), entries[0] if entries else None)
     context = context_length_of(chosen) if chosen else None
-    vendor = _vendor(chosen, response.headers.get("server"))
+    vendor = _vendor(chosen)
     target = model or (models[0] if models else None)
     if model is not None and models and model not in models:
         raise RemoteError(f"The model '{model}' is not on the server at {base_url}.")
@@ -123,12 +123,11 @@ def _probe(
     return ServerCapabilities(models, context, stream_options, reasoning, vendor)
 
 
-def _vendor(entry: dict[str, Any] | None, server_header: str | None) -> str | None:
+def _vendor(entry: dict[str, Any] | None) -> str | None:
+    """The serving software as the model entry names it (vLLM: "vllm", llama.cpp: "llamacpp")."""
     owner = entry.get("owned_by") if entry else None
     if isinstance(owner, str) and owner and owner not in ("system", "organization-owner"):
         return owner
-    if server_header:
-        return server_header.split("/", 1)[0].strip() or None
     return None
 
 
