@@ -139,7 +139,7 @@ class FaultServer:
         self.httpd.owner = self  # type: ignore[attr-defined]
         self.httpd.closing = threading.Event()  # type: ignore[attr-defined]
         self.httpd.hung_up = threading.Event()  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def url(self) -> str:

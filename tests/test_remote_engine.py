@@ -227,6 +227,19 @@ def test_probe_learns_a_rejected_stream_options_and_the_reasoning_field() -> Non
     assert "stream_options" not in engine.body(REQUEST, stream_options=False)
 
 
+def test_probe_tolerates_an_empty_model_list_when_the_model_is_named() -> None:
+    # mlx_lm.server's /v1/models body is empty when its Hugging Face cache folder is missing.
+    def empty(handler: Any, body: dict) -> None:
+        handler.send_response(200)
+        handler.end_headers()
+
+    with FaultServer({MODELS: [empty], CHAT: [sse(ANSWER)]}) as server:
+        caps = probe(server.url, model="m")
+        with pytest.raises(RemoteError, match="malformed model list; name the model"):
+            probe(server.url)
+    assert caps == ServerCapabilities((), None, True, None, None)
+
+
 def test_probe_errors_are_one_sentence() -> None:
     forbidden = pytest.raises(RemoteError, match=r"HTTP 403\): the token is wrong")
     with FaultServer({MODELS: [status(403, "forbidden")]}) as server, forbidden:

@@ -107,7 +107,14 @@ def _probe(
     try:
         listing = response.json()
     except ValueError:
-        raise RemoteError(f"The server at {base_url} sent a malformed model list.") from None
+        # mlx_lm.server sends an empty body when the Hugging Face cache folder is missing: not
+        # fatal when the model is named (the chat request below tells whether it is there).
+        if model is None:
+            raise RemoteError(
+                f"The server at {base_url} sent a malformed model list; name the model."
+            ) from None
+        log.warning("The server's /v1/models answer is not JSON; probing %s directly", model)
+        listing = {}
     entries = listing.get("data") if isinstance(listing, dict) else None
     entries = [e for e in entries or () if isinstance(e, dict) and e.get("id")]
     models = tuple(str(e["id"]) for e in entries)
