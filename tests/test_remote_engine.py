@@ -184,6 +184,16 @@ def test_an_unreachable_server_names_its_address() -> None:
         probe(url, timeout_s=2)
 
 
+def test_a_tls_failure_is_named() -> None:
+    # https:// to a plain-HTTP server: the TLS handshake fails.
+    with FaultServer({CHAT: [sse(ANSWER)]}) as server:
+        url = server.url.replace("http://", "https://")
+        _, finished, _ = run(RemoteEngine(url, "m"))
+    assert str(finished.error) == (
+        f"The secure connection to {url} failed (TLS certificate or protocol error)."
+    )
+
+
 def test_a_missing_model_is_named() -> None:
     with FaultServer({CHAT: [status(404, "model not found")]}) as server:
         _, finished, _ = run(RemoteEngine(server.url, "llama-70b"))
