@@ -172,6 +172,35 @@ def test_stop_during_a_silent_prefill_returns_within_a_second() -> None:
     assert took < 1.0
 
 
+def test_a_request_stopped_before_it_began_sends_nothing() -> None:
+    cancel = CancelToken()
+    cancel.cancel()
+    with FaultServer({CHAT: [sse(ANSWER)]}) as server:
+        text, finished, _ = run(RemoteEngine(server.url, "m"), cancel)
+        time.sleep(0.2)
+        assert server.requests == []
+    assert (text, finished.reason) == ("", "stopped")
+
+
+def test_one_engine_serves_concurrent_requests() -> None:
+    # The map phase sends its chunks as concurrent requests through one engine.
+    slow = sse([chunk("Hel"), 0.3, chunk("lo"), chunk(" there", finish="stop")])
+    results: list[str] = []
+    with FaultServer({CHAT: [slow]}) as server:
+        engine = RemoteEngine(server.url, "m")
+        threads = [
+            threading.Thread(target=lambda: results.append(run(engine)[0])) for _ in range(3)
+        ]
+        began = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        took = time.monotonic() - began
+    assert results == ["Hello there"] * 3
+    assert took < 0.3 * 3  # overlapped, not one after another
+
+
 def test_an_unreachable_server_names_its_address() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -135,7 +135,8 @@ class RemoteEngine:
         reason = "done"
         error: RemoteError | None = None
         reasoning: list[str] = []
-        reader.start()
+        if not cancel.cancelled:  # a request stopped before it began sends nothing
+            reader.start()
         while True:
             if cancel.cancelled:
                 reason = "stopped"
