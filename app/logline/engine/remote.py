@@ -23,12 +23,14 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import httpx
 
 from logline.engine.cancel import CancelToken
 from logline.engine.events import EngineEvent, Finished, Generated, GenerationStats, PromptProgress
+from logline.engine.prompt_tokens import PromptTokenizer
 from logline.engine.remote_http import (
     BUSY_RETRIES,
     Progress,
@@ -76,7 +78,11 @@ class RemoteEngine:
         token: str | None = None,
         capabilities: ServerCapabilities | None = None,
         timeout_s: float = 60.0,
+        tokenizer: PromptTokenizer | None = None,
     ) -> None:
+        """``tokenizer``: the model's own, when Logline has it: token counts are then exact
+        ("local"), and control-token text inside messages is broken before it is sent, as the
+        local engine does, so a document cannot open a chat turn of its own on the server."""
         self.base_url = base_url
         self.model = model
         self._token = token
@@ -85,13 +91,20 @@ class RemoteEngine:
         # None: not known yet (tried on the first request, remembered after a rejection).
         self._stream_options: bool | None = capabilities.stream_options if capabilities else None
         self.last_reasoning = ""
+        self._tokens = tokenizer
+
+    def _messages(self, request: GenerationRequest) -> list[dict[str, str]]:
+        tokens = self._tokens
+        if tokens is None:
+            return [dict(m) for m in request.messages]
+        return [{**m, "content": tokens.neutralise(m["content"])} for m in request.messages]
 
     def body(self, request: GenerationRequest, *, stream_options: bool) -> dict[str, Any]:
         """The JSON body of a streamed chat-completions request for ``request``."""
         params: SamplingParams = request.sampling
         body: dict[str, Any] = {
             "model": self.model,
-            "messages": [dict(m) for m in request.messages],
+            "messages": self._messages(request),
             "stream": True,
             # Always sent: mlx_lm.server's default is 512.
             "max_tokens": params.max_tokens,
@@ -131,6 +144,7 @@ class RemoteEngine:
         started = time.perf_counter()
         first_at: float | None = None
         pieces: int = 0
+        answer: list[str] = []
         usage: dict[str, Any] | None = None
         reason = "done"
         error: RemoteError | None = None
@@ -169,6 +183,7 @@ class RemoteEngine:
                 if isinstance(text, str) and text:
                     first_at = first_at or time.perf_counter()
                     pieces += 1
+                    answer.append(text)
                     emit(Generated(text, pieces, 0))
                 if choice.get("finish_reason") == "length":
                     reason = "length"
@@ -178,6 +193,8 @@ class RemoteEngine:
             log.warning("Remote generation failed: %s", error)
         emit(Generated("", pieces, 0, reason))  # type: ignore[arg-type]
         stats = self._stats(request, usage, pieces, started, first_at, finished_at)
+        if self._tokens is not None:
+            stats = self._count_locally(request, "".join(answer), stats)
         finished = Finished(reason, stats, error)  # type: ignore[arg-type]
         emit(finished)
         return finished
@@ -211,6 +228,28 @@ class RemoteEngine:
             peak_memory_bytes=0,
             cached_tokens=cached,
             counts_from="server" if exact else "estimate",
+            on_server=True,
+        )
+
+    def _count_locally(
+        self, request: GenerationRequest, answer: str, stats: GenerationStats
+    ) -> GenerationStats:
+        """``stats`` with the token counts of the model's own tokenizer (the server's on error)."""
+        tokens = self._tokens
+        assert tokens is not None  # noqa: S101 - checked by the caller
+        try:
+            prompt = len(tokens.render(request.messages))
+            generated = tokens.count(answer)
+        except Exception:  # a tokenizer that cannot render these messages: keep the figures
+            log.warning("Counting tokens locally failed", exc_info=True)
+            return stats
+        cached = min(stats.cached_tokens, prompt)
+        return replace(
+            stats,
+            prompt_tokens=prompt,
+            generation_tokens=generated,
+            cached_tokens=cached,
+            counts_from="local",
         )
 
     # -- the reader thread ------------------------------------------------------------------
