@@ -147,6 +147,16 @@ def test_a_stall_times_out_within_the_configured_time_keeping_the_partial_text()
     assert took < 3.0
 
 
+def test_a_deadline_ends_an_answer_that_only_keeps_alive() -> None:
+    script: list[Any] = [chunk("Hel"), *[": keepalive 1/2", 0.1] * 50]
+    with FaultServer({CHAT: [sse(script)]}) as server:
+        began = time.monotonic()
+        text, finished, _ = run(RemoteEngine(server.url, "m", timeout_s=5, deadline_s=0.6))
+        took = time.monotonic() - began
+    assert finished.reason == "error" and "did not finish within 0.6 s" in str(finished.error)
+    assert text == "Hel" and took < 1.5
+
+
 def test_a_malformed_chunk_is_an_error_keeping_the_partial_text() -> None:
     with FaultServer({CHAT: [sse([chunk("Hel"), "data: {not json"])]}) as server:
         text, finished, _ = run(RemoteEngine(server.url, "m"))

@@ -79,8 +79,12 @@ class RemoteEngine:
         capabilities: ServerCapabilities | None = None,
         timeout_s: float = 60.0,
         tokenizer: PromptTokenizer | None = None,
+        deadline_s: float | None = None,
     ) -> None:
-        """``tokenizer``: the model's own, when Logline has it: token counts are then exact
+        """``timeout_s`` bounds the silence between two reads; ``deadline_s`` (None: none) the
+        whole answer, keep-alives included.
+
+        ``tokenizer``: the model's own, when Logline has it: token counts are then exact
         ("local"), and control-token text inside messages is broken before it is sent, as the
         local engine does, so a document cannot open a chat turn of its own on the server."""
         self.base_url = base_url
@@ -92,6 +96,7 @@ class RemoteEngine:
         self._stream_options: bool | None = capabilities.stream_options if capabilities else None
         self.last_reasoning = ""
         self._tokens = tokenizer
+        self.deadline_s = deadline_s
 
     def _messages(self, request: GenerationRequest) -> list[dict[str, str]]:
         tokens = self._tokens
@@ -151,9 +156,19 @@ class RemoteEngine:
         reasoning: list[str] = []
         if not cancel.cancelled:  # a request stopped before it began sends nothing
             reader.start()
+        deadline = started + self.deadline_s if self.deadline_s is not None else None
         while True:
             if cancel.cancelled:
                 reason = "stopped"
+                stop.set()
+                _hang_up(holder)
+                break
+            if deadline is not None and time.perf_counter() > deadline:
+                reason = "error"
+                error = RemoteError(
+                    f"The server at {self.base_url} did not finish within "
+                    f"{self.deadline_s:g} s; the answer so far is kept."
+                )
                 stop.set()
                 _hang_up(holder)
                 break
