@@ -260,6 +260,19 @@ def test_a_tls_failure_is_named() -> None:
     )
 
 
+def test_the_servers_own_words_reach_the_user_but_not_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    echo = status(400, "messages[0].content 'SECRET SCENE TEXT' is too long")
+    with FaultServer({CHAT: [echo]}) as server:
+        engine = RemoteEngine(
+            server.url, "m", capabilities=ServerCapabilities((), None, False, None, None)
+        )
+        _, finished, _ = run(engine)
+    assert "SECRET SCENE TEXT" in str(finished.error) and "HTTP 400" in str(finished.error)
+    assert "HTTP 400" in caplog.text and "SECRET" not in caplog.text
+
+
 def test_a_missing_model_is_named() -> None:
     with FaultServer({CHAT: [status(404, "model not found")]}) as server:
         _, finished, _ = run(RemoteEngine(server.url, "llama-70b"))

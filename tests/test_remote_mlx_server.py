@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from logline.engine.cancel import CancelToken
-from logline.engine.events import EngineEvent, Finished, Generated
+from logline.engine.events import EngineEvent, Finished, Generated, PromptProgress
 from logline.engine.remote import RemoteEngine, probe
 from logline.engine.requests import GenerationRequest
 from logline.engine.sampling import SamplingParams
@@ -97,6 +97,9 @@ def test_probe_and_a_streamed_chat_answer(server: MlxServer) -> None:
     text, finished, events = collect(engine, request(12))
     assert finished.reason in ("done", "length") and finished.error is None
     assert text and sum(isinstance(e, Generated) and bool(e.text) for e in events) >= 2
+    # mlx_lm.server's ": keepalive N/M" comments during prefill arrive as prompt progress.
+    progress = [e for e in events if isinstance(e, PromptProgress)]
+    assert progress and progress[-1].done == progress[-1].total
     assert finished.stats is not None and finished.stats.counts_from == "server"
     assert finished.stats.generation_tokens == 12 or finished.reason == "done"
 

@@ -205,7 +205,7 @@ class RemoteEngine:
         finished_at = time.perf_counter()
         self.last_reasoning = "".join(reasoning)
         if error is not None:
-            log.warning("Remote generation failed: %s", error)
+            log.warning("Remote generation failed: %s", error.loggable)
         emit(Generated("", pieces, 0, reason))  # type: ignore[arg-type]
         stats = self._stats(request, usage, pieces, started, first_at, finished_at)
         if self._tokens is not None:

@@ -28,7 +28,15 @@ _KEEPALIVE = re.compile(r"^:\s*keepalive\s+(\d+)\s*/\s*(\d+)")
 
 
 class RemoteError(Exception):
-    """A remote server failed; ``str(error)`` is one sentence for the user."""
+    """A remote server failed; ``str(error)`` is one sentence for the user.
+
+    ``loggable`` is the same sentence without the server's own words, which may quote the
+    request (document text never goes to the logs).
+    """
+
+    def __init__(self, message: str, *, loggable: str | None = None) -> None:
+        super().__init__(message)
+        self.loggable = loggable if loggable is not None else message
 
 
 @dataclass(frozen=True)
@@ -107,7 +115,10 @@ def status_error(status: int, body: str, base_url: str, model: str | None) -> Re
         )
     detail = _error_detail(body)
     suffix = f": {detail}" if detail else ""
-    return RemoteError(f"The server at {base_url} answered HTTP {status}{suffix}.")
+    return RemoteError(
+        f"The server at {base_url} answered HTTP {status}{suffix}.",
+        loggable=f"The server at {base_url} answered HTTP {status}.",
+    )
 
 
 def _error_detail(body: str) -> str:
@@ -162,7 +173,10 @@ def read_events(lines: Iterator[str], base_url: str) -> Iterator[dict[str, Any] 
             raise RemoteError(f"The server at {base_url} sent a malformed stream chunk.")
         if "error" in chunk and not chunk.get("choices"):
             detail = _error_detail(json.dumps(chunk))
-            raise RemoteError(f"The server at {base_url} failed mid-answer: {detail or 'error'}.")
+            raise RemoteError(
+                f"The server at {base_url} failed mid-answer: {detail or 'error'}.",
+                loggable=f"The server at {base_url} failed mid-answer.",
+            )
         progress = chunk.get("prompt_progress")  # llama.cpp's llama-server
         if isinstance(progress, dict) and "total" in progress and "processed" in progress:
             yield Progress(int(progress["processed"]), int(progress["total"]))
