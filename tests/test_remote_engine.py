@@ -43,7 +43,7 @@ def run(engine: RemoteEngine, cancel: CancelToken | None = None) -> tuple[str, F
 
 
 def test_streams_the_answer_skipping_keepalive_comments_and_reads_usage() -> None:
-    script = [": keepalive 3/10", ": keepalive 10/10", *ANSWER, usage_chunk(11, 3)]
+    script = [": keepalive 3/10", ": keepalive 10/10", *ANSWER, usage_chunk(11, 4)]
     with FaultServer({CHAT: [sse(script)]}) as server:
         text, finished, events = run(RemoteEngine(server.url, "m"))
         body = server.chat_bodies()[0]
@@ -54,7 +54,8 @@ def test_streams_the_answer_skipping_keepalive_comments_and_reads_usage() -> Non
         PromptProgress(10, 10),
     ]
     assert finished.stats is not None
-    assert (finished.stats.prompt_tokens, finished.stats.generation_tokens) == (11, 3)
+    assert (finished.stats.prompt_tokens, finished.stats.generation_tokens) == (11, 4)
+    assert [e.tokens for e in events if isinstance(e, Generated)] == [1, 2, 3, 4]
     assert finished.stats.counts_from == "server"
     assert "on the server" in finished.stats.one_line()
     assert body["model"] == "m" and body["stream"] is True

@@ -206,10 +206,11 @@ class RemoteEngine:
         self.last_reasoning = "".join(reasoning)
         if error is not None:
             log.warning("Remote generation failed: %s", error.loggable)
-        emit(Generated("", pieces, 0, reason))  # type: ignore[arg-type]
         stats = self._stats(request, usage, pieces, started, first_at, finished_at)
         if self._tokens is not None:
             stats = self._count_locally(request, "".join(answer), stats)
+        # The last event carries the best count there is (the server's or the tokenizer's).
+        emit(Generated("", stats.generation_tokens, 0, reason))  # type: ignore[arg-type]
         finished = Finished(reason, stats, error)  # type: ignore[arg-type]
         emit(finished)
         return finished
