@@ -300,6 +300,8 @@ class RemoteEngine:
             body = self.body(request, stream_options=with_options)
             with client.stream("POST", url, json=body) as answer:
                 holder["response"] = answer
+                if stop.is_set():  # stopped while connecting: leaving the block hangs up
+                    return
                 status = answer.status_code
                 if status in REJECTED_OPTION_STATUSES and with_options:
                     log.info("The server rejected stream_options (HTTP %s): sent without", status)
