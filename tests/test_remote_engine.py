@@ -330,6 +330,14 @@ def test_probe_tolerates_an_empty_model_list_when_the_model_is_named() -> None:
     assert caps == ServerCapabilities((), None, True, None, None)
 
 
+def test_describe_asks_for_a_context_length_the_server_does_not_state() -> None:
+    from logline.engine.remote_probe import describe
+
+    unknown = ServerCapabilities(("m",), None, True, None, None)
+    assert "set it for this server" in describe(unknown)
+    assert "set it" not in describe(ServerCapabilities(("m",), 8192, True, None, "vllm"))
+
+
 def test_probe_errors_are_one_sentence() -> None:
     forbidden = pytest.raises(RemoteError, match=r"HTTP 403\): the token is wrong")
     with FaultServer({MODELS: [status(403, "forbidden")]}) as server, forbidden:
