@@ -64,6 +64,12 @@ def test_streams_the_answer_skipping_keepalive_comments_and_reads_usage() -> Non
     assert body["stream_options"] == {"include_usage": True}
 
 
+def test_an_answer_cut_by_max_tokens_ends_with_length() -> None:
+    with FaultServer({CHAT: [sse([chunk("Hel"), chunk("lo", finish="length")])]}) as server:
+        text, finished, _ = run(RemoteEngine(server.url, "m"))
+    assert (text, finished.reason, finished.error) == ("Hello", "length", None)
+
+
 @pytest.mark.parametrize("field", ["reasoning", "reasoning_content"])
 def test_reasoning_text_is_kept_apart_from_the_answer(field: str) -> None:
     thinking = [chunk(reasoning="Think", reasoning_field=field), chunk(reasoning=" more")]

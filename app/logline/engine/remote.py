@@ -29,7 +29,14 @@ from typing import Any
 import httpx
 
 from logline.engine.cancel import CancelToken
-from logline.engine.events import EngineEvent, Finished, Generated, GenerationStats, PromptProgress
+from logline.engine.events import (
+    EngineEvent,
+    Finished,
+    FinishReason,
+    Generated,
+    GenerationStats,
+    PromptProgress,
+)
 from logline.engine.prompt_tokens import PromptTokenizer
 from logline.engine.remote_http import (
     BUSY_RETRIES,
@@ -65,6 +72,40 @@ class _End:
 
     def __init__(self, error: RemoteError | None = None) -> None:
         self.error = error
+
+
+class _Answer:
+    """What the chunks of one answer said so far: text pieces, reasoning, usage, the end."""
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+        self.reasoning: list[str] = []
+        self.usage: dict[str, Any] | None = None
+        self.first_at: float | None = None  # when the first text (or reasoning) came
+        self.reason: FinishReason = "done"
+
+    def take(self, chunk: dict[str, Any]) -> list[str]:
+        """Read one ``chat.completion.chunk``; the new answer text in it (reasoning apart)."""
+        if isinstance(chunk.get("usage"), dict):
+            self.usage = chunk["usage"]
+        texts: list[str] = []
+        for choice in chunk.get("choices") or ():
+            delta = choice.get("delta") if isinstance(choice, dict) else None
+            if not isinstance(delta, dict):
+                continue
+            for name in REASONING_FIELDS:
+                thought = delta.get(name)
+                if isinstance(thought, str) and thought:
+                    self.reasoning.append(thought)
+            text = delta.get("content")
+            if isinstance(text, str) and text:
+                self.pieces.append(text)
+                texts.append(text)
+            if self.reasoning or self.pieces:
+                self.first_at = self.first_at or time.perf_counter()
+            if choice.get("finish_reason") == "length":
+                self.reason = "length"
+        return texts
 
 
 class RemoteEngine:
@@ -147,21 +188,15 @@ class RemoteEngine:
             target=self._read, args=(request, items, stop, holder), daemon=True
         )
         started = time.perf_counter()
-        first_at: float | None = None
-        pieces: int = 0
-        answer: list[str] = []
-        usage: dict[str, Any] | None = None
-        reason = "done"
+        answer = _Answer()
+        reason: FinishReason = "done"
         error: RemoteError | None = None
-        reasoning: list[str] = []
         if not cancel.cancelled:  # a request stopped before it began sends nothing
             reader.start()
         deadline = started + self.deadline_s if self.deadline_s is not None else None
         while True:
             if cancel.cancelled:
                 reason = "stopped"
-                stop.set()
-                _hang_up(holder)
                 break
             if deadline is not None and time.perf_counter() > deadline:
                 reason = "error"
@@ -169,69 +204,47 @@ class RemoteEngine:
                     f"The server at {self.base_url} did not finish within "
                     f"{self.deadline_s:g} s; the answer so far is kept."
                 )
-                stop.set()
-                _hang_up(holder)
                 break
             try:
                 item = items.get(timeout=POLL_S)
             except queue.Empty:
                 continue
             if isinstance(item, _End):
-                if item.error is not None:
-                    reason, error = "error", item.error
+                reason, error = ("error", item.error) if item.error else (answer.reason, None)
                 break
             if isinstance(item, Progress):
                 emit(PromptProgress(item.done, item.total))
                 continue
-            if isinstance(item.get("usage"), dict):
-                usage = item["usage"]
-            for choice in item.get("choices") or ():
-                if not isinstance(choice, dict):
-                    continue
-                delta = choice.get("delta") or {}
-                text = delta.get("content") if isinstance(delta, dict) else None
-                for name in REASONING_FIELDS:
-                    thought = delta.get(name) if isinstance(delta, dict) else None
-                    if isinstance(thought, str) and thought:
-                        reasoning.append(thought)
-                        first_at = first_at or time.perf_counter()
-                if isinstance(text, str) and text:
-                    first_at = first_at or time.perf_counter()
-                    pieces += 1
-                    answer.append(text)
-                    emit(Generated(text, pieces, 0))
-                if choice.get("finish_reason") == "length":
-                    reason = "length"
+            for text in answer.take(item):
+                emit(Generated(text, len(answer.pieces), 0))
+        if reason != "done" or error is not None:
+            stop.set()
+            _hang_up(holder)
         finished_at = time.perf_counter()
-        self.last_reasoning = "".join(reasoning)
+        self.last_reasoning = "".join(answer.reasoning)
         if error is not None:
             log.warning("Remote generation failed: %s", error.loggable)
-        stats = self._stats(request, usage, pieces, started, first_at, finished_at)
+        stats = self._stats(request, answer, started, finished_at)
         if self._tokens is not None:
-            stats = self._count_locally(request, "".join(answer), stats)
+            stats = self._count_locally(request, "".join(answer.pieces), stats)
         # The last event carries the best count there is (the server's or the tokenizer's).
-        emit(Generated("", stats.generation_tokens, 0, reason))  # type: ignore[arg-type]
-        finished = Finished(reason, stats, error)  # type: ignore[arg-type]
+        emit(Generated("", stats.generation_tokens, 0, reason))
+        finished = Finished(reason, stats, error)
         emit(finished)
         return finished
 
     def _stats(
-        self,
-        request: GenerationRequest,
-        usage: dict[str, Any] | None,
-        pieces: int,
-        started: float,
-        first_at: float | None,
-        finished_at: float,
+        self, request: GenerationRequest, answer: _Answer, started: float, finished_at: float
     ) -> GenerationStats:
-        first = first_at if first_at is not None else finished_at
+        first = answer.first_at if answer.first_at is not None else finished_at
+        usage = answer.usage
         prompt_tokens = usage.get("prompt_tokens") if usage else None
         generated = usage.get("completion_tokens") if usage else None
         exact = isinstance(prompt_tokens, int) and isinstance(generated, int)
         if not exact:
             chars = sum(len(m.get("content", "")) for m in request.messages)
             prompt_tokens = max(1, chars // CHARS_PER_TOKEN_ESTIMATE)
-            generated = pieces
+            generated = len(answer.pieces)
         cached = 0
         details = usage.get("prompt_tokens_details") if usage else None
         if isinstance(details, dict) and isinstance(details.get("cached_tokens"), int):
