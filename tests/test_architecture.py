@@ -67,6 +67,7 @@ def test_startup_imports_stay_light() -> None:
         "import sys, json\n"
         "import logline.__main__, logline.cli, logline.engine, logline.summarize\n"
         "import logline.models.registry, logline.documents, logline.engine.runtime\n"
+        "import logline.engine.remote\n"
         f"heavy = {HEAVY_MODULES!r}\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))\n"
     )

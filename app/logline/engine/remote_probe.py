@@ -1,0 +1,185 @@
+"""What an OpenAI-compatible server offers: its models, context length and streaming quirks.
+
+``probe`` asks ``/v1/models``, then sends one tiny streamed request (one token) to learn whether
+``stream_options: {include_usage: true}`` is accepted (some servers reject it with 400 or 422)
+and which field carries reasoning text. The context length is taken only where the server says
+it (vLLM's ``max_model_len``, llama.cpp's ``meta.n_ctx_train``, ...): never guessed, so None
+means the user must set it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import httpx
+
+from logline.engine.remote_http import (
+    Progress,
+    RemoteError,
+    endpoint,
+    headers,
+    read_events,
+    status_error,
+    transport_error,
+)
+
+log = logging.getLogger(__name__)
+
+# Where servers put the context length in a /v1/models entry, most specific first.
+_CONTEXT_KEYS = (
+    "context_length",
+    "max_model_len",
+    "context_window",
+    "max_context_length",
+    "n_ctx",
+)
+_META_CONTEXT_KEYS = ("n_ctx", "n_ctx_train", "context_length")
+REASONING_FIELDS = ("reasoning_content", "reasoning")
+REJECTED_OPTION_STATUSES = (400, 422)
+
+
+@dataclass(frozen=True)
+class ServerCapabilities:
+    models: tuple[str, ...]
+    context_length: int | None
+    stream_options: bool  # the server accepts stream_options.include_usage
+    reasoning_field: str | None  # "reasoning" or "reasoning_content", when seen
+    vendor: str | None  # e.g. "vllm", "llamacpp" (from the model entry's owned_by)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "models": list(self.models)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ServerCapabilities:
+        context = data.get("context_length")
+        reasoning = data.get("reasoning_field")
+        vendor = data.get("vendor")
+        return cls(
+            models=tuple(str(m) for m in data.get("models", ())),
+            context_length=int(context) if context is not None else None,
+            stream_options=bool(data.get("stream_options", False)),
+            reasoning_field=str(reasoning) if reasoning else None,
+            vendor=str(vendor) if vendor else None,
+        )
+
+
+def context_length_of(entry: dict[str, Any]) -> int | None:
+    """The context length a ``/v1/models`` entry states, or None."""
+    for key in _CONTEXT_KEYS:
+        value = entry.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    meta = entry.get("meta")
+    if isinstance(meta, dict):
+        for key in _META_CONTEXT_KEYS:
+            value = meta.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                return value
+    return None
+
+
+def probe(
+    base_url: str,
+    *,
+    token: str | None = None,
+    model: str | None = None,
+    timeout_s: float = 10.0,
+) -> ServerCapabilities:
+    """Ask the server at ``base_url`` what it offers (raises ``RemoteError``)."""
+    try:
+        with httpx.Client(timeout=timeout_s, headers=headers(token)) as client:
+            return _probe(client, base_url, model, timeout_s)
+    except RemoteError:
+        raise
+    except httpx.HTTPError as exc:
+        raise transport_error(exc, base_url, timeout_s) from exc
+
+
+def _probe(
+    client: httpx.Client, base_url: str, model: str | None, timeout_s: float
+) -> ServerCapabilities:
+    response = client.get(endpoint(base_url, "models"))
+    if response.status_code != 200:
+        raise status_error(response.status_code, response.text[:2000], base_url, None)
+    try:
+        listing = response.json()
+    except ValueError:
+        # mlx_lm.server sends an empty body when the Hugging Face cache folder is missing: not
+        # fatal when the model is named (the chat request below tells whether it is there).
+        if model is None:
+            raise RemoteError(
+                f"The server at {base_url} sent a malformed model list; name the model."
+            ) from None
+        log.warning("The server's /v1/models answer is not JSON; probing %s directly", model)
+        listing = {}
+    entries = listing.get("data") if isinstance(listing, dict) else None
+    entries = [e for e in entries or () if isinstance(e, dict) and e.get("id")]
+    models = tuple(str(e["id"]) for e in entries)
+    chosen = next((e for e in entries if e["id"] == model), entries[0] if entries else None)
+    context = context_length_of(chosen) if chosen else None
+    vendor = _vendor(chosen)
+    target = model or (models[0] if models else None)
+    if model is not None and models and model not in models:
+        raise RemoteError(f"The model '{model}' is not on the server at {base_url}.")
+    stream_options, reasoning = True, None
+    if target is not None:
+        stream_options, reasoning = _probe_stream(client, base_url, target)
+    return ServerCapabilities(models, context, stream_options, reasoning, vendor)
+
+
+def _vendor(entry: dict[str, Any] | None) -> str | None:
+    """The serving software as the model entry names it (vLLM: "vllm", llama.cpp: "llamacpp")."""
+    owner = entry.get("owned_by") if entry else None
+    if isinstance(owner, str) and owner and owner not in ("system", "organization-owner"):
+        return owner
+    return None
+
+
+def _probe_stream(client: httpx.Client, base_url: str, model: str) -> tuple[bool, str | None]:
+    """(whether stream_options is accepted, the reasoning field seen) from a 1-token request."""
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": [{"role": "user", "content": "Hi"}],
+        "max_tokens": 1,
+        "temperature": 0.0,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    for with_options in (True, False):
+        if not with_options:
+            body.pop("stream_options")
+        with client.stream("POST", endpoint(base_url, "chat/completions"), json=body) as answer:
+            if answer.status_code in REJECTED_OPTION_STATUSES and with_options:
+                log.info("The server rejected stream_options (HTTP %s)", answer.status_code)
+                continue
+            if answer.status_code != 200:
+                answer.read()
+                raise status_error(answer.status_code, answer.text[:2000], base_url, model)
+            return with_options, _reasoning_field(answer, base_url)
+    return False, None  # not reached: the second pass returns or raises
+
+
+def _reasoning_field(answer: httpx.Response, base_url: str) -> str | None:
+    for event in read_events(answer.iter_lines(), base_url):
+        if isinstance(event, Progress):
+            continue
+        for choice in event.get("choices") or ():
+            delta = choice.get("delta") if isinstance(choice, dict) else None
+            if isinstance(delta, dict):
+                for name in REASONING_FIELDS:
+                    if delta.get(name):
+                        return name
+    return None
+
+
+def describe(capabilities: ServerCapabilities) -> str:
+    """The probe's result in a few lines (for ``logline servers test``)."""
+    context = capabilities.context_length
+    return json.dumps(capabilities.to_json(), indent=2) + (
+        "\n(the server does not state its context length: set it for this server)"
+        if context is None
+        else ""
+    )
