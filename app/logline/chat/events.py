@@ -86,9 +86,11 @@ class MessageStats:
             "model": self.model,
             "prompt_tokens": self.prompt_tokens,
             "cached_tokens": self.cached_tokens,
-            "ttft_s": round(self.ttft_s, 4),
+            # Unrounded: a stored answer's stats line must read as the live one did
+            # (14.0485 tok/s rounded to 14.05 first showed "14.1" after a restart, "14.0" live).
+            "ttft_s": self.ttft_s,
             "generation_tokens": self.generation_tokens,
-            "tokens_per_s": round(self.tokens_per_s, 2),
+            "tokens_per_s": self.tokens_per_s,
             "peak_memory_bytes": self.peak_memory_bytes,
         }
 
