@@ -22,7 +22,7 @@ import queue
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -55,7 +55,7 @@ from logline.engine.remote_probe import (
     ServerCapabilities,
     probe,
 )
-from logline.engine.requests import GenerationRequest
+from logline.engine.requests import GenerationRequest, Message
 from logline.engine.sampling import SamplingParams
 
 __all__ = ["RemoteEngine", "RemoteError", "ServerCapabilities", "probe"]
@@ -64,7 +64,11 @@ log = logging.getLogger(__name__)
 
 Emit = Callable[[EngineEvent], None]
 POLL_S = 0.05  # how often the caller's thread looks at the cancel token
-CHARS_PER_TOKEN_ESTIMATE = 4  # prompt tokens estimated from characters when the server is silent
+# Tokens estimated from characters when neither the server nor a tokenizer counts them. Three,
+# not four: English prose runs ~4 characters a token, but screenplay layout and names run
+# shorter, and a plan that overestimates only makes chunks a little smaller.
+CHARS_PER_TOKEN_ESTIMATE = 3
+TEMPLATE_TOKENS_PER_MESSAGE = 8  # a chat template's role markers, estimated
 
 
 class _End:
@@ -121,6 +125,9 @@ class RemoteEngine:
         timeout_s: float = 60.0,
         tokenizer: PromptTokenizer | None = None,
         deadline_s: float | None = None,
+        context_length: int | None = None,
+        concurrency: int = 4,
+        label: str = "",
     ) -> None:
         """``timeout_s`` bounds the silence between two reads; ``deadline_s`` (None: none) the
         whole answer, keep-alives included.
@@ -138,6 +145,34 @@ class RemoteEngine:
         self.last_reasoning = ""
         self._tokens = tokenizer
         self.deadline_s = deadline_s
+        # What summaries and chat plan with: the entry's context length (None: not known, so
+        # nothing can be planned) and how many requests may run at once.
+        self.context_length = context_length
+        self.concurrency = max(1, concurrency)
+        self.label = label or f"{model} at {base_url}"
+
+    is_remote = True
+
+    @property
+    def counts_tokens_exactly(self) -> bool:
+        """Whether token counts come from the model's own tokenizer (else an estimate)."""
+        return self._tokens is not None
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens in ``text``: the model's tokenizer's count, else an estimate from characters
+        (rounded up, so plans made with it err on the short side)."""
+        if self._tokens is not None:
+            return self._tokens.count(text)
+        return -(-len(text) // CHARS_PER_TOKEN_ESTIMATE)
+
+    def prompt_length(self, messages: Sequence[Message]) -> int:
+        """Tokens of ``messages`` as the server will read them (the template estimated at
+        ``TEMPLATE_TOKENS_PER_MESSAGE`` a message without the model's tokenizer)."""
+        if self._tokens is not None:
+            return len(self._tokens.render(messages))
+        return sum(
+            self.count_tokens(m.get("content", "")) + TEMPLATE_TOKENS_PER_MESSAGE for m in messages
+        )
 
     def _messages(self, request: GenerationRequest) -> list[dict[str, str]]:
         tokens = self._tokens

@@ -157,6 +157,12 @@ class Engine(BatchGeneration):
         self._check_thread()
         return self._prompt_tokenizer().render(messages)
 
+    def prompt_length(self, messages: Sequence[Message]) -> int:
+        """Tokens of ``messages`` rendered in the model's chat template."""
+        return len(self.render_prompt(messages))
+
+    is_remote = False  # text stays on this machine (``RemoteEngine.is_remote`` is True)
+
     def _prompt_tokenizer(self) -> PromptTokenizer:
         tokenizer = self._require_model().tokenizer
         if self._tokens is None or self._tokens.tokenizer is not tokenizer:

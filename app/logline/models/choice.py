@@ -33,6 +33,13 @@ class ModelChoice:
     model_id: str
     path: Path | None = None
     display_name: str = ""
+    # The name of a server entry (``models.servers``): the model runs there, not here, and
+    # ``model_id`` is the server's name for it. Open it with ``server_model.open_server``.
+    server: str | None = None
+
+    @property
+    def is_remote(self) -> bool:
+        return self.server is not None
 
     @property
     def label(self) -> str:
@@ -47,6 +54,8 @@ def resolve_choice(
     ``status`` hears :data:`INSTALLING_DEFAULT` before the embedded default model is installed.
     Raises :class:`ModelNotFoundError` when the folder is missing or incomplete.
     """
+    if choice.server is not None:
+        raise ValueError(f"{choice.label} runs on a server: open it with server_model.open_server")
     path = choice.path
     if path is None:
         first_use = choice.model_id == default_model_id() and all(
