@@ -59,7 +59,8 @@ def test_streams_the_answer_skipping_keepalive_comments_and_reads_usage() -> Non
     assert finished.stats.counts_from == "server"
     assert "on the server" in finished.stats.one_line()
     assert body["model"] == "m" and body["stream"] is True
-    assert body["max_tokens"] == 32 and body["temperature"] == 0.0 and body["seed"] == 7
+    assert body["max_tokens"] == 32 and body["temperature"] == 0.0
+    assert "seed" not in body  # greedy: a seed would only stop mlx_lm.server from batching
     assert body["messages"] == [{"role": "user", "content": "Say hello."}]
     assert body["stream_options"] == {"include_usage": True}
 
@@ -352,3 +353,12 @@ def test_probe_errors_are_one_sentence() -> None:
     missing = pytest.raises(RemoteError, match="The model 'b' is not on the server")
     with FaultServer({MODELS: [models]}) as server, missing:
         probe(server.url, model="b")
+
+
+def test_a_seed_is_sent_only_with_sampling() -> None:
+    engine = RemoteEngine("http://127.0.0.1:9/v1", "m")
+    sampled = GenerationRequest(
+        messages=REQUEST.messages, sampling=SamplingParams(temperature=0.7, seed=7)
+    )
+    assert engine.body(sampled, stream_options=False)["seed"] == 7
+    assert "seed" not in engine.body(REQUEST, stream_options=False)

@@ -193,7 +193,8 @@ class RemoteEngine:
         }
         if 0 < params.top_p < 1:
             body["top_p"] = params.top_p
-        if params.seed is not None:
+        if params.seed is not None and params.temperature > 0:
+            # Greedy needs no seed, and with one mlx_lm.server runs requests one at a time.
             body["seed"] = params.seed
         if params.top_k > 0:
             body["top_k"] = params.top_k
