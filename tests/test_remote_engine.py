@@ -362,3 +362,20 @@ def test_a_seed_is_sent_only_with_sampling() -> None:
     )
     assert engine.body(sampled, stream_options=False)["seed"] == 7
     assert "seed" not in engine.body(REQUEST, stream_options=False)
+
+
+def test_llama_cpp_timings_give_exact_counts_without_usage() -> None:
+    """llama-server puts its own figures in a ``timings`` object; with no usage table (no
+    stream_options) the counts come from it, its cached prompt tokens included."""
+    timings = {"prompt_n": 5, "cache_n": 20, "predicted_n": 3, "prompt_ms": 9.0}
+    last = {**chunk(finish="stop"), "timings": timings}
+    answer = sse([chunk("Hel"), chunk("lo"), chunk(" there"), last])
+    models = json_reply({"data": [{"id": "m", "owned_by": "llamacpp"}]})
+    with FaultServer({MODELS: [models], CHAT: [status(400, "no stream_options"), answer]}) as s:
+        caps = probe(s.url)
+        _, finished, _ = run(RemoteEngine(s.url, "m", capabilities=caps))
+    assert (caps.timings_field, caps.vendor) == ("timings", "llamacpp")
+    assert ServerCapabilities.from_json(caps.to_json()) == caps
+    stats = finished.stats
+    assert stats is not None and stats.counts_from == "server"
+    assert (stats.prompt_tokens, stats.cached_tokens, stats.generation_tokens) == (25, 20, 3)
