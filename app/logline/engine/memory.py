@@ -168,6 +168,38 @@ def available_bytes(mx: Any) -> int:
     return int(physical) - active
 
 
+def device_memory_bytes(mx: Any) -> int:
+    """All the memory MLX may use on this device: Metal's recommended working set, else MLX's
+    memory limit (on CUDA derived from the GPU's memory, on the CPU ~80% of RAM), else RAM."""
+    if metal_available(mx):
+        try:
+            return int(mx.metal.device_info()["max_recommended_working_set_size"])
+        except Exception:  # an older MLX without the key
+            log.debug("No recommended working set size", exc_info=True)
+    limit = _fn(mx, "get_memory_limit")
+    if limit:
+        try:
+            value = int(limit())
+            if value > 0:
+                return value
+        except Exception:
+            log.debug("get_memory_limit failed", exc_info=True)
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2**30
+
+
+# A dequantized copy of the weights may take at most this share of the device's memory, so that
+# KV caches and batches keep room beside it.
+MAX_WEIGHTS_SHARE = 0.6
+
+
+def weights_growth_budget(mx: Any, model: Any) -> int:
+    """Bytes the loaded weights may still grow by (a dequantized copy replacing them)."""
+    return int(device_memory_bytes(mx) * MAX_WEIGHTS_SHARE) - model_bytes(model)
+
+
 def default_max_batch(mx: Any, model: Any, tokens_per_item: int) -> int:
     """How many sequences to decode together: half the free memory over one item's KV cache."""
     per_item = max(kv_bytes_per_token(model) * max(tokens_per_item, 1), 1)
