@@ -10,6 +10,7 @@ partial answer kept. The store is real (SQLite under the test's LOGLINE_HOME).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -176,3 +177,26 @@ def test_a_server_without_a_context_length_is_refused_before_sending(setup) -> N
         with pytest.raises(ValueError, match="context length of m on box is not known"):
             ask(session, engine, "Who?")
         assert server.requests == []
+
+
+def test_stop_on_a_server_returns_at_once_and_keeps_the_partial_answer(setup) -> None:
+    document, store = setup
+    slow = sse([chunk("Mavis "), chunk("stays "), 5.0, chunk("late.")])
+    with FaultServer({"/v1/chat/completions": [slow]}) as server:
+        engine = engine_for(server)
+        session = ChatSession.open(store, document, options=OPTIONS)
+        cancel = CancelToken()
+        seen = Events()
+
+        def emit(event: object) -> None:
+            seen.append(event)
+            if isinstance(event, AnswerText) and len(seen.of(AnswerText)) == 2:
+                cancel.cancel()
+
+        started = time.monotonic()
+        result = session.ask(engine, None, "Who stays late?", cancel, emit)
+        elapsed = time.monotonic() - started
+    assert result.reason == "stopped" and result.raw_text == "Mavis stays "
+    assert elapsed < 2.0
+    stored = store.messages.get(result.message_id)
+    assert stored.finish_reason == "stopped" and stored.content == result.text
