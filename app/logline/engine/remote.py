@@ -28,6 +28,7 @@ from typing import Any
 
 import httpx
 
+from logline.engine.batch_decode import BatchResults
 from logline.engine.cancel import CancelToken
 from logline.engine.events import (
     EngineEvent,
@@ -267,6 +268,28 @@ class RemoteEngine:
         finished = Finished(reason, stats, error)
         emit(finished)
         return finished
+
+    def generate_batch(
+        self,
+        requests: Sequence[GenerationRequest],
+        cancel: CancelToken,
+        emit: Emit,
+        *,
+        max_batch: int | None = None,
+    ) -> BatchResults:
+        """Up to ``min(concurrency, max_batch)`` requests in flight, the local engine's batch
+        contract (:mod:`.remote_batch`); ``emit`` is called on this thread only."""
+        from logline.engine.remote_batch import generate_batch
+
+        return generate_batch(self, requests, cancel, emit, max_batch=max_batch)
+
+    def choose(
+        self, messages: Sequence[Message], options: Sequence[str], cancel: CancelToken, emit: Emit
+    ) -> list[float]:
+        """The option a short greedy reply names scores 1.0 (:mod:`.remote_choice`)."""
+        from logline.engine.remote_choice import choose_by_reply
+
+        return choose_by_reply(self.generate, messages, options, cancel, emit)
 
     def _stats(
         self, request: GenerationRequest, answer: _Answer, started: float, finished_at: float
