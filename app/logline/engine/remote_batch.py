@@ -116,7 +116,8 @@ def generate_batch(
             def forward(event: EngineEvent, index: int = index) -> None:
                 items.put((index, event))
 
-            engine.generate(requests[index], rows_cancel, forward)
+            if engine.generate(requests[index], rows_cancel, forward).reason == "error":
+                rows_cancel.cancel()  # the same server would fail the rest: start no more
         items.put((-1, _Done()))
 
     started = time.perf_counter()
@@ -141,7 +142,6 @@ def generate_batch(
         rows.take(index, item, emit)
         if isinstance(item, Finished) and item.reason == "error" and error is None:
             error = item.error
-            rows_cancel.cancel()  # the same server would fail the rest: start no more
     stopped = cancel.cancelled
     # Rows that never ended here: stopped (or never started after a failure), text kept.
     for index in range(len(requests)):
