@@ -241,3 +241,30 @@ def test_a_server_that_refuses_the_token_fails_the_summary_with_its_sentence(sam
     assert result.reason == "error" and result.error is not None
     assert "token" in str(result.error)
     assert [e.phase for e in events if isinstance(e, PhaseStarted)] == ["map"]
+
+
+LOOP = [chunk("Mavis runs the diner. "), chunk("Edward leaves town. ")] * 4 + [
+    chunk("Never shown.", finish="stop")
+]
+
+
+def test_the_loop_guard_ends_a_repeating_answer_on_a_server_and_withdraws_the_tail() -> None:
+    events: list[EngineEvent] = []
+    guarded = GenerationRequest(
+        messages=[{"role": "user", "content": "Notes."}],
+        sampling=SamplingParams(max_tokens=64, loop_guard=True),
+    )
+    with FaultServer({CHAT: [sse(LOOP)]}) as server:
+        engine = RemoteEngine(server.url, "m", concurrency=2)
+        single = engine.generate(guarded, CancelToken(), events.append)
+        results = engine.generate_batch([guarded, guarded], CancelToken(), events.append)
+    assert single.reason == "repetition"
+    shown = ""
+    for event in events:
+        if isinstance(event, Generated) and event.row == 0:
+            shown = shown[: len(shown) - event.retract] + event.text
+        if event is single:
+            break
+    assert shown.strip() == "Mavis runs the diner. Edward leaves town."
+    assert [r.reason for r in results] == ["repetition"] * 2
+    assert [r.text.strip() for r in results] == [shown.strip()] * 2

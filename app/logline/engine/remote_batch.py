@@ -72,11 +72,12 @@ class _Rows:
         if isinstance(event, Generated):
             if event.text and self.first_text_at is None:
                 self.first_text_at = time.perf_counter()
-            self.texts[index] += event.text
+            kept = self.texts[index]
+            self.texts[index] = kept[: len(kept) - event.retract] + event.text
             self.tokens[index] = event.tokens
             if event.finish_reason is not None:
                 self.reasons[index] = event.finish_reason
-            emit(Generated(event.text, event.tokens, index, event.finish_reason))
+            emit(Generated(event.text, event.tokens, index, event.finish_reason, event.retract))
         elif isinstance(event, PromptProgress):
             self.progress[index] = (event.done, event.total)
             done = sum(d for d, _ in self.progress.values())
