@@ -101,3 +101,21 @@ def test_offline_mode_refuses_a_public_server_in_one_sentence_without_connecting
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("logline: Offline mode is on"), lines
     assert result.stdout == ""
+
+
+def test_a_folder_run_on_a_server_names_it_in_the_sidecar(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import json
+
+    answer = sse([chunk("A projectionist keeps a cinema alive.", finish="stop")])
+    with FaultServer({CHAT: [answer]}) as server:
+        servers.add_server("box", server.url + "/v1", model="m", context_length=8192)
+        code, _, err = summarize(capsys, "--model", "box", "--out", str(tmp_path / "out"))
+        again, _, skipped = summarize(capsys, "--model", "box", "--out", str(tmp_path / "out"))
+    assert code == 0 and again == 0, err
+    (sidecar,) = (tmp_path / "out").glob("*.json")
+    data = json.loads(sidecar.read_text(encoding="utf-8"))
+    assert data["model"] == "m on box"
+    assert (data["on_server"], data["token_counts"]) == (True, "estimate")
+    assert "already done, skipped" in skipped

@@ -90,4 +90,11 @@ def details(result: Any) -> dict[str, Any]:
         "unknown_names": names_json(result.names),
         "copied_notes": list(result.copied_notes),
         **({"verdict": result.verdict} if result.verdict else {}),
+        # On a server: where its token counts come from (its own, the model's tokenizer here,
+        # or an estimate); the key's "model" names the server ("llama-3.3-70b on render-01").
+        **(
+            {"on_server": True, "token_counts": result.stats.counts_from}
+            if result.stats is not None and result.stats.on_server
+            else {}
+        ),
     }
