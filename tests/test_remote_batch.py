@@ -23,6 +23,7 @@ from logline.engine.requests import GenerationRequest
 from logline.engine.sampling import SamplingParams
 from logline.resources_access import resource
 from logline.summarize import modes
+from logline.summarize.coverage import VERDICT_HEADING
 from logline.summarize.events import ChunkText, PhaseStarted
 from logline.summarize.runner import SummaryOptions, summarize
 from timing import limit
@@ -268,3 +269,20 @@ def test_the_loop_guard_ends_a_repeating_answer_on_a_server_and_withdraws_the_ta
     assert shown.strip() == "Mavis runs the diner. Edward leaves town."
     assert [r.reason for r in results] == ["repetition"] * 2
     assert [r.text.strip() for r in results] == [shown.strip()] * 2
+
+
+def test_a_coverage_report_on_a_server_writes_its_sections_and_chooses_a_verdict(sample) -> None:
+    answer = sse([chunk("Consider.", finish="stop")])
+    events: list[object] = []
+    options = SummaryOptions(mode="coverage", sampling=replace(FAST, max_tokens=16))
+    with FaultServer({CHAT: [answer]}) as server:
+        engine = RemoteEngine(server.url, "m", context_length=8192)
+        result = summarize(engine, sample, CancelToken(), events.append, options)
+        bodies = server.chat_bodies()
+    assert result.error is None and result.plan is not None
+    assert result.plan.strategy == "single"
+    assert result.verdict == "Consider"
+    assert f"## {VERDICT_HEADING}" in result.raw_text
+    # Every turn re-sends the conversation so far, the briefing first, byte for byte.
+    briefing = bodies[0]["messages"][1]["content"]
+    assert all(b["messages"][1]["content"] == briefing for b in bodies[1:])
