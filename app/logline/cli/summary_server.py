@@ -1,8 +1,9 @@
 """``logline summarize --model NAME`` where NAME is a server entry: which one, and opening it.
 
 ``--model`` takes an installed model's id or a server entry's name (``logline servers add``).
-An installed model (or the embedded default) with that id wins; a server entry is used only
-when no local model has the name. Everything here runs on the main thread before any summary
+An installed model (or the embedded default, or a hub download here) with that id wins; a
+server entry is used only when no local model has the name (the rule ``chat`` and ``ask``
+follow too). Everything here runs on the main thread before any summary
 starts, and opens no connection: offline mode refuses a server from its address alone.
 """
 
@@ -58,9 +59,11 @@ def server_entry_named(model: str | None) -> ServerEntry | None:
     id; None otherwise. A broken servers file is an error only when no local model matches."""
     if not model:
         return None
-    from logline.models.registry import default_model_id, installed_models
+    from logline.models.registry import default_model_id, find_download, installed_models
 
     if model == default_model_id() or any(m.model_id == model for m in installed_models()):
+        return None
+    if find_download(model) is not None:  # a hub download here is a local model too
         return None
     from logline.models.servers import list_servers
 
