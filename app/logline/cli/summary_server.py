@@ -55,19 +55,16 @@ class RemoteTarget:
 
 
 def server_entry_named(model: str | None) -> ServerEntry | None:
-    """The server entry ``--model`` names, when no installed model (nor the default) has that
-    id; None otherwise. A broken servers file is an error only when no local model matches."""
-    if not model:
-        return None
-    from logline.models.registry import default_model_id, find_download, installed_models
+    """The server entry ``--model`` names (the rule of :mod:`.model_or_server`), or None for a
+    local model. A broken servers file is an error only when no local model matches."""
+    from logline.cli.model_or_server import resolve_model_or_server
 
-    if model == default_model_id() or any(m.model_id == model for m in installed_models()):
+    where, name = resolve_model_or_server(model)
+    if where != "server":
         return None
-    if find_download(model) is not None:  # a hub download here is a local model too
-        return None
-    from logline.models.servers import list_servers
+    from logline.models.servers import get_server
 
-    return next((e for e in list_servers() if e.name.lower() == model.lower()), None)
+    return get_server(name)
 
 
 def remote_target(model: str | None) -> RemoteTarget | None:
