@@ -97,8 +97,9 @@ def add_parser(commands: Any) -> None:
         "--batch",
         type=bounds.batch,
         default=None,
-        help="chunks decoded together (1: one after another); on a server, requests sent at "
-        "once (at most the entry's concurrency)",
+        help="at most N chunks decoded together (1: one after another; default: as many as "
+        "this machine's memory budget holds); on a server, requests sent at once (at most the "
+        "entry's concurrency)",
     )
     summarize.add_argument(
         "--citations",
@@ -155,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
         instruction=args.instruction,
         sampling=sampling,
         max_context=args.context,
-        max_batch=args.batch if args.batch is not None else SummaryOptions.max_batch,
+        max_batch=args.batch,
         citation_policy=args.citations,
         names_policy=args.names,
     )

@@ -40,7 +40,7 @@ def options_problem(options: Any) -> str | None:
         )
     if not _whole(options.chunk_tokens) or options.chunk_tokens < MIN_CHUNK_TOKENS:
         return f"chunk_tokens must be at least {MIN_CHUNK_TOKENS}, not {options.chunk_tokens!r}"
-    if not _whole(options.max_batch) or options.max_batch < 1:
+    if options.max_batch is not None and (not _whole(options.max_batch) or options.max_batch < 1):
         return f"max_batch must be at least 1, not {options.max_batch!r}"
     for name in ("sampling", "map_sampling"):
         value = getattr(options, name)

@@ -19,6 +19,8 @@ class PhaseStats:
     prompt_tokens: int = 0
     generated_tokens: int = 0
     peak_memory_bytes: int = 0
+    batch_size: int = 1  # sequences decoded (or requests sent) together
+    budget_bytes: int = 0  # the memory budget that sized the batch (0: none, or a server)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -28,6 +30,9 @@ class PhaseStats:
             "prompt_tokens": self.prompt_tokens,
             "generated_tokens": self.generated_tokens,
             "peak_memory_bytes": self.peak_memory_bytes,
+            "batch_size": self.batch_size,
+            "budget_bytes": self.budget_bytes,
+            "generated_tps": round(self.generated_tokens / self.seconds, 2) if self.seconds else 0,
         }
 
 

@@ -46,7 +46,7 @@ from logline.summarize import bounds, modes
 from logline.summarize.answer_shapes import AnswerShape, scene_entries
 from logline.summarize.citations import apply, validate
 from logline.summarize.copy_check import revise_copied_notes
-from logline.summarize.engine_budget import batch_width, usable_context
+from logline.summarize.engine_budget import BatchWidth, batch_width, usable_context
 from logline.summarize.events import (
     AnswerText,
     ChunkDone,
@@ -71,7 +71,6 @@ TEMPLATE_MARGIN = 32  # chat-template tokens not counted in the rendered frames
 DEFAULT_CHUNK_TOKENS = 1024  # map chunks: small models take notes best on a few pages at a time
 NOTES_SHARE = 4  # notes on a chunk: at most a quarter of its length (modes that merge notes)
 MIN_NOTES_TOKENS = 128
-DEFAULT_MAX_BATCH = 8
 NOTES_SEPARATOR = "\n\n"
 WORST_FIRST = ("error", "stopped", "repetition", "length")  # a batch's reason: its worst item's
 INTERRUPTED = ("error", "stopped")  # a batch that ended so ends the summary
@@ -85,7 +84,9 @@ class SummaryOptions:
     map_sampling: SamplingParams | None = None  # notes; None: the mode's defaults
     max_context: int | None = None  # read at most this many tokens at once (None: all usable)
     chunk_tokens: int = DEFAULT_CHUNK_TOKENS
-    max_batch: int = DEFAULT_MAX_BATCH  # 1: the map phase runs one chunk after another
+    # At most this many chunks at once (1: one after another); None: as many as the memory
+    # budget holds here (a server: its entry's concurrency).
+    max_batch: int | None = None
     citation_policy: Literal["flag", "remove"] = "flag"
     names_policy: Literal["flag", "remove"] = "flag"  # names the document does not know
 
@@ -273,13 +274,11 @@ class _Session:
         self.items_done = 0
         started = time.perf_counter()
         relay = self.relay if not quiet else self.relay_progress
-        width = batch_width(
-            self.engine, lengths, sampling.max_tokens, self.context, self.options.max_batch
-        )
-        results = self.engine.generate_batch(requests, self.cancel, relay, max_batch=width)
+        width = batch_width(self.engine, lengths, sampling.max_tokens, self.options.max_batch)
+        results = self.engine.generate_batch(requests, self.cancel, relay, max_batch=width.size)
         items = list(results)
         texts = [item.text for item in items]
-        self.record(phase, len(prompts), started, results.stats)
+        self.record(phase, len(prompts), started, results.stats, width)
         self.error = self.error or results.finished.error
         reasons: set[str] = {item.reason for item in items}
         if self.cancel.cancelled:
@@ -292,7 +291,14 @@ class _Session:
     verdict: str | None = None  # a coverage report's, once chosen
     error: BaseException | None = None  # the first failed batch's (map or merge)
 
-    def record(self, phase: str, items: int, started: float, stats: GenerationStats | None) -> None:
+    def record(
+        self,
+        phase: str,
+        items: int,
+        started: float,
+        stats: GenerationStats | None,
+        width: BatchWidth | None = None,
+    ) -> None:
         self.last_stats = stats or self.last_stats
         self.phases.append(
             PhaseStats(
@@ -302,6 +308,8 @@ class _Session:
                 stats.prompt_tokens if stats else 0,
                 stats.generation_tokens if stats else 0,
                 stats.peak_memory_bytes if stats else 0,
+                batch_size=width.size if width else 1,
+                budget_bytes=width.budget_bytes if width else 0,
             )
         )
 
