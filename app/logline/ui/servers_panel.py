@@ -63,7 +63,6 @@ Probe = Callable[[ServerEntry], dict[str, Any]]
 def real_probe(entry: ServerEntry) -> dict[str, Any]:
     """The capability probe, as ``logline servers test`` runs it (job thread)."""
     from logline.engine.remote import RemoteError, probe
-
     from logline.ui.remote_jobs import ServerProblem
 
     try:
