@@ -95,11 +95,11 @@ def test_the_picker_lists_servers_after_the_local_models_and_disables_refused_on
     picker = ModelPicker()
     qtbot.addWidget(picker)
     items = server_items(picker)
-    assert [t.lstrip("🖧 ") for t in items] == [
+    assert list(items) == [
         "llama-3.3-70b on render-01",
         "qwen on here",
-        "big on cloud",
-        "m on no-context",
+        "big on cloud · refused offline",
+        "m on no-context · context not set",
     ]
     heading = picker.findText(SERVER_HEADING)
     assert 0 < heading < min(items.values()) and not picker.is_enabled(heading)
@@ -126,7 +126,7 @@ def test_the_picker_lists_servers_after_the_local_models_and_disables_refused_on
     update_settings(offline=False)
     picker.refresh()
     assert picker.choice().server == "render-01"  # kept across the refresh
-    assert picker.is_enabled(server_items(picker)["🖧 big on cloud"])
+    assert picker.is_enabled(server_items(picker)["big on cloud"])
 
 
 def test_a_server_chosen_as_default_is_remembered_and_chosen_again(qtbot) -> None:
@@ -247,7 +247,7 @@ def test_remove_asks_first_then_removes_the_entry_and_refreshes_the_pickers(
         dialog.question.button(QMessageBox.StandardButton.Yes).click()
     assert [e.name for e in servers.list_servers()] == ["here"]
     assert panel.table.rowCount() == 1 and panel.result.text() == "Removed render-01."
-    assert [t.lstrip("🖧 ") for t in server_items(picker)] == ["q on here"]
+    assert list(server_items(picker)) == ["q on here"]
 
 
 # -- badges --------------------------------------------------------------------------------
@@ -328,3 +328,99 @@ def test_a_refused_server_fails_the_summary_in_one_sentence_without_any_connecti
         assert window.server_badge.badge.endswith("on cloud · sent to 93.184.216.34")
     finally:
         window.close()
+
+
+# -- end to end on a scripted server -------------------------------------------------------
+
+
+def remote_window(qtbot, tmp_path: Path, url: str) -> MainWindow:
+    servers.add_server("gpu-box", url, model="tiny-model", context_length=4096, concurrency=2)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(1100, 700)
+    window.show()
+    with qtbot.waitSignal(window.documentOpened, timeout=20_000):
+        window.open_file(write_script(tmp_path))
+    assert window.model_picker.select("server:gpu-box")
+    return window
+
+
+def test_a_summary_on_a_server_streams_with_its_badge_and_keeps_it_in_history(
+    qtbot, tmp_path: Path
+) -> None:
+    answer = sse([chunk("The river "), chunk("rises (Sc. 1)."), chunk("", finish="stop")])
+    with FaultServer({CHAT: [answer]}) as server:
+        window = remote_window(qtbot, tmp_path, f"{server.url}/v1")
+        try:
+            with qtbot.waitSignal(window.presenter.finished, timeout=60_000) as blocker:
+                window.summarize_action.trigger()
+            result = blocker.args[0]
+            assert result.reason == "done", result.error
+            assert "The river rises" in window.summary_view.text
+            badge = window.server_badge
+            assert badge.isVisible()
+            assert badge.badge == "Written on this machine's server · gpu-box"
+            assert window.host.worker._engine is None  # no local engine for a server
+            qtbot.waitUntil(lambda: window.history.keeper.stream is None, timeout=10_000)
+            (kept,) = window.store.summaries.list(window.history.keeper.document_id())
+            assert kept.parameters["server"] == {
+                "name": "gpu-box",
+                "host": "127.0.0.1",
+                "leaves": False,
+            }
+            # Shown again from History (the entry removed meanwhile), the badge is there.
+            servers.remove_server("gpu-box")
+            window.server_badge.hide_badge()
+            assert window.history.show_summary(kept.id)
+            assert badge.badge == "Written on this machine's server · gpu-box"
+        finally:
+            window.close()
+
+
+def test_stop_ends_a_summary_on_a_stalled_server_within_a_second(qtbot, tmp_path: Path) -> None:
+    stalled = sse([chunk("The river"), 30.0])
+    with FaultServer({CHAT: [stalled]}) as server:
+        window = remote_window(qtbot, tmp_path, f"{server.url}/v1")
+        try:
+            window.summarize_action.trigger()
+            qtbot.waitUntil(lambda: "The river" in window.summary_view.text, timeout=30_000)
+            started = time.monotonic()
+            with qtbot.waitSignal(window.presenter.finished, timeout=5_000) as blocker:
+                window.stop_action.trigger()
+            assert time.monotonic() - started < 1.0
+            assert blocker.args[0].reason == "stopped"
+            assert "The river" in window.summary_view.text  # the partial answer is kept
+        finally:
+            window.close()
+
+
+def test_a_chat_answer_on_a_server_carries_its_badge_live_and_stored(qtbot, tmp_path: Path) -> None:
+    answer = sse([chunk("She waits "), chunk("for the boat (Sc. 1)."), chunk("", finish="stop")])
+    with FaultServer({CHAT: [answer]}) as server:
+        window = remote_window(qtbot, tmp_path, f"{server.url}/v1")
+        try:
+            assert window.chat_pane.model_picker.select("server:gpu-box")
+            badges: list[str] = []
+            view = window.chat_pane.view
+
+            def on_event(_event: object) -> None:
+                if view.streaming is not None and view.streaming.badge:
+                    badges.append(view.streaming.badge)
+
+            with qtbot.waitSignal(window.chat.turnFinished, timeout=60_000) as blocker:
+                job = window.chat.ask("What is the mood of the story, and why does it matter?")
+                assert job is not None
+                job.on_event(on_event)
+            result = blocker.args[0]
+            assert result.reason == "done", result.error
+            qtbot.waitUntil(lambda: not window.chat.busy, timeout=10_000)
+            assert badges and badges[0] == "on this machine's server · gpu-box"  # while streaming
+            shown = [m for m in view.messages if m.role == "assistant"][-1]
+            assert "She waits for the boat" in shown.text
+            assert shown.badge == "on this machine's server · gpu-box"  # as the store has it
+            assert "on this machine's server · gpu-box" in view.toPlainText()
+            assert window.host.worker._engine is None
+            stored = window.store.messages.get(result.message_id)
+            assert stored.stats["server"]["name"] == "gpu-box"
+        finally:
+            window.close()

@@ -269,7 +269,7 @@ class ChatView(QTextBrowser):
         shown = badge.replace("&", "&amp;").replace("<", "&lt;")
         return (
             f'&nbsp;&nbsp;<span style="background-color:{tint}; color:{text.name()}; '
-            f'font-size:small">&nbsp;🖧 {shown}&nbsp;</span>'
+            f'font-size:small">&nbsp;{shown}&nbsp;</span>'
         )
 
     @staticmethod

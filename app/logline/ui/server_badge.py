@@ -1,4 +1,4 @@
-"""The Summary pane's server badge: "🖧 Written on render-01 · sent to 10.0.0.5".
+"""The Summary pane's server badge: "Written on render-01 · sent to 10.0.0.5".
 
 Shown above a summary written on an inference server (live, or saved and shown from History);
 hidden for one written on this machine. The texts come from :mod:`logline.ui.server_records`.
@@ -9,9 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
-__all__ = ["BADGE_MARK", "ServerBadge"]
-
-BADGE_MARK = "🖧"  # the network symbol at the start of the badge
+__all__ = ["ServerBadge"]
 
 
 class ServerBadge(QLabel):
@@ -30,7 +28,7 @@ class ServerBadge(QLabel):
         if not text:
             self.hide_badge()
             return
-        self.setText(f"{BADGE_MARK} Written {text}")
+        self.setText(f"Written {text}")
         self.setToolTip(
             "This answer was written by an inference server, not on this computer"
             + ("; the document's text was sent to it." if "sent to" in text else ".")

@@ -16,6 +16,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QStyle
 
 from logline.config import Settings, effective_settings
 from logline.models.choice import ModelChoice
@@ -39,7 +40,9 @@ log = logging.getLogger(__name__)
 
 SERVER_PREFIX = "server:"
 SERVER_HEADING = "— on a server —"
-SERVER_MARK = "🖧 "  # before each server entry's label
+OFFLINE_MARK = " · refused offline"
+NO_CONTEXT_MARK = " · context not set"
+NO_MODEL_MARK = " · model not named"
 
 
 def choice_key(choice: ModelChoice) -> str:
@@ -64,19 +67,29 @@ def server_tooltip(entry: ServerEntry) -> str:
 
 def server_problem(entry: ServerEntry, settings: Settings | None = None) -> str | None:
     """Why ``entry`` cannot be used now (one sentence), or None."""
+    found = _problem_and_mark(entry, settings)
+    return found[0] if found else None
+
+
+def _problem_and_mark(
+    entry: ServerEntry, settings: Settings | None = None
+) -> tuple[str, str] | None:
+    """(why ``entry`` cannot be used now, the short mark after its label), or None."""
     try:
         check_allowed(entry, settings or effective_settings())
     except OfflineRefusedError as exc:
-        return str(exc)
+        return str(exc), OFFLINE_MARK
     if entry.effective_context_length() is None:
         return (
             f"Set its context length: logline servers add {entry.name} {entry.base_url} "
-            f"--context N --replace"
+            f"--context N --replace",
+            NO_CONTEXT_MARK,
         )
     if server_model_id(entry) is None:
         return (
             f"Name its model: logline servers add {entry.name} {entry.base_url} "
-            f"--model ID --replace"
+            f"--model ID --replace",
+            NO_MODEL_MARK,
         )
     return None
 
@@ -99,14 +112,18 @@ def add_server_items(picker: QComboBox, settings: Settings | None = None) -> int
         return 0
     settings = settings or effective_settings()
     model = picker.model()
+    picker.insertSeparator(picker.count())
     picker.addItem(SERVER_HEADING, None)
     model.item(picker.count() - 1).setEnabled(False)  # type: ignore[attr-defined]
+    icon = QApplication.style().standardIcon(QStyle.StandardPixmap.SP_DriveNetIcon)
     for entry in entries:
-        picker.addItem(SERVER_MARK + entry.label(), server_choice(entry))
+        picker.addItem(icon, entry.label(), server_choice(entry))
         index = picker.count() - 1
-        problem = server_problem(entry, settings)
+        found = _problem_and_mark(entry, settings)
         tip = server_tooltip(entry)
-        if problem is not None:
+        if found is not None:
+            problem, mark = found
+            picker.setItemText(index, entry.label() + mark)
             model.item(index).setEnabled(False)  # type: ignore[attr-defined]
             tip = f"{problem}\n\n{tip}"
         picker.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)

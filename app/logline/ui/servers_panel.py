@@ -177,16 +177,17 @@ class ServersPanel(QWidget):
         self.table.setRowCount(len(self.entries))
         for row, entry in enumerate(self.entries):
             context = entry.effective_context_length()
+            problem = server_problem(entry, settings)
+            refused = problem is not None and problem.startswith("Offline mode")
             cells = (
                 entry.name,
                 entry.model or "(the server's)",
                 entry.base_url,
                 f"{context:,}" if context else "not set",
                 str(entry.concurrency),
-                "yes" if entry.allowed_offline else "no",
+                "yes" if entry.allowed_offline else ("no: refused now" if refused else "no"),
                 "yes" if text_leaves_machine(entry) else "no (this machine)",
             )
-            problem = server_problem(entry, settings)
             tip = server_tooltip(entry) + (f"\n\n{problem}" if problem else "")
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
