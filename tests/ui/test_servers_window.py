@@ -27,6 +27,7 @@ from logline.ui.chat_view import ShownMessage
 from logline.ui.main_window import MainWindow
 from logline.ui.model_picker import ModelPicker
 from logline.ui.models_dialog import ModelsDialog
+from logline.ui.server_add_dialog import NO_CONTEXT
 from logline.ui.server_choices import SERVER_HEADING, choice_key
 from logline.ui.server_records import (
     badge_text,
@@ -248,6 +249,53 @@ def test_remove_asks_first_then_removes_the_entry_and_refreshes_the_pickers(
     assert [e.name for e in servers.list_servers()] == ["here"]
     assert panel.table.rowCount() == 1 and panel.result.text() == "Removed render-01."
     assert list(server_items(picker)) == ["q on here"]
+
+
+def test_add_probes_the_server_then_saves_it_and_the_pickers_list_it(
+    qtbot, dialog: ModelsDialog
+) -> None:
+    picker = ModelPicker()
+    qtbot.addWidget(picker)
+    dialog.modelsChanged.connect(picker.refresh)
+    no_context = sse([chunk("x", finish="length")])
+    with FaultServer({MODELS: [models_reply(None)], CHAT: [no_context]}) as server:
+        add = dialog.servers.open_add_dialog()
+        add.name_edit.setText("studio")
+        add.url_edit.setText(f"{server.url}/v1/")
+        add.submit()
+        qtbot.waitUntil(lambda: add.job is None, timeout=15_000)
+        assert add.message.text() == NO_CONTEXT  # never a guess: the user is asked
+        assert servers.list_servers() == [] and add.isVisible()
+        add.context_spin.setValue(8192)
+        with qtbot.waitSignal(dialog.modelsChanged, timeout=15_000):
+            add.submit()
+    (entry,) = servers.list_servers()
+    assert (entry.name, entry.base_url, entry.context_length) == (
+        "studio",
+        server.url + "/v1",
+        8192,
+    )
+    assert entry.capabilities["models"] == ["tiny-model"]
+    assert list(server_items(picker)) == ["tiny-model on studio"]
+    assert dialog.servers.result.text().startswith("Added studio")
+    qtbot.waitUntil(lambda: not add.isVisible(), timeout=5000)
+
+
+def test_add_while_offline_refuses_a_public_address_without_connecting(
+    qtbot, dialog: ModelsDialog, connections: list[object]
+) -> None:
+    update_settings(offline=True)
+    add = dialog.servers.open_add_dialog()
+    add.name_edit.setText("cloud")
+    add.url_edit.setText(PUBLIC)
+    assert add.submit() is None
+    assert add.message.text().startswith("Offline mode is on and the server 'cloud'")
+    add.url_edit.setText("ftp://x")
+    add.submit()
+    assert add.message.text().startswith("The server address must start with http://")
+    assert servers.list_servers() == []
+    assert [c for c in connections if "93.184.216.34" in repr(c)] == []
+    add.reject()
 
 
 # -- badges --------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ concurrency, whether it is allowed while offline and whether the document's text
 machine. **Test** probes the selected server (``/v1/models`` and a one-token request, as
 ``logline servers test`` does) on a job thread, never the GUI thread, after the offline check
 (a refused server sees no connection); the result shows below the table. **Remove** asks first,
-then removes the entry and its keychain token. Servers are added with ``logline servers add``.
+then removes the entry and its keychain token. **Add…** opens
+:class:`~logline.ui.server_add_dialog.AddServerDialog` (``logline servers add`` in a dialog).
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ from logline.models.server_policy import OfflineRefusedError, check_allowed, tex
 from logline.models.servers import ServerEntry, ServerEntryError
 from logline.ui.jobs import Emit, Job
 from logline.ui.questions import Questions
+from logline.ui.server_add_dialog import AddServerDialog, NewProbe
 from logline.ui.server_choices import server_problem, server_tooltip
+from logline.ui.server_probe import PROBE_TIMEOUT_S, real_probe
 
 __all__ = ["COLUMNS", "Probe", "ServersPanel", "probe_text"]
 
@@ -54,28 +57,9 @@ NO_SERVERS = (
     "(e.g. logline servers add render-01 http://10.0.0.5:8080/v1 --context 32768)."
 )
 HINT = "Add or change a server in a terminal: logline servers add NAME URL … --replace"
-PROBE_TIMEOUT_S = 10.0
 
 # ``probe(entry) -> capabilities as JSON``: what Test runs (tests may pass their own).
 Probe = Callable[[ServerEntry], dict[str, Any]]
-
-
-def real_probe(entry: ServerEntry) -> dict[str, Any]:
-    """The capability probe, as ``logline servers test`` runs it (job thread)."""
-    from logline.engine.remote import RemoteError, probe
-    from logline.ui.remote_jobs import ServerProblem
-
-    try:
-        found = probe(
-            entry.base_url,
-            token=servers.get_server_token(entry.name),
-            model=entry.model,
-            timeout_s=PROBE_TIMEOUT_S,
-        )
-    except RemoteError as exc:  # one sentence, and no traceback in the log
-        raise ServerProblem(str(exc)) from None
-    result: dict[str, Any] = found.to_json()
-    return result
 
 
 def probe_text(entry: ServerEntry, found: dict[str, Any]) -> str:
@@ -112,12 +96,18 @@ class ServersPanel(QWidget):
     tested = Signal(str, str)  # the entry's name, the result shown (or the error)
 
     def __init__(
-        self, questions: Questions, parent: QWidget | None = None, *, probe: Probe | None = None
+        self,
+        questions: Questions,
+        parent: QWidget | None = None,
+        *,
+        probe: Probe | None = None,
+        new_probe: NewProbe | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("serversPanel")
         self.questions = questions
         self.probe = probe or real_probe
+        self.new_probe = new_probe  # the Add dialog's (None: the real probe)
         self.entries: list[ServerEntry] = []
         self.job: Job | None = None  # the probe running
         self._build()
@@ -158,6 +148,11 @@ class ServersPanel(QWidget):
         )
         self.test_button.clicked.connect(self.test_selected)
         self.remove_button.clicked.connect(self.remove_selected)
+        self.add_button = QPushButton("Add…", self)
+        self.add_button.setAccessibleDescription("Add an inference server as a model")
+        self.add_button.clicked.connect(self.open_add_dialog)
+        self.add_dialog: AddServerDialog | None = None
+        buttons.addWidget(self.add_button)
         buttons.addWidget(self.test_button)
         buttons.addWidget(self.remove_button)
         buttons.addStretch(1)
@@ -288,12 +283,32 @@ class ServersPanel(QWidget):
         self.show_result(f"Removed {removed.name}.")
         self.serversChanged.emit()
 
+    # -- add -------------------------------------------------------------------------------
+    @Slot()
+    def open_add_dialog(self) -> AddServerDialog:
+        """The Add a Server dialog (one at a time, window-modal, never blocking)."""
+        if self.add_dialog is None:
+            dialog = AddServerDialog(self.window(), probe=self.new_probe)
+            dialog.added.connect(self._added)
+            dialog.finished.connect(lambda _result: setattr(self, "add_dialog", None))
+            self.add_dialog = dialog
+        self.add_dialog.open()
+        return self.add_dialog
+
+    def _added(self, name: str) -> None:
+        self.refresh()
+        self.select(name)
+        self.show_result(f"Added {name}: it is in the model lists now.")
+        self.serversChanged.emit()
+
     # -- closing ---------------------------------------------------------------------------
     def shutdown(self, timeout_s: float = PROBE_TIMEOUT_S + 2) -> bool:
-        """Wait for a running test (it ends within its own timeout); True when none is left."""
+        """Wait for a running test or add (each ends within its own timeout); True when none
+        is left."""
+        added = self.add_dialog.shutdown(timeout_s) if self.add_dialog is not None else True
         job = self.job
         if job is None:
-            return True
+            return added
         job.detach()
         self.job = None
-        return job.stop(timeout_s)
+        return job.stop(timeout_s) and added
