@@ -130,15 +130,23 @@ def test_the_picker_lists_servers_after_the_local_models_and_disables_refused_on
     assert picker.is_enabled(server_items(picker)["big on cloud"])
 
 
-def test_a_server_chosen_as_default_is_remembered_and_chosen_again(qtbot) -> None:
+def test_a_server_chosen_is_remembered_as_the_default_and_by_the_window(qtbot) -> None:
     servers.add_server("here", "http://127.0.0.1:8080/v1", model="qwen", context_length=8192)
     update_settings(default_model="server:here")
+    servers.add_server("there", "http://10.0.0.7:8080/v1", model="qwen", context_length=8192)
     window = MainWindow()
     qtbot.addWidget(window)
     try:
         assert window.model_picker.choice().server == "here"
+        assert window.model_picker.select("server:there")
     finally:
-        window.close()
+        window.close()  # remembers the model in use
+    again = MainWindow()
+    qtbot.addWidget(again)
+    try:
+        assert again.model_picker.choice().server == "there"
+    finally:
+        again.close()
 
 
 # -- the Models window ---------------------------------------------------------------------

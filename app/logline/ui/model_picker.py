@@ -302,7 +302,7 @@ class ModelPicker(QComboBox):
     def _insert_explicit(self, choice: ModelChoice) -> None:
         for index in range(self.count()):
             data = self.itemData(index)
-            if isinstance(data, ModelChoice) and data.model_id == choice.model_id:
+            if isinstance(data, ModelChoice) and choice_key(data) == choice.model_id:
                 self.removeItem(index)
                 break
         self.insertItem(0, choice.label, choice)

@@ -85,7 +85,8 @@ class GeneralPage(QWidget):
         self.model_combo.addItem("The built-in model", None)
         for choice in self.window_.model_picker.choices():
             key = choice_key(choice)  # a model id, or server:NAME
-            if choice.model_id != default_model_id() and self.model_combo.findData(key) < 0:
+            built_in = choice.model_id == default_model_id() and not choice.is_remote
+            if not built_in and self.model_combo.findData(key) < 0:
                 self.model_combo.addItem(choice.label, key)
         if wanted and self.model_combo.findData(wanted) < 0:
             self.model_combo.addItem(f"{wanted} (not available now)", wanted)
