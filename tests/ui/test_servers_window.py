@@ -481,3 +481,41 @@ def test_a_chat_answer_on_a_server_carries_its_badge_live_and_stored(qtbot, tmp_
             assert stored.stats["server"]["name"] == "gpu-box"
         finally:
             window.close()
+
+
+# -- end to end on a real mlx_lm.server ----------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_summary_on_a_real_mlx_server_shows_its_badge(
+    qtbot, tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    try:
+        from mlx_server import start_server  # type: ignore[import-not-found]
+    except ImportError:
+        from test_remote_mlx_server import start_server
+    from logline.engine import SamplingParams
+
+    running = start_server(tiny_model_dir, tmp_path / "mlx-server.log")
+    try:
+        servers.add_server("mlx-here", f"{running.url}/v1", model=running.model,
+                           context_length=2048)  # fmt: skip
+        window = MainWindow(sampling=SamplingParams(max_tokens=16))
+        qtbot.addWidget(window)
+        window.show()
+        try:
+            with qtbot.waitSignal(window.documentOpened, timeout=20_000):
+                window.open_file(write_script(tmp_path))
+            assert window.model_picker.select("server:mlx-here")
+            with qtbot.waitSignal(window.presenter.finished, timeout=180_000) as blocker:
+                window.summarize_action.trigger()
+            result = blocker.args[0]
+            assert result.reason in ("done", "length", "repetition"), result.error
+            assert result.stats is not None and result.stats.on_server
+            assert window.summary_view.text.strip()
+            assert window.server_badge.badge == "Written on this machine's server · mlx-here"
+            assert window.host.worker._engine is None
+        finally:
+            window.close()
+    finally:
+        running.stop()
