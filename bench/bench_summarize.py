@@ -401,6 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         "scenes": len(document.scenes),
         "model": str(path),
         "precision": engine.loaded.precision,
+        "precision_reason": engine.loaded.precision_reason,
         "device": str(mx.default_device()),
         "weights_bytes": weights,
         "kv_bytes_per_token": per_token,

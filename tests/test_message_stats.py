@@ -20,3 +20,21 @@ def test_the_stored_stats_line_equals_the_live_one() -> None:
     stored = MessageStats.from_json(json.loads(json.dumps(live.to_json())))
     assert stored.one_line() == live.one_line()
     assert "14.0 tok/s" in stored.one_line()
+
+
+def test_a_server_answer_keeps_where_it_came_from_and_how_it_was_counted() -> None:
+    live = MessageStats(
+        model="llama-3.3-70b on render-01",
+        prompt_tokens=1200,
+        cached_tokens=0,
+        ttft_s=0.5,
+        generation_tokens=40,
+        tokens_per_s=20.0,
+        on_server=True,
+        counts_from="estimate",
+    )
+    stored = MessageStats.from_json(json.loads(json.dumps(live.to_json())))
+    assert stored == live and stored.on_server
+    assert "about 1,200 prompt tokens" in stored.one_line()
+    old = MessageStats.from_json({"model": "tiny", "prompt_tokens": 3})  # stored before servers
+    assert not old.on_server and old.counts_from == "local"

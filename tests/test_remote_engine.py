@@ -59,7 +59,8 @@ def test_streams_the_answer_skipping_keepalive_comments_and_reads_usage() -> Non
     assert finished.stats.counts_from == "server"
     assert "on the server" in finished.stats.one_line()
     assert body["model"] == "m" and body["stream"] is True
-    assert body["max_tokens"] == 32 and body["temperature"] == 0.0 and body["seed"] == 7
+    assert body["max_tokens"] == 32 and body["temperature"] == 0.0
+    assert "seed" not in body  # greedy: a seed would only stop mlx_lm.server from batching
     assert body["messages"] == [{"role": "user", "content": "Say hello."}]
     assert body["stream_options"] == {"include_usage": True}
 
@@ -352,3 +353,29 @@ def test_probe_errors_are_one_sentence() -> None:
     missing = pytest.raises(RemoteError, match="The model 'b' is not on the server")
     with FaultServer({MODELS: [models]}) as server, missing:
         probe(server.url, model="b")
+
+
+def test_a_seed_is_sent_only_with_sampling() -> None:
+    engine = RemoteEngine("http://127.0.0.1:9/v1", "m")
+    sampled = GenerationRequest(
+        messages=REQUEST.messages, sampling=SamplingParams(temperature=0.7, seed=7)
+    )
+    assert engine.body(sampled, stream_options=False)["seed"] == 7
+    assert "seed" not in engine.body(REQUEST, stream_options=False)
+
+
+def test_llama_cpp_timings_give_exact_counts_without_usage() -> None:
+    """llama-server puts its own figures in a ``timings`` object; with no usage table (no
+    stream_options) the counts come from it, its cached prompt tokens included."""
+    timings = {"prompt_n": 5, "cache_n": 20, "predicted_n": 3, "prompt_ms": 9.0}
+    last = {**chunk(finish="stop"), "timings": timings}
+    answer = sse([chunk("Hel"), chunk("lo"), chunk(" there"), last])
+    models = json_reply({"data": [{"id": "m", "owned_by": "llamacpp"}]})
+    with FaultServer({MODELS: [models], CHAT: [status(400, "no stream_options"), answer]}) as s:
+        caps = probe(s.url)
+        _, finished, _ = run(RemoteEngine(s.url, "m", capabilities=caps))
+    assert (caps.timings_field, caps.vendor) == ("timings", "llamacpp")
+    assert ServerCapabilities.from_json(caps.to_json()) == caps
+    stats = finished.stats
+    assert stats is not None and stats.counts_from == "server"
+    assert (stats.prompt_tokens, stats.cached_tokens, stats.generation_tokens) == (25, 20, 3)

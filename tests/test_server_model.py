@@ -86,3 +86,12 @@ def test_a_server_choice_is_labelled_by_its_server_and_never_resolved_locally() 
     )
     with pytest.raises(ValueError, match="runs on a server"):
         resolve_choice(choice)
+
+
+def test_a_model_folder_here_gives_exact_token_counts(tiny_model_dir) -> None:
+    entry = servers.add_server(
+        "here", "http://127.0.0.1:9/v1", model=str(tiny_model_dir), context_length=4096
+    )
+    engine = open_server(entry, ONLINE)
+    assert engine.counts_tokens_exactly
+    assert engine.prompt_length([{"role": "user", "content": "Hi"}]) > engine.count_tokens("Hi")

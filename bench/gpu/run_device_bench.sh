@@ -19,6 +19,15 @@
 # Per pair, $OUT/ARCH-PRECISION.json holds the model summary, raw decode and bench figures;
 # $OUT/log-*.txt the whole output. bench/gpu/summarize_results.py merges and tabulates them.
 #
+# Remote benchmark (issue 18): bench/bench_remote.py against mlx_lm.server on this GPU, a
+# random-weight model, requests 1 and 8 at a time (call 2 as above, same carry):
+#
+#   call 2, carry [.whl_b, .gpudata]:  bash bench/gpu/run_device_bench.sh remote ARCH:PRECISION
+#
+# REMOTE_ARGS (default "--concurrency 1,8 --no-local --context 8192") go to bench_remote.py;
+# $OUT/remote-ARCH-PRECISION.json holds its figures, $OUT/server-*.txt the server's log.
+# .whl_b also carries httpx and its dependencies (Logline's remote engine).
+#
 # Quality benchmark (bench/bench_quality.py run) with the embedded model, as Logline installs it
 # (the MLX folder imported from the GGUF, ~100 MB: a tar in two halves, each call's own carry):
 #
@@ -102,6 +111,31 @@ EOF
     return 0
 }
 
+remote_pair() {
+    local arch=${1%%:*} precision=${1##*:}
+    local name=$arch-$precision dir=$MODELS/$arch-$precision port=8089
+    echo "=== remote $name $(date -u +%H:%M:%S)"
+    if [ ! -f "$dir/config.json" ]; then
+        python3 bench/gpu/make_random_model.py --arch "$arch" --precision "$precision" \
+            --out "$dir" --tokenizer-from .gpudata/tokenizer.json || return 1
+    fi
+    python3 -m mlx_lm.server --model "$dir" --host 127.0.0.1 --port "$port" \
+        --decode-concurrency 8 --prompt-concurrency 8 >"$OUT/server-$name.txt" 2>&1 &
+    local server=$!
+    for _ in $(seq 120); do
+        python3 -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$port/v1/models')" \
+            2>/dev/null && break
+        sleep 1
+    done
+    # shellcheck disable=SC2086
+    python3 bench/bench_remote.py --server-url "http://127.0.0.1:$port/v1" --model "$dir" \
+        --file .gpudata/big-fish.fountain ${REMOTE_ARGS:---concurrency 1,8 --no-local --context 8192} \
+        --out "$OUT/remote-$name.json" || echo "bench_remote failed for $name"
+    kill "$server" 2>/dev/null
+    wait "$server" 2>/dev/null
+    return 0
+}
+
 EMBEDDED=smollm2-135m-instruct-q4_1
 
 model_part() {
@@ -148,6 +182,13 @@ main() {
             embedded_model
             quality "$@"
             ;;
+        remote)
+            shift
+            install
+            [ -e app/logline/resources ] || ln -s ../../resources app/logline/resources
+            device_report
+            for pair in "$@"; do remote_pair "$pair" || echo "FAILED: remote $pair"; done
+            ;;
         run)
             shift
             install
@@ -161,7 +202,7 @@ main() {
             done
             summary
             ;;
-        *) sed -n 2,36p "$0"; exit 2 ;;
+        *) sed -n 2,45p "$0"; exit 2 ;;
     esac
 }
 

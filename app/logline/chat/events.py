@@ -76,6 +76,8 @@ class MessageStats:
     generation_tokens: int
     tokens_per_s: float
     peak_memory_bytes: int = 0
+    on_server: bool = False  # answered by an inference server: the text left this machine
+    counts_from: str = "local"  # local (the model's tokenizer), server (its usage), estimate
 
     @property
     def prefilled_tokens(self) -> int:
@@ -92,6 +94,8 @@ class MessageStats:
             "generation_tokens": self.generation_tokens,
             "tokens_per_s": self.tokens_per_s,
             "peak_memory_bytes": self.peak_memory_bytes,
+            "on_server": self.on_server,
+            "counts_from": self.counts_from,
         }
 
     @classmethod
@@ -104,12 +108,15 @@ class MessageStats:
             generation_tokens=int(data.get("generation_tokens", 0)),
             tokens_per_s=float(data.get("tokens_per_s", 0.0)),
             peak_memory_bytes=int(data.get("peak_memory_bytes", 0)),
+            on_server=data.get("on_server") is True,
+            counts_from=str(data.get("counts_from", "local")),
         )
 
     def one_line(self) -> str:
         cached = f" ({self.cached_tokens:,} cached)" if self.cached_tokens else ""
+        about = "about " if self.counts_from == "estimate" else ""
         return (
-            f"{self.model} · {self.prompt_tokens:,} prompt tokens{cached} · "
+            f"{self.model} · {about}{self.prompt_tokens:,} prompt tokens{cached} · "
             f"first token {self.ttft_s:.2f} s · {self.tokens_per_s:.1f} tok/s"
         )
 

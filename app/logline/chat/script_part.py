@@ -5,7 +5,8 @@ fit) and renders the system message; ``ensure_read`` makes sure the engine holds
 already in memory, else from the prompt-cache file saved for the same (model, chat template,
 document, prompt) key, else read now (``Reading(script=True)`` events) and saved for next time.
 Files live in ``models.prompt_caches.folder()`` and are recorded in the store; they count against
-the cache budget and the least recently used go first (``evict``).
+the cache budget and the least recently used go first (``evict``). On a server none of this
+applies: ``build_remote`` makes the same message and only counts it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from logline.chat.events import Reading, ScriptMode
 from logline.chat.prompts import PROMPT_VERSION, script_message, text_hash
@@ -26,17 +27,27 @@ from logline.engine.requests import Message
 from logline.engine.runtime import Engine
 from logline.models import prompt_caches
 
+if TYPE_CHECKING:
+    from logline.engine.remote import RemoteEngine
+
 log = logging.getLogger(__name__)
 
-Source = Literal["memory", "disk", "read"]
+# Where the script part's cache came from; "server": nothing read here (a server's own cache).
+Source = Literal["memory", "disk", "read", "server"]
 
 
 @dataclass(frozen=True)
 class ScriptPart:
     mode: ScriptMode
     message: Message
-    tokens: tuple[int, ...]  # the token prefix every turn's prompt starts with
+    tokens: tuple[int, ...]  # the token prefix every turn's prompt starts with (local only)
     key: str  # the prompt-cache key: model, chat template, document, prompt version, body
+    counted: int = 0  # on a server (no tokens here): the message's length, counted or estimated
+
+    @property
+    def length(self) -> int:
+        """Tokens of the script part, as the meter and the plan count them."""
+        return len(self.tokens) if self.tokens else self.counted
 
 
 def cache_path(key: str) -> Path:
@@ -65,6 +76,14 @@ def build(
     parts = [model_id, template_hash(engine), document_hash, PROMPT_VERSION, mode, text_hash(body)]
     key = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:40]
     return ScriptPart(mode, message, tokens, key)
+
+
+def build_remote(engine: RemoteEngine, mode: ScriptMode, body: str, document) -> ScriptPart:
+    """The script part for a server: the same message, its length counted (with the model's
+    tokenizer when Logline has it, else estimated). No tokens and no cache key: the server keeps
+    its own prefix cache, which works because this message comes first, byte-identical."""
+    message = script_message(document, body)
+    return ScriptPart(mode, message, (), "", counted=engine.prompt_length([message]))
 
 
 def ensure_read(
@@ -141,4 +160,4 @@ def evict(store, *, keep: str = "", budget_bytes: int | None = None) -> int:
     return sum(item.size_bytes for item in deleted)
 
 
-__all__ = ["ScriptPart", "build", "cache_path", "ensure_read", "evict"]
+__all__ = ["ScriptPart", "build", "build_remote", "cache_path", "ensure_read", "evict"]

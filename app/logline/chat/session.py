@@ -2,97 +2,62 @@
 
 ``ChatSession`` is to chat what ``summarize.runner`` is to summaries: it plans each turn's
 prompt (the script part first, byte-stable, then the history that fits, then the question),
-runs ``Engine.generate`` with ``keep_cache`` so the next turn reads only its own tokens, turns
-engine events into chat events at one place (``_Turn.relay``), checks citations and names as
-summaries are checked, and writes every message to the store as it streams (a crash loses at
-most the last fraction of a second). Questions the parser can answer exactly are answered from
-the script facts, without the model. Regenerate and edit add a sibling branch in the store's
-message tree; the old branch is kept, and the engine forks its checkpoint at the end of the
-shared turns instead of reading them again.
+runs the engine's ``generate``, turns engine events into chat events at one place
+(``turn_stream.TurnStream``), checks citations and names as summaries are checked, and writes
+every message to the store as it streams (a crash loses at most the last fraction of a second).
+Questions the parser can answer exactly are answered from the script facts, without the model.
+Regenerate and edit add a sibling branch in the store's message tree; the old branch is kept.
+
+On this machine (``Engine``) the turn runs with ``keep_cache``, so the next one reads only its
+own tokens, and regenerate and edit fork the checkpoint at the end of the shared turns. On a
+server (``RemoteEngine``, see ``chat.engines``) every turn sends its whole messages, the script
+part first and byte-identical, so the server's own prefix cache serves it; answers are stored
+under the server's label and their stats say ``on_server``.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from logline.chat import script_part
 from logline.chat.context import ContextError, dropped_notice, fit
-from logline.chat.digest import digest_body
+from logline.chat.engines import answering_model, is_remote
 from logline.chat.events import (
     AnswerText,
     ContextUse,
-    MessageStats,
     Notice,
-    Reading,
     TurnFinished,
     TurnResult,
     TurnStarted,
 )
 from logline.chat.facts_answers import FactAnswer, answer_from_facts, scene_pages
-from logline.chat.prompts import digest_text, marked_text, question_message
+from logline.chat.options import ChatOptions
+from logline.chat.preparing import PASSAGES_SHARE, QUESTION_ROOM, Prepared, prepare_part
+from logline.chat.prompts import question_message
 from logline.chat.retrieval import SceneIndex, render_passages, search
+from logline.chat.turn_stream import FACTS_MODEL, TurnStream, history_pairs, message_stats
 from logline.documents.facts import script_facts
 from logline.documents.model import Document
 from logline.engine.cancel import CancelToken
-from logline.engine.events import EngineEvent, Finished, Generated, PromptProgress
-from logline.engine.requests import GenerationRequest
-from logline.engine.runtime import Engine
-from logline.engine.sampling import SamplingParams
+from logline.engine.events import Finished
+from logline.engine.requests import GenerationRequest, Message
 from logline.models.loading import load_with_events
-from logline.models.registry import InstalledModel
 from logline.summarize.citations import apply as apply_citations
 from logline.summarize.citations import validate
 from logline.summarize.names import for_summary
-from logline.summarize.runner import usable_context
 from logline.summarize.stored import register
+
+if TYPE_CHECKING:
+    from logline.chat.engines import ChatEngine, ChatModel
 
 log = logging.getLogger(__name__)
 
 Emit = Callable[[object], None]
-# Room kept for a question when deciding whether the whole script fits.
-QUESTION_ROOM = 256
 NEW_TITLE = "New conversation"
 TITLE_CHARS = 48
-# The "model" of an answer Logline wrote from the parser's facts.
-FACTS_MODEL = "script facts"
-# In digest mode, the share of what is left after the script part given to retrieved scenes.
-PASSAGES_SHARE = 0.6
-
-
-@dataclass(frozen=True)
-class ChatOptions:
-    answer_tokens: int = 512
-    temperature: float = 0.0
-    max_context: int | None = None  # read at most this many tokens at once (None: all usable)
-    citation_policy: str = "flag"
-    names_policy: str = "flag"
-    facts_answers: bool = True  # answer parser questions from the facts
-
-    def reserve(self, usable: int) -> int:
-        """Tokens kept for an answer: ``answer_tokens``, at most half of what the model reads
-        (an excessive ``--max-tokens`` never starves the script or reserves gigabytes)."""
-        return max(1, min(self.answer_tokens, usable // 2))
-
-    def sampling(self, usable: int | None = None) -> SamplingParams:
-        return SamplingParams(
-            max_tokens=self.answer_tokens if usable is None else self.reserve(usable),
-            temperature=self.temperature,
-            repetition_penalty=1.1,
-            no_repeat_ngram=16,
-            loop_guard=True,
-        )
-
-
-@dataclass
-class _Prepared:
-    model_id: str
-    part: script_part.ScriptPart
-    usable: int
 
 
 @dataclass
@@ -103,9 +68,10 @@ class ChatSession:
     document_hash: str
     conversation_id: int
     options: ChatOptions = field(default_factory=ChatOptions)
-    _prepared: _Prepared | None = None
+    _prepared: Prepared | None = None
     _index: SceneIndex | None = None
     last_prompt_tokens: list[int] = field(default_factory=list)  # the last turn's prompt
+    last_messages: list[Message] = field(default_factory=list)  # ... as messages
 
     # -- opening ----------------------------------------------------------------------------
     @classmethod
@@ -153,74 +119,52 @@ class ChatSession:
 
     # -- the script part --------------------------------------------------------------------
     def prepare(
-        self, engine: Engine, model: InstalledModel, cancel: CancelToken, emit: Emit
+        self, engine: ChatEngine, model: ChatModel, cancel: CancelToken, emit: Emit
     ) -> script_part.Source:
-        """Load ``model`` and make sure the script part is read (from memory, disk or now)."""
-        load_with_events(engine, model, emit)
-        prepared = self._prepare(engine, model.model_id, cancel, emit)
+        """Load ``model`` and make sure the script part is read (from memory, disk or now).
+        On a server nothing is loaded or read here: the script part is only planned
+        ("server")."""
+        if is_remote(engine):
+            self._prepare(engine, answering_model(engine, model), cancel, emit)
+            return "server"
+        load_with_events(engine, model, emit)  # type: ignore[arg-type]
+        model_id = answering_model(engine, model)
+        prepared = self._prepare(engine, model_id, cancel, emit)
         return script_part.ensure_read(
-            engine,
+            engine,  # type: ignore[arg-type]
             prepared.part,
             self.store,
             self.document_id,
-            model.model_id,
+            model_id,
             self.document_hash,
             cancel,
             emit,
         )
 
-    def _prepare(self, engine: Engine, model_id: str, cancel: CancelToken, emit: Emit) -> _Prepared:
+    def _prepare(
+        self, engine: ChatEngine, model_id: str, cancel: CancelToken, emit: Emit
+    ) -> Prepared:
         prepared = self._prepared
-        if prepared is not None and prepared.model_id == model_id:
-            return prepared
-        usable = usable_context(engine, self.options.max_context)
-        reserve = self.options.reserve(usable)
-        whole = script_part.build(
-            engine, model_id, self.document_hash, "whole", marked_text(self.document), self.document
-        )
-        part = whole
-        if len(whole.tokens) + reserve + QUESTION_ROOM > usable:
-            # The notes get their share of what is left after the frame (instructions and
-            # facts), the answer and the question; the scenes retrieved per question the rest.
-            frame = script_part.build(
-                engine, model_id, self.document_hash, "digest", digest_text([]), self.document
-            )
-            left = usable - reserve - QUESTION_ROOM - len(frame.tokens)
-            if left <= 0:
-                raise ContextError(
-                    f"{model_id} can read {usable:,} tokens at once here: too few for the "
-                    "script's facts and a question. Choose a model with a longer context."
-                )
-            budget = int(left * (1 - PASSAGES_SHARE))
-            body = digest_body(
+        if prepared is None or prepared.model_id != model_id:
+            prepared = prepare_part(
                 engine,
-                self.store,
-                self.document,
-                self.document_id,
                 model_id,
-                budget,
+                self.document,
+                self.document_hash,
+                self.store,
+                self.document_id,
+                self.options,
                 cancel,
                 emit,
-                max_context=self.options.max_context,
             )
-            part = script_part.build(
-                engine, model_id, self.document_hash, "digest", body, self.document
-            )
-            emit(
-                Notice(
-                    f"The script ({len(whole.tokens):,} tokens) does not fit in what "
-                    f"{model_id} can read at once here ({usable:,}): answers read notes on the "
-                    "whole script, the scenes that match each question, and the script facts."
-                )
-            )
-        self._prepared = _Prepared(model_id, part, usable)
-        return self._prepared
+            self._prepared = prepared
+        return prepared
 
     # -- turns ------------------------------------------------------------------------------
     def ask(
         self,
-        engine: Engine,
-        model: InstalledModel,
+        engine: ChatEngine,
+        model: ChatModel,
         question: str,
         cancel: CancelToken,
         emit: Emit,
@@ -250,8 +194,8 @@ class ChatSession:
 
     def regenerate(
         self,
-        engine: Engine,
-        model: InstalledModel,
+        engine: ChatEngine,
+        model: ChatModel,
         assistant_message_id: int,
         cancel: CancelToken,
         emit: Emit,
@@ -265,8 +209,8 @@ class ChatSession:
 
     def edit(
         self,
-        engine: Engine,
-        model: InstalledModel,
+        engine: ChatEngine,
+        model: ChatModel,
         user_message_id: int,
         text: str,
         cancel: CancelToken,
@@ -286,12 +230,12 @@ class ChatSession:
         """The question-and-answer pairs before ``user`` on its branch."""
         return history_pairs(self.store.messages.path(user.id)[:-1])
 
-    def measure(self, engine: Engine, question: str) -> ContextUse | None:
+    def measure(self, engine: ChatEngine, question: str) -> ContextUse | None:
         """The context meter for ``question`` asked next on the shown branch, before it is
-        sent (None until the script part is prepared for the loaded model). Cheap: renders and
-        counts tokens, reads nothing."""
-        loaded, prepared = engine.loaded, self._prepared
-        if loaded is None or prepared is None or prepared.model_id != loaded.model_id:
+        sent (None until the script part is prepared for the engine's model). Cheap: renders
+        and counts tokens, reads nothing, sends nothing."""
+        prepared = self._prepared
+        if prepared is None or prepared.model_id != self._engine_model(engine):
             return None
         passages = self._passages(engine, prepared, question) if question.strip() else ""
         message = question_message(question, passages)
@@ -306,21 +250,31 @@ class ChatSession:
                 reserve=reserve,
             ).use
         except ContextError:
-            alone = len(engine.render_prompt([prepared.part.message, message]))
-            script = len(prepared.part.tokens)
+            alone = engine.prompt_length([prepared.part.message, message])
+            script = prepared.part.length
             return ContextUse(
                 script, 0, alone - script, reserve, prepared.usable, prepared.part.mode
             )
 
+    @staticmethod
+    def _engine_model(engine: ChatEngine) -> str | None:
+        """The model the engine answers with now: the server's label, or the loaded model."""
+        if is_remote(engine):
+            return str(engine.label)  # type: ignore[union-attr]
+        loaded = engine.loaded  # type: ignore[union-attr]
+        return loaded.model_id if loaded is not None else None
+
     def _answer(
-        self, engine: Engine, model: InstalledModel, user: Any, cancel: CancelToken, emit: Emit
+        self, engine: ChatEngine, model: ChatModel, user: Any, cancel: CancelToken, emit: Emit
     ) -> TurnResult:
         found = self.facts_answer(user.content)
         if found is not None:
             return self._facts_turn(user, found.text, emit)
         self.prepare(engine, model, cancel, emit)
-        prepared = self._prepare(engine, model.model_id, cancel, emit)
+        model_id = answering_model(engine, model)
+        prepared = self._prepare(engine, model_id, cancel, emit)
         question = question_message(user.content, self._passages(engine, prepared, user.content))
+        reserve = self.options.reserve(prepared.usable)
         try:
             fitted = fit(
                 engine,
@@ -328,38 +282,38 @@ class ChatSession:
                 self._history(user),
                 question,
                 usable=prepared.usable,
-                reserve=self.options.reserve(prepared.usable),
+                reserve=reserve,
             )
         except ContextError as exc:
-            return self._failed_turn(user, model.model_id, exc, emit)
-        if self.options.reserve(prepared.usable) < self.options.answer_tokens:
-            emit(
-                Notice(f"Answers are limited to {self.options.reserve(prepared.usable):,} tokens.")
-            )
-        self.last_prompt_tokens = fitted.tokens
+            return self._failed_turn(user, model_id, exc, emit)
+        if reserve < self.options.answer_tokens:
+            emit(Notice(f"Answers are limited to {reserve:,} tokens."))
+        self.last_prompt_tokens, self.last_messages = fitted.tokens, fitted.messages
         emit(fitted.use)
         if fitted.use.dropped_turns:
             emit(Notice(dropped_notice(fitted.use.dropped_turns)))
         answer = self.store.messages.add(
-            self.conversation_id, user.id, "assistant", "", model=model.model_id
+            self.conversation_id, user.id, "assistant", "", model=model_id
         )
-        self.store.conversations.set_model(self.conversation_id, model.model_id)
-        emit(TurnStarted(self.conversation_id, user.id, answer.id, model.model_id))
-        turn = _Turn(self.store.messages.stream(answer.id), emit)
-        request = GenerationRequest(
-            prompt_tokens=fitted.tokens,
-            sampling=self.options.sampling(prepared.usable),
-            keep_cache=True,
-        )
+        self.store.conversations.set_model(self.conversation_id, model_id)
+        emit(TurnStarted(self.conversation_id, user.id, answer.id, model_id))
+        turn = TurnStream(self.store.messages.stream(answer.id), emit)
+        sampling = self.options.sampling(prepared.usable)
+        if is_remote(engine):  # the whole messages each turn; the server caches the prefix
+            request = GenerationRequest(messages=fitted.messages, sampling=sampling)
+        else:
+            request = GenerationRequest(
+                prompt_tokens=fitted.tokens, sampling=sampling, keep_cache=True
+            )
         finished = engine.generate(request, cancel, turn.relay)
-        return self._finish(model.model_id, user, answer.id, turn, finished, fitted.use, emit)
+        return self._finish(model_id, user, answer.id, turn, finished, fitted.use, emit)
 
-    def _passages(self, engine: Engine, prepared: _Prepared, question: str) -> str:
+    def _passages(self, engine: ChatEngine, prepared: Prepared, question: str) -> str:
         if prepared.part.mode != "digest":
             return ""
         if self._index is None:
             self._index = SceneIndex.build(self.document, script_facts(self.document))
-        room = prepared.usable - len(prepared.part.tokens) - self.options.reserve(prepared.usable)
+        room = prepared.usable - prepared.part.length - self.options.reserve(prepared.usable)
         budget = max(int((room - QUESTION_ROOM) * PASSAGES_SHARE), 0)
         found = search(
             self._index, question, budget_tokens=budget, count_tokens=engine.count_tokens
@@ -378,24 +332,13 @@ class ChatSession:
         model_id: str,
         user: Any,
         answer_id: int,
-        turn: _Turn,
+        turn: TurnStream,
         finished: Finished,
         use: ContextUse,
         emit: Emit,
     ) -> TurnResult:
         text, invalid, names = self._check(turn.text, user.content)
-        stats = None
-        if finished.stats is not None:
-            s = finished.stats
-            stats = MessageStats(
-                model=model_id,
-                prompt_tokens=s.prompt_tokens,
-                cached_tokens=s.cached_tokens,
-                ttft_s=s.time_to_first_token,
-                generation_tokens=s.generation_tokens,
-                tokens_per_s=s.generation_tps,
-                peak_memory_bytes=s.peak_memory_bytes,
-            )
+        stats = message_stats(model_id, finished.stats)
         turn.writer.close(finished.reason, stats.to_json() if stats else {})
         if text != turn.text:  # the model reads its own words in later turns
             self.store.messages.set_content(answer_id, text, model_text=turn.text)
@@ -446,47 +389,11 @@ class ChatSession:
         return result
 
 
-def history_pairs(path: list[Any]) -> list[tuple[str, str]]:
-    """The question-and-answer pairs of a branch, each answer as the model wrote it (so the
-    next prompt extends its checkpoint); answers that failed or are empty, and answers written
-    from the facts (already in the script part), are left out with their question."""
-    talk = [m for m in path if m.role in ("user", "assistant")]
-    return [
-        (question.content, answer.text_for_model)
-        for question, answer in pairwise(talk)
-        if question.role == "user"
-        and answer.role == "assistant"
-        and answer.content.strip()
-        and answer.finish_reason != "error"
-        and answer.model != FACTS_MODEL
-    ]
-
-
-class _Turn:
-    """One answer streaming: engine events become chat events, and the text goes to the store."""
-
-    def __init__(self, writer: Any, emit: Emit) -> None:
-        self.writer = writer
-        self.emit = emit
-        self.text = ""
-        self._start: int | None = None
-        self.first_token_at: float | None = None
-
-    def relay(self, event: EngineEvent) -> None:
-        if isinstance(event, PromptProgress):
-            if self._start is None:
-                self._start = event.done
-            start = self._start
-            self.emit(Reading(event.done - start, max(event.total - 1 - start, 0)))
-        elif isinstance(event, Generated) and (event.text or event.retract):
-            if event.retract:
-                self.text = self.text[: max(len(self.text) - event.retract, 0)]
-                self.writer.retract(event.retract)
-            self.text += event.text
-            self.writer.append(event.text)
-            if self.first_token_at is None:
-                self.first_token_at = time.perf_counter()
-            self.emit(AnswerText(event.text, event.retract))
-
-
-__all__ = ["ChatOptions", "ChatSession"]
+__all__ = [
+    "FACTS_MODEL",
+    "QUESTION_ROOM",
+    "ChatOptions",
+    "ChatSession",
+    "Prepared",
+    "history_pairs",
+]

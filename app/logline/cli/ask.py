@@ -2,7 +2,9 @@
 
 The answer joins the document's latest conversation (``--new`` starts one, ``--conversation ID``
 picks one), so a later ``logline chat`` or the window shows it. Progress and statistics go to
-stderr; ``--json`` prints the result's fields instead of the text.
+stderr; ``--json`` prints the result's fields instead of the text. ``--model NAME`` may name a
+server entry (``logline servers add``) when no installed model has that name: the answer then
+comes from that server, and stderr says where the text was sent.
 
 Exit codes: 0 the answer ended by itself, 3 it ended early (the length limit or the model
 repeating itself: the text is still printed), 130 stopped with Ctrl+C (the partial answer is
@@ -44,7 +46,11 @@ def add_parser(commands: Any) -> None:
 
 
 def add_chat_options(parser: Any) -> None:
-    parser.add_argument("--model", help="installed model id (default: the embedded model)")
+    parser.add_argument(
+        "--model",
+        help="installed model id, or a server's name from `logline servers list` (an installed "
+        "model of that name wins; default: the embedded model)",
+    )
     parser.add_argument("--conversation", type=int, help="continue this conversation (an id)")
     parser.add_argument("--new", action="store_true", help="start a new conversation")
     parser.add_argument(
@@ -53,11 +59,9 @@ def add_chat_options(parser: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from logline.cli.chat_turns import Chat, turn_error
-    from logline.documents import DocumentError
+    from logline.cli.chat_turns import Chat, open_errors, turn_error
     from logline.engine import CancelToken
     from logline.engine.worker import EngineThread
-    from logline.store import StoreError
 
     if not args.question.strip():
         return fail("the question is empty")
@@ -73,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
                 worker=worker,
                 max_tokens=args.max_tokens,
             )
-        except (DocumentError, StoreError, KeyError, ValueError) as exc:
+        except open_errors() as exc:
             return fail(str(exc).strip("'\""))
         chat.echo = not args.json  # with --json, only the JSON goes to stdout
         try:

@@ -4,7 +4,8 @@ Answers stream to stdout; Ctrl+C while an answer streams stops it (the partial a
 and Ctrl+C or Ctrl+D at the prompt leaves. Commands: ``/regenerate``, ``/edit [TEXT]``,
 ``/new``, ``/export [PATH]``, ``/help``, ``/quit``. With stdin not a terminal, questions are read
 line by line until the end of input (scriptable). Everything is kept in the store: the window
-and ``logline history`` show the same conversation.
+and ``logline history`` show the same conversation. ``--model NAME`` may name a server entry
+(see ``logline.cli.model_or_server``); the answers then come from that server.
 """
 
 from __future__ import annotations
@@ -42,10 +43,8 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from logline.cli.chat_turns import Chat
-    from logline.documents import DocumentError
+    from logline.cli.chat_turns import Chat, open_errors
     from logline.engine.worker import EngineThread
-    from logline.store import StoreError
 
     worker = EngineThread()
     try:
@@ -58,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
                 worker=worker,
                 max_tokens=args.max_tokens,
             )
-        except (DocumentError, StoreError, KeyError, ValueError) as exc:
+        except open_errors() as exc:
             return fail(str(exc).strip("'\""))
         try:
             return _loop(chat)

@@ -1,6 +1,8 @@
 """What ``logline chat`` and ``logline ask`` share: the document, the store, the session, and
 one turn run on the engine thread with its answer streamed to stdout (checked as it streams)
-and its progress to stderr."""
+and its progress to stderr. ``--model NAME`` may name a server entry
+(:mod:`logline.cli.model_or_server`): the turns then run on its remote engine, still on the
+engine thread, and stderr says where the text goes."""
 
 from __future__ import annotations
 
@@ -50,11 +52,8 @@ def _pick_conversation(store: Any, document_id: int, wanted: int | None, new: bo
     return latest.id
 
 
-def _note_model_switch(conversation: Any, model: str | None) -> None:
+def _note_model_switch(conversation: Any, wanted: str) -> None:
     """Say when a conversation continues with another model than its last answer's."""
-    from logline.models.registry import default_model_id
-
-    wanted = model or default_model_id()
     if conversation is not None and conversation.model and conversation.model != wanted:
         print(
             f"Note: this conversation was answered by {conversation.model}; the next answers "
@@ -65,24 +64,84 @@ def _note_model_switch(conversation: Any, model: str | None) -> None:
 
 def turn_error(exc: BaseException | None) -> str:
     """One sentence for a turn that failed (``exc`` may be None: a failure with no error)."""
+    from logline.engine.remote_http import RemoteError
     from logline.messages import user_message, written_for_users
+    from logline.models.server_policy import OfflineRefusedError
 
     if exc is None:
         return "the answer failed"
-    if written_for_users(exc):
+    if written_for_users(exc) or isinstance(exc, (RemoteError, OfflineRefusedError)):
         return user_message(exc)
     return f"the answer failed: {str(exc) or type(exc).__name__}"
+
+
+def _local_name(model: str | None) -> str:
+    from logline.models.registry import default_model_id
+
+    return model or default_model_id()
+
+
+class _Server:
+    """The server entry ``--model`` named, opened as a remote engine (nothing connected yet)."""
+
+    def __init__(self, entry: Any, engine: Any) -> None:
+        self.entry = entry
+        self.engine = engine
+        self.label = str(engine.label)
+
+    @classmethod
+    def open(cls, name: str | None) -> _Server | None:
+        """The server for ``--model NAME`` when NAME is a server entry and no local model;
+        ``OfflineRefusedError`` or ``ServerEntryError`` (one sentence) when it cannot be used."""
+        from logline.cli.model_or_server import resolve_model_or_server
+        from logline.models.server_model import open_server
+        from logline.models.servers import get_server
+
+        where, found = resolve_model_or_server(name)
+        if where != "server":
+            return None
+        entry = get_server(found)
+        return cls(entry, open_server(entry))
+
+    def announce(self) -> None:
+        from logline.models.server_model import text_leaves_machine
+
+        where = "another machine" if text_leaves_machine(self.entry) else "this machine"
+        print(
+            f"Answers come from {self.label}: the document and the questions are sent to "
+            f"{self.entry.base_url} ({where}).",
+            file=sys.stderr,
+        )
+
+
+def open_errors() -> tuple[type[BaseException], ...]:
+    """What ``Chat.open`` raises for people (one sentence each): a document, the store, the
+    model or server named, offline mode."""
+    from logline.documents import DocumentError
+    from logline.models.server_policy import OfflineRefusedError
+    from logline.store import StoreError
+
+    return (DocumentError, StoreError, KeyError, ValueError, OfflineRefusedError)
 
 
 class Chat:
     """One document's conversation in the terminal (the engine runs on ``worker``)."""
 
-    def __init__(self, store: Any, document: Any, session: Any, worker: Any, model_id: str | None):
+    def __init__(
+        self,
+        store: Any,
+        document: Any,
+        session: Any,
+        worker: Any,
+        model_id: str | None,
+        server: Any = None,
+    ):
         self.store = store
         self.document = document
         self.session = session
         self.worker = worker
         self.model_id = model_id
+        self.server = server  # a ``_Server`` when --model names a server entry, else None
         self.interactive = sys.stderr.isatty()
         self.echo = True  # stream answers to stdout (``ask --json`` prints only its JSON)
         self.started: list[int] = []  # conversations this run created
@@ -106,6 +165,9 @@ class Chat:
 
         if max_tokens is not None and max_tokens < 1:
             raise ValueError("--max-tokens must be at least 1")
+        server = _Server.open(model)  # offline mode is checked here, before any connection
+        model = None if server is not None else model  # a server's turns name no local model
+        answered_by = server.label if server is not None else (model or "")
         options = ChatOptions() if max_tokens is None else ChatOptions(answer_tokens=max_tokens)
         document = load(path)
         store = Store.open()
@@ -113,14 +175,18 @@ class Chat:
             record = register(store, document)
             conversation = _pick_conversation(store, record.id, conversation, new)
             session = ChatSession.open(
-                store, document, conversation_id=conversation, options=options, model_id=model or ""
+                store, document, conversation_id=conversation, options=options, model_id=answered_by
             )
         except BaseException:
             store.close()
             raise
-        chat = cls(store, document, session, worker, model)
+        chat = cls(store, document, session, worker, model, server)
+        if server is not None:
+            server.announce()
         if conversation is not None:
-            _note_model_switch(store.conversations.get(conversation), model)
+            _note_model_switch(
+                store.conversations.get(conversation), answered_by or _local_name(model)
+            )
         else:
             chat.started.append(session.conversation_id)
             print(f"New conversation #{session.conversation_id}.", file=sys.stderr)
@@ -139,8 +205,9 @@ class Chat:
     def new_conversation(self) -> None:
         from logline.chat.session import ChatSession
 
+        answered_by = self.server.label if self.server else (self.model_id or "")
         self.session = ChatSession.open(
-            self.store, self.document, options=self.session.options, model_id=self.model_id or ""
+            self.store, self.document, options=self.session.options, model_id=answered_by
         )
         self.started.append(self.session.conversation_id)
 
@@ -159,7 +226,12 @@ class Chat:
         method = getattr(self.session, action)
         needs_model = not self.session.answers_from_facts(question)
 
+        server = self.server
+
         def job(engine: Any, token: Any, emit: Any) -> None:
+            if server is not None:  # on the engine thread all the same, one turn at a time
+                method(server.engine, server.entry, *args, token, emit)
+                return
             # A parser question is answered from the facts: no model is resolved or loaded.
             model = resolve_model(self.model_id) if needs_model else None
             method(engine, model, *args, token, emit)

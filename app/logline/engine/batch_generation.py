@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from logline.engine import memory
+from logline.engine.batch_budget import BatchBudget, batch_budget
 from logline.engine.batch_decode import (
     BatchItemResult,
     BatchResults,
@@ -46,6 +47,21 @@ class BatchGeneration:
     _require_model: Callable[[], LoadedModel]
     render_prompt: Callable[..., list[int]]
     _run_prompt: Callable[..., None]
+
+    last_batch_budget: BatchBudget | None = None  # the last generate_batch call's figures
+
+    def batch_budget(self, tokens_per_sequence: int, sequences: int) -> BatchBudget:
+        """How many of ``sequences`` sequences of ``tokens_per_sequence`` tokens (prompt and
+        answer) the memory budget lets decode together (:mod:`.batch_budget`)."""
+        self._check_thread()
+        loaded = self._require_model()
+        return batch_budget(
+            import_mlx(),
+            loaded.model,
+            device=loaded.plan.device,
+            tokens_per_sequence=tokens_per_sequence,
+            sequences=sequences,
+        )
 
     def generate_batch(
         self,
@@ -102,11 +118,9 @@ class BatchGeneration:
         try:
             prefix = self._shared_prefix(loaded, prompts, cancel, emit)
             prompt_seconds = time.perf_counter() - started
-            size = max_batch or memory.default_max_batch(
-                mx,
-                loaded.model,
-                max(len(p) for p in prompts) + max(r.sampling.max_tokens for r in requests),
-            )
+            tokens = max(len(p) for p in prompts) + max(r.sampling.max_tokens for r in requests)
+            self.last_batch_budget = self.batch_budget(tokens, len(requests))
+            size = max_batch or self.last_batch_budget.size
             for first in range(0, len(requests), max(size, 1)):
                 indices = list(range(first, min(first + size, len(requests))))
                 group_started = time.perf_counter()

@@ -26,6 +26,7 @@ class ModelLoaded:
     seconds: float
     precision: str  # e.g. "float32 (dequantized for CPU)" or "4-bit"
     context_length: int
+    precision_reason: str = ""  # why that precision, where Logline chose it (GPU: measured)
 
 
 @dataclass(frozen=True)

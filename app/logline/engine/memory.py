@@ -21,7 +21,6 @@ MIN_CACHE_LIMIT = 512 * 2**20
 MAX_CACHE_LIMIT = 4 * 2**30
 # Jobs that produced more than this many KV-cache bytes clear MLX's buffer cache when they end.
 LARGE_JOB_BYTES = 512 * 2**20
-DEFAULT_MAX_BATCH = 8
 # A prompt prefix's KV cache is kept between calls only while it is at most this large.
 MAX_PREFIX_BYTES = 1 * 2**30
 # A GPU prompt chunk's temporaries (attention scores, MLP activations, and with quantized weights
@@ -153,26 +152,36 @@ def kv_bytes_per_token(model: Any, dtype_bytes: int | None = None) -> int:
     return 2 * layers * kv_heads * head_dim * dtype_bytes
 
 
-def available_bytes(mx: Any) -> int:
-    """Memory this process may still use for KV caches (device working set or physical RAM)."""
-    active = memory_stat(mx, "get_active_memory")
+def device_memory_bytes(mx: Any) -> int:
+    """All the memory MLX may use on this device: Metal's recommended working set, else MLX's
+    memory limit (on CUDA derived from the GPU's memory, on the CPU ~80% of RAM), else RAM."""
     if metal_available(mx):
         try:
-            return int(mx.metal.device_info()["max_recommended_working_set_size"]) - active
-        except Exception:  # an older MLX without the key: fall back to physical RAM
+            return int(mx.metal.device_info()["max_recommended_working_set_size"])
+        except Exception:  # an older MLX without the key
             log.debug("No recommended working set size", exc_info=True)
+    limit = _fn(mx, "get_memory_limit")
+    if limit:
+        try:
+            value = int(limit())
+            if value > 0:
+                return value
+        except Exception:
+            log.debug("get_memory_limit failed", exc_info=True)
     try:
-        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
     except (ValueError, OSError, AttributeError):
-        physical = 8 * 2**30
-    return int(physical) - active
+        return 8 * 2**30
 
 
-def default_max_batch(mx: Any, model: Any, tokens_per_item: int) -> int:
-    """How many sequences to decode together: half the free memory over one item's KV cache."""
-    per_item = max(kv_bytes_per_token(model) * max(tokens_per_item, 1), 1)
-    fits = (available_bytes(mx) // 2) // per_item
-    return int(max(1, min(DEFAULT_MAX_BATCH, fits)))
+# A dequantized copy of the weights may take at most this share of the device's memory, so that
+# KV caches and batches keep room beside it.
+MAX_WEIGHTS_SHARE = 0.6
+
+
+def weights_growth_budget(mx: Any, model: Any) -> int:
+    """Bytes the loaded weights may still grow by (a dequantized copy replacing them)."""
+    return int(device_memory_bytes(mx) * MAX_WEIGHTS_SHARE) - model_bytes(model)
 
 
 def generation_stats(

@@ -52,6 +52,7 @@ from logline.engine.remote_http import (
 from logline.engine.remote_probe import (
     REASONING_FIELDS,
     REJECTED_OPTION_STATUSES,
+    TIMINGS_FIELDS,
     ServerCapabilities,
     probe,
 )
@@ -85,6 +86,7 @@ class _Answer:
         self.pieces: list[str] = []
         self.reasoning: list[str] = []
         self.usage: dict[str, Any] | None = None
+        self.timings: dict[str, Any] | None = None
         self.first_at: float | None = None  # when the first text (or reasoning) came
         self.reason: FinishReason = "done"
 
@@ -92,6 +94,9 @@ class _Answer:
         """Read one ``chat.completion.chunk``; the new answer text in it (reasoning apart)."""
         if isinstance(chunk.get("usage"), dict):
             self.usage = chunk["usage"]
+        for name in TIMINGS_FIELDS:  # a vendor's own figures (llama.cpp), the last ones kept
+            if isinstance(chunk.get(name), dict):
+                self.timings = chunk[name]
         texts: list[str] = []
         for choice in chunk.get("choices") or ():
             delta = choice.get("delta") if isinstance(choice, dict) else None
@@ -193,7 +198,8 @@ class RemoteEngine:
         }
         if 0 < params.top_p < 1:
             body["top_p"] = params.top_p
-        if params.seed is not None:
+        if params.seed is not None and params.temperature > 0:
+            # Greedy needs no seed, and with one mlx_lm.server runs requests one at a time.
             body["seed"] = params.seed
         if params.top_k > 0:
             body["top_k"] = params.top_k
@@ -272,7 +278,7 @@ class RemoteEngine:
         self, request: GenerationRequest, answer: _Answer, started: float, finished_at: float
     ) -> GenerationStats:
         first = answer.first_at if answer.first_at is not None else finished_at
-        usage = answer.usage
+        usage = answer.usage or _usage_from_timings(answer.timings)
         prompt_tokens = usage.get("prompt_tokens") if usage else None
         generated = usage.get("completion_tokens") if usage else None
         exact = isinstance(prompt_tokens, int) and isinstance(generated, int)
@@ -371,6 +377,27 @@ class RemoteEngine:
                         return
                     items.put(event)
                 return
+
+
+def _usage_from_timings(timings: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A usage table from llama.cpp's ``timings`` (``prompt_n`` counts only the prompt tokens
+    it computed; ``cache_n`` those it took from its cache), or None."""
+    if not timings:
+        return None
+    computed, cached, generated = (
+        timings.get("prompt_n"),
+        timings.get("cache_n", 0),
+        timings.get("predicted_n"),
+    )
+    if not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in (computed, cached, generated)
+    ):
+        return None
+    return {
+        "prompt_tokens": computed + cached,
+        "completion_tokens": generated,
+        "prompt_tokens_details": {"cached_tokens": cached},
+    }
 
 
 def _hang_up(holder: dict[str, httpx.Response]) -> None:

@@ -38,6 +38,7 @@ _CONTEXT_KEYS = (
 )
 _META_CONTEXT_KEYS = ("n_ctx", "n_ctx_train", "context_length")
 REASONING_FIELDS = ("reasoning_content", "reasoning")
+TIMINGS_FIELDS = ("timings",)  # llama.cpp's llama-server
 REJECTED_OPTION_STATUSES = (400, 422)
 
 
@@ -48,6 +49,10 @@ class ServerCapabilities:
     stream_options: bool  # the server accepts stream_options.include_usage
     reasoning_field: str | None  # "reasoning" or "reasoning_content", when seen
     vendor: str | None  # e.g. "vllm", "llamacpp" (from the model entry's owned_by)
+    # A vendor's own timing object in the stream's chunks (llama.cpp: "timings", with prompt_n,
+    # prompt_ms, predicted_n, predicted_ms), when seen: token counts come from it when the
+    # server sends no usage.
+    timings_field: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "models": list(self.models)}
@@ -63,6 +68,7 @@ class ServerCapabilities:
             stream_options=bool(data.get("stream_options", False)),
             reasoning_field=str(reasoning) if reasoning else None,
             vendor=str(vendor) if vendor else None,
+            timings_field=str(data["timings_field"]) if data.get("timings_field") else None,
         )
 
 
@@ -124,10 +130,18 @@ def _probe(
     target = model or (models[0] if models else None)
     if model is not None and models and model not in models:
         raise RemoteError(f"The model '{model}' is not on the server at {base_url}.")
-    stream_options, reasoning = True, None
+    stream_options, seen = True, _Seen()
     if target is not None:
-        stream_options, reasoning = _probe_stream(client, base_url, target)
-    return ServerCapabilities(models, context, stream_options, reasoning, vendor)
+        stream_options, seen = _probe_stream(client, base_url, target)
+    return ServerCapabilities(models, context, stream_options, seen.reasoning, vendor, seen.timings)
+
+
+@dataclass
+class _Seen:
+    """Optional fields a streamed answer used: the reasoning one, the vendor's timings."""
+
+    reasoning: str | None = None
+    timings: str | None = None
 
 
 def _vendor(entry: dict[str, Any] | None) -> str | None:
@@ -138,8 +152,8 @@ def _vendor(entry: dict[str, Any] | None) -> str | None:
     return None
 
 
-def _probe_stream(client: httpx.Client, base_url: str, model: str) -> tuple[bool, str | None]:
-    """(whether stream_options is accepted, the reasoning field seen) from a 1-token request."""
+def _probe_stream(client: httpx.Client, base_url: str, model: str) -> tuple[bool, _Seen]:
+    """(whether stream_options is accepted, the optional fields seen) from a 1-token request."""
     body: dict[str, Any] = {
         "model": model,
         "messages": [{"role": "user", "content": "Hi"}],
@@ -158,21 +172,25 @@ def _probe_stream(client: httpx.Client, base_url: str, model: str) -> tuple[bool
             if answer.status_code != 200:
                 answer.read()
                 raise status_error(answer.status_code, answer.text[:2000], base_url, model)
-            return with_options, _reasoning_field(answer, base_url)
-    return False, None  # not reached: the second pass returns or raises
+            return with_options, _fields_seen(answer, base_url)
+    return False, _Seen()  # not reached: the second pass returns or raises
 
 
-def _reasoning_field(answer: httpx.Response, base_url: str) -> str | None:
+def _fields_seen(answer: httpx.Response, base_url: str) -> _Seen:
+    seen = _Seen()
     for event in read_events(answer.iter_lines(), base_url):
         if isinstance(event, Progress):
             continue
+        for name in TIMINGS_FIELDS:
+            if isinstance(event.get(name), dict):
+                seen.timings = name
         for choice in event.get("choices") or ():
             delta = choice.get("delta") if isinstance(choice, dict) else None
             if isinstance(delta, dict):
                 for name in REASONING_FIELDS:
-                    if delta.get(name):
-                        return name
-    return None
+                    if delta.get(name) and seen.reasoning is None:
+                        seen.reasoning = name
+    return seen
 
 
 def describe(capabilities: ServerCapabilities) -> str:

@@ -36,6 +36,7 @@ class LoadedModel:
     context_length: int
     precision: str
     plan: BackendPlan  # how this model runs here, decided once at load
+    precision_reason: str = ""  # why ``precision`` (a GPU's measured choice), when Logline chose
 
     @property
     def weights_bytes(self) -> int:

@@ -33,6 +33,7 @@ from logline.engine.events import (
     ModelLoaded,
     PromptProgress,
 )
+from logline.engine.gpu_precision import choose_gpu_precision
 from logline.engine.kv_cache import PrefixCache, fork_cache, forkable
 from logline.engine.mlx_runtime import import_mlx
 from logline.engine.precision import choose_cpu_precision
@@ -97,7 +98,13 @@ class Engine(BatchGeneration):
         self._check_thread()
         if self._loaded is not None and self._loaded.path == path:
             loaded = self._loaded
-            return ModelLoaded(loaded.model_id, 0.0, loaded.precision, loaded.context_length)
+            return ModelLoaded(
+                loaded.model_id,
+                0.0,
+                loaded.precision,
+                loaded.context_length,
+                loaded.precision_reason,
+            )
         # mlx-lm treats a path that does not exist as a Hugging Face repo id and would go to the
         # network for it: refuse here instead.
         if not (path / "config.json").is_file():
@@ -111,8 +118,14 @@ class Engine(BatchGeneration):
         model, tokenizer, config = mlx_load(str(path), return_config=True)
         precision = describe_precision(config)
         device = current_device()
+        reason = ""
         if device == "cpu":
             precision = choose_cpu_precision(model, config) or precision
+        else:
+            budget = memory.weights_growth_budget(mx, model)
+            choice = choose_gpu_precision(mx, model, budget_bytes=budget)
+            precision, reason = choice.precision or precision, choice.reason
+            log.info("GPU precision for %s: %s (%s)", model_id, precision, reason)
         materialize(mx, model, progress)
         memory.configure_for_model(mx, model)
         context = int(config.get("max_position_embeddings") or 4096)
@@ -120,10 +133,12 @@ class Engine(BatchGeneration):
             model, device=device, prefill_step=self._prefill_step, fast_cpu=self.fast_cpu_attention
         )
         log.info("Backend plan for %s: %s", model_id, plan)
-        self._loaded = LoadedModel(model_id, path, model, tokenizer, context, precision, plan)
+        self._loaded = LoadedModel(
+            model_id, path, model, tokenizer, context, precision, plan, reason
+        )
         seconds = time.perf_counter() - started
         log.info("Loaded %s (%s) in %.1f s", model_id, precision, seconds)
-        return ModelLoaded(model_id, seconds, precision, context)
+        return ModelLoaded(model_id, seconds, precision, context, reason)
 
     def unload(self) -> None:
         self._check_thread()

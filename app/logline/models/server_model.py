@@ -98,7 +98,7 @@ def local_tokenizer(model: str) -> PromptTokenizer | None:
     if folder is None:
         return None
     try:
-        from mlx_lm.tokenizer_utils import load_tokenizer
+        from mlx_lm.utils import load_tokenizer
 
         from logline.engine.prompt_tokens import PromptTokenizer
 

@@ -1,0 +1,94 @@
+"""How many sequences decode together: as many as the job's memory budget holds.
+
+A batch's memory is its KV caches (every sequence's prompt and answer, in the activation type)
+plus a few per-row temporaries (logits, sampling). The budget is what the device lets MLX use
+(:func:`memory.device_memory_bytes`: Metal's recommended working set, MLX's limit on CUDA and
+the CPU) less what is already in use (the weights, a kept prompt prefix) and a safety margin for
+the runtime's own temporaries. The number of sequences is that budget over one sequence's bytes,
+bounded by the most that measurably pays off on this kind of device (:data:`MAX_ROWS`): on a CPU
+a batch is bound by arithmetic, so beyond 8 rows nothing is gained; a GPU reads each weight
+once for the whole batch, so far larger batches pay.
+
+Memory does not grow with the script's length: a long script runs more batches, not larger
+ones. ``LOGLINE_MEMORY_BUDGET`` (bytes, or with a K/M/G suffix) replaces the device's figure,
+to see what a smaller machine would do.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from logline.engine import memory
+from logline.units import format_bytes
+
+log = logging.getLogger(__name__)
+
+MAX_ROWS = {"cpu": 8, "gpu": 64}  # the most rows that pay off per device kind (see above)
+MARGIN_SHARE = 0.1  # of the device's memory, kept free for the runtime and other temporaries
+MIN_MARGIN = 512 * 2**20
+ROW_TEMPORARY_FACTOR = 3  # logits in float32, their softmax and the sampler's copy, per row
+ENV = "LOGLINE_MEMORY_BUDGET"
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMG]?)i?B?\s*", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class BatchBudget:
+    """The memory figures behind a batch size (reported with a summary's statistics)."""
+
+    device_bytes: int  # what MLX may use on this device (or the simulated budget)
+    in_use_bytes: int  # weights and kept caches when the batch was sized
+    budget_bytes: int  # what the batch may take: device less in use less the margin
+    per_sequence_bytes: int  # one sequence's KV cache and temporaries
+    maximum: int  # the device kind's ceiling
+    size: int  # sequences decoded together
+
+    def describe(self) -> str:
+        return (
+            f"{self.size} sequences at once ({format_bytes(self.per_sequence_bytes, memory=True)}"
+            f" each, budget {format_bytes(self.budget_bytes, memory=True)} of "
+            f"{format_bytes(self.device_bytes, memory=True)})"
+        )
+
+
+def simulated_device_bytes() -> int | None:
+    """``LOGLINE_MEMORY_BUDGET`` in bytes, when set and valid."""
+    text = os.environ.get(ENV, "").strip()
+    if not text:
+        return None
+    match = _SIZE.fullmatch(text)
+    if match is None:
+        log.warning("%s=%r is not a size (such as 8G); ignored", ENV, text)
+        return None
+    scale = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30}[match.group(2).upper()]
+    return int(float(match.group(1)) * scale)
+
+
+def per_sequence_bytes(model: Any, tokens: int) -> int:
+    """One sequence of ``tokens`` (prompt and answer): its KV cache and per-row temporaries."""
+    args = getattr(model, "args", None)
+    vocab = int(getattr(args, "vocab_size", 0) or 0)
+    return memory.kv_bytes_per_token(model) * max(tokens, 1) + vocab * 4 * ROW_TEMPORARY_FACTOR
+
+
+def batch_budget(
+    mx: Any,
+    model: Any,
+    *,
+    device: str,
+    tokens_per_sequence: int,
+    sequences: int,
+    device_bytes: int | None = None,
+) -> BatchBudget:
+    """The batch size for ``sequences`` sequences of ``tokens_per_sequence`` tokens each."""
+    total = device_bytes or simulated_device_bytes() or memory.device_memory_bytes(mx)
+    in_use = max(memory.memory_stat(mx, "get_active_memory"), memory.model_bytes(model))
+    margin = max(MIN_MARGIN, int(total * MARGIN_SHARE))
+    budget = max(total - in_use - margin, 0)
+    each = per_sequence_bytes(model, tokens_per_sequence)
+    maximum = MAX_ROWS.get(device, MAX_ROWS["cpu"])
+    size = max(1, min(maximum, sequences, budget // max(each, 1)))
+    return BatchBudget(total, in_use, budget, each, maximum, size)
