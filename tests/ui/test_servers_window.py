@@ -466,6 +466,23 @@ def test_stop_ends_a_summary_on_a_stalled_server_within_a_second(qtbot, tmp_path
             window.close()
 
 
+@needs_remote_summary
+def test_an_unreachable_server_fails_the_summary_in_one_sentence(qtbot, tmp_path: Path) -> None:
+    with FaultServer({}) as server:
+        url = f"{server.url}/v1"  # nothing listens there once the server is closed
+    window = remote_window(qtbot, tmp_path, url)
+    try:
+        with qtbot.waitSignal(window.presenter.finished, timeout=60_000) as blocker:
+            window.summarize_action.trigger()
+        assert blocker.args[0].reason == "error"
+        shown = window.banner.text
+        assert url.split("//")[1].split("/")[0] in shown  # the address, in one sentence
+        assert "Traceback" not in shown and not shown.startswith("Summarizing failed")
+        assert shown.count(". ") == 0, shown
+    finally:
+        window.close()
+
+
 @needs_remote_chat
 def test_a_chat_answer_on_a_server_carries_its_badge_live_and_stored(qtbot, tmp_path: Path) -> None:
     answer = sse([chunk("She waits "), chunk("for the boat (Sc. 1)."), chunk("", finish="stop")])
