@@ -33,7 +33,7 @@ from logline.models import servers
 from logline.models.server_policy import OfflineRefusedError, check_allowed
 from logline.models.servers import ServerEntry, ServerEntryError
 from logline.ui.jobs import Emit, Job
-from logline.ui.server_probe import real_probe
+from logline.ui.server_probe import real_probe, show_level
 
 __all__ = ["AddServerDialog", "NewProbe"]
 
@@ -114,8 +114,7 @@ class AddServerDialog(QDialog):
         )
 
     def show_message(self, text: str, *, error: bool = False) -> None:
-        self.message.setProperty("level", "error" if error else "info")
-        self.message.setText(text)
+        show_level(self.message, text, error=error)
 
     @Slot()
     def submit(self) -> Job | None:

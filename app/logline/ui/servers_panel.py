@@ -37,7 +37,7 @@ from logline.ui.jobs import Emit, Job
 from logline.ui.questions import Questions
 from logline.ui.server_add_dialog import AddServerDialog, NewProbe
 from logline.ui.server_choices import server_problem, server_tooltip
-from logline.ui.server_probe import PROBE_TIMEOUT_S, real_probe
+from logline.ui.server_probe import PROBE_TIMEOUT_S, real_probe, show_level
 
 __all__ = ["COLUMNS", "Probe", "ServersPanel", "probe_text"]
 
@@ -214,8 +214,7 @@ class ServersPanel(QWidget):
         self.remove_button.setEnabled(chosen and self.job is None)
 
     def show_result(self, text: str, *, error: bool = False) -> None:
-        self.result.setProperty("level", "error" if error else "info")
-        self.result.setText(text)
+        show_level(self.result, text, error=error)
 
     # -- test ------------------------------------------------------------------------------
     @Slot()
