@@ -218,6 +218,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.presenter.generatingChanged.connect(lambda _generating: self._update_actions())
         self.presenter.modelLoaded.connect(self._on_model_loaded)
+        self.presenter.finished.connect(self.server_badge.summary_finished)
         self.model_picker.choiceLost.connect(self._on_model_lost)
         self.host.jobQueued.connect(self._watch_engine_job)
         self.loader.loaded.connect(self._on_document_loaded)

@@ -6,6 +6,8 @@ hidden for one written on this machine. The texts come from :mod:`logline.ui.ser
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
@@ -34,6 +36,12 @@ class ServerBadge(QLabel):
             + ("; the document's text was sent to it." if "sent to" in text else ".")
         )
         self.show()
+
+    def summary_finished(self, result: Any) -> None:
+        """A summary failed before writing anything (refused, unreachable): nothing was
+        written there, so the badge goes."""
+        if result.reason == "error" and not result.text and not result.notes:
+            self.hide_badge()
 
     def hide_badge(self) -> None:
         self.clear()
