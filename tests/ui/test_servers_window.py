@@ -512,6 +512,14 @@ def test_a_chat_answer_on_a_server_carries_its_badge_live_and_stored(qtbot, tmp_
             assert window.host.worker._engine is None
             stored = window.store.messages.get(result.message_id)
             assert stored.stats["server"]["name"] == "gpu-box"
+            # A question the script facts answer goes nowhere: no request, no badge.
+            sent = len(server.chat_bodies())
+            with qtbot.waitSignal(window.chat.turnFinished, timeout=30_000) as blocker:
+                window.chat.ask("How many scenes are there?")
+            assert blocker.args[0].source == "facts"
+            qtbot.waitUntil(lambda: not window.chat.busy, timeout=10_000)
+            assert len(server.chat_bodies()) == sent
+            assert [m for m in view.messages if m.role == "assistant"][-1].badge == ""
         finally:
             window.close()
 

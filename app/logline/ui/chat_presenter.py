@@ -402,7 +402,7 @@ class ChatPresenter(QObject):
                     event.user_message_id, "user", view.messages[-1].text
                 )
             view.begin_answer(event.assistant_message_id)
-            if self._server is not None:
+            if self._server is not None and event.model != FACTS_MODEL:  # facts: nothing sent
                 view.set_badge(stored_answer_badge({"server": self._server}))
             self.status(f"{self._model_label} is answering…")
         elif isinstance(event, ContextUse):
@@ -427,8 +427,9 @@ class ChatPresenter(QObject):
             log.debug("Unhandled chat event %s", type(event).__name__)
 
     def _on_turn_finished(self, result: TurnResult) -> None:
-        if self._server is not None and result.message_id and self.store is not None:
-            mark_stored_answer(self.store, result.message_id, self._server)
+        server = self._server if result.source == "model" else None  # facts: nothing sent
+        if server is not None and result.message_id and self.store is not None:
+            mark_stored_answer(self.store, result.message_id, server)
         stats = result.stats.one_line() if result.stats is not None else ""
         self.pane.view.finish_answer(result.text, result.reason, stats, result.message_id or None)
         self.pane.meter.hide_reading()
