@@ -9,7 +9,6 @@ Real parts: server entries in the per-test data folder, scripted servers on 127.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import time
 from collections.abc import Iterator
@@ -22,7 +21,6 @@ from PySide6.QtWidgets import QMessageBox
 from chat_helpers import write_script
 from fault_server import FaultServer, chunk, json_reply, sse
 from logline.config import update_settings
-from logline.engine.remote import RemoteEngine
 from logline.models import servers
 from logline.models.server_model import server_choice
 from logline.ui.chat_view import ShownMessage
@@ -41,16 +39,6 @@ from logline.ui.servers_panel import COLUMNS
 
 pytestmark = pytest.mark.gui
 
-# Until main has the core's server support (the h-sumremote and h-chatremote branches), the
-# end-to-end tests wait for it; once merged these marks are removed.
-_HAS_REMOTE_SUMMARY = hasattr(RemoteEngine, "generate_batch")
-_HAS_REMOTE_CHAT = importlib.util.find_spec("logline.chat.engines") is not None
-needs_remote_summary = pytest.mark.skipif(
-    not _HAS_REMOTE_SUMMARY, reason="summaries on a server are not in this checkout yet"
-)
-needs_remote_chat = pytest.mark.skipif(
-    not _HAS_REMOTE_CHAT, reason="chat on a server is not in this checkout yet"
-)
 
 MODELS = "/v1/models"
 CHAT = "/v1/chat/completions"
@@ -414,7 +402,6 @@ def remote_window(qtbot, tmp_path: Path, url: str) -> MainWindow:
     return window
 
 
-@needs_remote_summary
 def test_a_summary_on_a_server_streams_with_its_badge_and_keeps_it_in_history(
     qtbot, tmp_path: Path
 ) -> None:
@@ -447,7 +434,6 @@ def test_a_summary_on_a_server_streams_with_its_badge_and_keeps_it_in_history(
             window.close()
 
 
-@needs_remote_summary
 def test_stop_ends_a_summary_on_a_stalled_server_within_a_second(qtbot, tmp_path: Path) -> None:
     stalled = sse([chunk("The river"), 30.0])
     with FaultServer({CHAT: [stalled]}) as server:
@@ -466,7 +452,6 @@ def test_stop_ends_a_summary_on_a_stalled_server_within_a_second(qtbot, tmp_path
             window.close()
 
 
-@needs_remote_summary
 def test_an_unreachable_server_fails_the_summary_in_one_sentence(qtbot, tmp_path: Path) -> None:
     with FaultServer({}) as server:
         url = f"{server.url}/v1"  # nothing listens there once the server is closed
@@ -483,7 +468,6 @@ def test_an_unreachable_server_fails_the_summary_in_one_sentence(qtbot, tmp_path
         window.close()
 
 
-@needs_remote_chat
 def test_a_chat_answer_on_a_server_carries_its_badge_live_and_stored(qtbot, tmp_path: Path) -> None:
     answer = sse([chunk("She waits "), chunk("for the boat (Sc. 1)."), chunk("", finish="stop")])
     with FaultServer({CHAT: [answer]}) as server:
@@ -528,7 +512,6 @@ def test_a_chat_answer_on_a_server_carries_its_badge_live_and_stored(qtbot, tmp_
 
 
 @pytest.mark.slow
-@needs_remote_summary
 def test_a_summary_on_a_real_mlx_server_shows_its_badge(
     qtbot, tmp_path: Path, tiny_model_dir: Path
 ) -> None:

@@ -1,4 +1,5 @@
-"""``logline summarize FILE… [--mode M] [--out DIR]``: one document streamed, or a whole batch.
+"""``logline summarize FILE… [--mode M] [--out DIR] [--model ID|SERVER]``: one document
+streamed, or a whole batch, with a local model or on a server (``summary_server``).
 
 * One file and no ``--out``: the summary streams to stdout (citations, then names, checked as
   they stream),
@@ -34,8 +35,8 @@ from logline.cli.console import (
     print_load_progress,
     print_prompt_progress,
 )
+from logline.cli.summary_report import details, finish_warning, keep_summary, stats_line
 from logline.cli.terminal_text import term_line
-from logline.units import format_bytes
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,8 @@ def add_parser(commands: Any) -> None:
     summarize = commands.add_parser(
         "summarize",
         help="summarize documents: stream one to stdout, or write many to --out",
-        description="Summarize documents with the local model. One file streams to stdout; "
+        description="Summarize documents with a local model, or on a server (--model NAME of "
+        "`logline servers add`). One file streams to stdout; "
         "with --out each file gets <name>.<mode>.md and a <name>.<mode>.json sidecar, and "
         "files already done are skipped, so a batch can be resumed.",
     )
@@ -60,7 +62,12 @@ def add_parser(commands: Any) -> None:
         help=f"kind of summary (default: {DEFAULT_MODE})",
     )
     summarize.add_argument("--instruction", help="what to ask for, with --mode custom")
-    summarize.add_argument("--model", help="installed model id (default: the embedded model)")
+    summarize.add_argument(
+        "--model",
+        help="installed model id, or the name of a server entry (`logline servers list`): the "
+        "summary then runs on that server; an installed model with the same id wins "
+        "(default: the embedded model)",
+    )
     summarize.add_argument("--out", type=Path, help="folder for <name>.<mode>.md and .json")
     summarize.add_argument(
         "--shared",
@@ -90,7 +97,8 @@ def add_parser(commands: Any) -> None:
         "--batch",
         type=bounds.batch,
         default=None,
-        help="chunks decoded together (1: one after another)",
+        help="chunks decoded together (1: one after another); on a server, requests sent at "
+        "once (at most the entry's concurrency)",
     )
     summarize.add_argument(
         "--citations",
@@ -114,6 +122,9 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from logline.cli.summary_server import remote_target
+    from logline.models.server_policy import OfflineRefusedError
+    from logline.models.servers import ServerEntryError
     from logline.summarize.batch import collect_inputs
     from logline.summarize.batch_lock import OutputFolderBusy, lock_output_folder
     from logline.summarize.modes import get_mode
@@ -151,6 +162,12 @@ def run(args: argparse.Namespace) -> int:
     streaming = args.out is None and len(sources) == 1
     if args.out is None and not streaming:
         return fail("several documents need --out DIR for their summaries")
+    try:  # before anything runs: offline mode refuses a server without connecting to it
+        args.remote = remote_target(args.model)
+    except (OfflineRefusedError, ServerEntryError) as exc:
+        return fail(str(exc))
+    if args.remote is not None:
+        args.remote.announce()
     if streaming:
         return _run_session(args, options, lambda session: session.stream_one(sources[0]))
     if args.out.exists() and not args.out.is_dir():
@@ -197,7 +214,9 @@ class _Batch:
         self.options = options
         self.worker = worker
         self.cancel = cancel
-        self.model_id: str | None = None
+        self.remote = getattr(args, "remote", None)  # a RemoteTarget: the summary runs there
+        self.server_name: str | None = self.remote.name if self.remote else None
+        self.model_id: str | None = self.remote.model_key if self.remote else None
         self.interactive = sys.stderr.isatty()
         self.built_in_noted = False  # the built-in model's notice is printed once per run
 
@@ -207,9 +226,13 @@ class _Batch:
         the result (a failure before the summary started, e.g. no such model, is raised)."""
         from logline.models.registry import resolve_model
         from logline.summarize.events import SummaryFinished
+        from logline.summarize.runner import summarize
         from logline.summarize.with_model import summarize_with_model
 
         def job(engine: Any, token: Any, emit: Any) -> None:
+            if self.remote is not None:  # on the server: no model loads here
+                summarize(self.remote.engine, document, token, emit, self.options)
+                return
             model = resolve_model(self.args.model)
             summarize_with_model(
                 engine, model, document, token, emit, self.options, force_load=self.args.force_load
@@ -280,7 +303,7 @@ class _Batch:
         warning = finish_warning(result.reason)
         if warning:
             print(f"Warning: {warning}", file=sys.stderr)
-        print(f"[{result.reason}] {_stats_line(result)}", file=sys.stderr)
+        print(f"[{result.reason}] {stats_line(result, self.server_name)}", file=sys.stderr)
         return EXIT_OK
 
     # -- many documents to files --------------------------------------------------------------
@@ -340,7 +363,7 @@ class _Batch:
             key["model"] = self.model_id or key["model"]
             try:
                 summary_path, sidecar_path = write_outputs(
-                    item, out, key, result.text, _details(result), shared=self.args.shared
+                    item, out, key, result.text, details(result), shared=self.args.shared
                 )
             except OSError as exc:  # a full disk, a folder made read-only: the rest would fail
                 log.debug("Writing the summary of %s failed", item.source, exc_info=True)
@@ -354,7 +377,8 @@ class _Batch:
             if warning:
                 entry["warning"] = warning
                 print(f"{prefix}: warning: {warning}", file=sys.stderr)
-            print(f"{prefix}: wrote {summary_path} ({_stats_line(result)})", file=sys.stderr)
+            figures = stats_line(result, self.server_name)
+            print(f"{prefix}: wrote {summary_path} ({figures})", file=sys.stderr)
         if self.args.json:
             print(json.dumps({"out": str(out), "files": report}, indent=2))
         return EXIT_ERROR if failures else EXIT_OK
@@ -397,74 +421,3 @@ class _Batch:
                 print(line, file=sys.stderr)
         elif isinstance(event, Reading):
             print_prompt_progress(event, self.interactive)
-
-
-def keep_summary(document: Any, result: Any, model_id: str, options: Any) -> None:
-    """Keep the summary in the store (a later chat reuses its notes); a store that cannot be
-    opened is a warning, never a failed summary."""
-    from logline.store import Store, StoreError
-    from logline.summarize.stored import register, save_summary
-
-    try:
-        store = Store.open()
-    except StoreError as exc:
-        log.warning("The summary is not kept in the store: %s", exc)
-        return
-    try:
-        record = register(store, document)
-        parameters = {"instruction": options.instruction, "max_context": options.max_context}
-        save_summary(store, record.id, result, model_id, parameters)
-    finally:
-        store.close()
-
-
-FINISH_WARNINGS = {
-    "length": "the summary reached its length limit and may be cut off (raise --max-tokens)",
-    "repetition": "the model began repeating itself; the summary ends where it did",
-}
-
-
-def finish_warning(reason: str) -> str | None:
-    """What to tell the user about a summary that ended early (None when it ended by itself;
-    a stop or an error is reported on its own)."""
-    return FINISH_WARNINGS.get(reason)
-
-
-def _stats_line(result: Any) -> str:
-    generated = sum(p.generated_tokens for p in result.phases)
-    prompt = sum(p.prompt_tokens for p in result.phases)
-    plan = result.plan.describe() if result.plan is not None else "no plan"
-    rate = generated / result.seconds if result.seconds > 0 else 0.0
-    peak = format_bytes(result.peak_memory_bytes, memory=True)
-    return (
-        f"{plan}; {prompt:,} prompt tokens, {generated:,} generated ({rate:.1f} tok/s overall) "
-        f"in {result.seconds:.1f} s, peak memory {peak}"
-    )
-
-
-def _details(result: Any) -> dict[str, Any]:
-    """The sidecar's account of one summary."""
-    from logline.summarize.batch import names_json
-
-    plan = result.plan
-    citations = result.citations
-    return {
-        "reason": result.reason,
-        "plan": None
-        if plan is None
-        else {
-            "strategy": plan.strategy,
-            "chunks": len(plan.chunks),
-            "document_tokens": plan.document_tokens,
-            "usable_context": plan.usable_context,
-            "chunk_budget": plan.chunk_budget,
-            "description": plan.describe(),
-        },
-        "seconds": round(result.seconds, 3),
-        "peak_memory_bytes": result.peak_memory_bytes,
-        "phases": [p.to_json() for p in result.phases],
-        "citations": None if citations is None else citations.to_json(),
-        "unknown_names": names_json(result.names),
-        "copied_notes": list(result.copied_notes),
-        **({"verdict": result.verdict} if result.verdict else {}),
-    }

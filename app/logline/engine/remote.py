@@ -5,6 +5,10 @@
 ``Generated`` with the finish reason, then ``Finished`` with ``GenerationStats``. The chat
 template is the server's business. Reasoning text (``delta.reasoning`` or
 ``delta.reasoning_content``) is kept apart in ``last_reasoning``, never shown as answer text.
+With ``SamplingParams.loop_guard`` the text passes Logline's ``LoopGuard`` as it arrives, as
+on the local engine: an answer that repeats itself ends ``repetition`` (its repeated tail
+withdrawn) and the stream is closed. Stop strings are the server's (``stop``); the n-gram ban
+(``no_repeat_ngram``) cannot run on a server and is not sent.
 
 The HTTP exchange runs on a reader thread that hands chunks over a queue, so the caller's
 thread notices a Stop within a fraction of a second even while the server computes in silence
@@ -28,6 +32,7 @@ from typing import Any
 
 import httpx
 
+from logline.engine.batch_decode import BatchResults
 from logline.engine.cancel import CancelToken
 from logline.engine.events import (
     EngineEvent,
@@ -37,6 +42,7 @@ from logline.engine.events import (
     GenerationStats,
     PromptProgress,
 )
+from logline.engine.loop_guard import LoopGuard
 from logline.engine.prompt_tokens import PromptTokenizer
 from logline.engine.remote_http import (
     BUSY_RETRIES,
@@ -230,6 +236,8 @@ class RemoteEngine:
         )
         started = time.perf_counter()
         answer = _Answer()
+        # Logline's own loop guard runs here, on the text as it arrives (a server has none).
+        guard = LoopGuard() if request.sampling.loop_guard else None
         reason: FinishReason = "done"
         error: RemoteError | None = None
         if not cancel.cancelled:  # a request stopped before it began sends nothing
@@ -257,7 +265,17 @@ class RemoteEngine:
                 emit(PromptProgress(item.done, item.total))
                 continue
             for text in answer.take(item):
-                emit(Generated(text, len(answer.pieces), 0))
+                retract = 0
+                if guard is not None:
+                    text, retract = guard.take(text)
+                if text or retract:
+                    emit(Generated(text, len(answer.pieces), 0, retract=retract))
+            if guard is not None and guard.fired:
+                reason = "repetition"  # the rest would only repeat: hang up
+                break
+        if guard is not None and reason in ("done", "length") and (retract := guard.finish()):
+            emit(Generated("", len(answer.pieces), 0, retract=retract))  # its last sentence
+            reason = "repetition"
         if reason != "done" or error is not None:
             stop.set()
             _hang_up(holder)
@@ -267,12 +285,35 @@ class RemoteEngine:
             log.warning("Remote generation failed: %s", error.loggable)
         stats = self._stats(request, answer, started, finished_at)
         if self._tokens is not None:
-            stats = self._count_locally(request, "".join(answer.pieces), stats)
+            kept = guard.kept if guard is not None else "".join(answer.pieces)
+            stats = self._count_locally(request, kept, stats)
         # The last event carries the best count there is (the server's or the tokenizer's).
         emit(Generated("", stats.generation_tokens, 0, reason))
         finished = Finished(reason, stats, error)
         emit(finished)
         return finished
+
+    def generate_batch(
+        self,
+        requests: Sequence[GenerationRequest],
+        cancel: CancelToken,
+        emit: Emit,
+        *,
+        max_batch: int | None = None,
+    ) -> BatchResults:
+        """Up to ``min(concurrency, max_batch)`` requests in flight, the local engine's batch
+        contract (:mod:`.remote_batch`); ``emit`` is called on this thread only."""
+        from logline.engine.remote_batch import generate_batch
+
+        return generate_batch(self, requests, cancel, emit, max_batch=max_batch)
+
+    def choose(
+        self, messages: Sequence[Message], options: Sequence[str], cancel: CancelToken, emit: Emit
+    ) -> list[float]:
+        """The option a short greedy reply names scores 1.0 (:mod:`.remote_choice`)."""
+        from logline.engine.remote_choice import choose_by_reply
+
+        return choose_by_reply(self.generate, messages, options, cancel, emit)
 
     def _stats(
         self, request: GenerationRequest, answer: _Answer, started: float, finished_at: float

@@ -3,12 +3,16 @@
 One call, :func:`summarize`, on the engine thread:
 
 1. **Plan** (:mod:`~logline.summarize.planner`) against the model's *usable* context: the smaller
-   of its trained limit and what memory allows (:func:`logline.models.fit.usable_context`).
+   of its trained limit and what memory allows; on a server, its entry's context length
+   (:mod:`~logline.summarize.engine_budget`).
 2. **Single pass** when the whole document fits: the answer streams as ``AnswerText``.
 3. Otherwise **map**: notes on every chunk, generated as one batch (the engine shares the prompt
    prefix — system prompt and instructions — through a prompt cache and decodes the chunks
    together). Every batch (map or merge) is sized so the tokens in flight never exceed one
-   context window: memory stays flat however long the document is.
+   context window: memory stays flat however long the document is. On a server
+   (``RemoteEngine``) a batch is up to the entry's concurrency of requests at once, and the
+   prompts' shared prefix (system prompt and instructions first, the chunk last) stays byte
+   for byte the same, so the server's prefix cache serves it.
 4. **Merge** notes in groups while they do not fit one prompt, then **reduce**: the final answer
    streams as ``AnswerText``. Modes whose answer is the notes themselves (the scene breakdown)
    concatenate instead.
@@ -25,7 +29,6 @@ in one place, :meth:`_Session.relay`; every summary ends with one ``SummaryFinis
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -36,13 +39,14 @@ from logline.documents import Document
 from logline.documents.facts import facts_prompt, script_facts
 from logline.engine.cancel import CancelToken
 from logline.engine.events import EngineEvent, Finished, Generated, GenerationStats, PromptProgress
-from logline.engine.runtime import Engine, GenerationRequest, Message
+from logline.engine.requests import GenerationRequest, Message
 from logline.engine.sampling import SamplingParams
-from logline.models import fit
+from logline.engine.surface import TextEngine
 from logline.summarize import bounds, modes
 from logline.summarize.answer_shapes import AnswerShape, scene_entries
 from logline.summarize.citations import apply, validate
 from logline.summarize.copy_check import revise_copied_notes
+from logline.summarize.engine_budget import batch_width, usable_context
 from logline.summarize.events import (
     AnswerText,
     ChunkDone,
@@ -93,23 +97,14 @@ class SummaryOptions:
 
 SummaryEmit = Callable[[SummaryEvent], None]
 
-__all__ = ["PhaseStats", "SummaryEmit", "SummaryOptions", "SummaryResult", "summarize"]
-
-
-def usable_context(engine: Engine, cap: int | None = None) -> int:
-    """The most tokens one prompt plus its answer may use with the loaded model on this machine."""
-    loaded = engine.loaded
-    if loaded is None:
-        raise RuntimeError("No model is loaded")
-    limit = min(loaded.context_length, cap) if cap else loaded.context_length
-    try:
-        config = json.loads((loaded.path / "config.json").read_text(encoding="utf-8"))
-        weights = fit.weights_bytes(loaded.path)
-        usable = fit.usable_context(config, None, limit, weights=weights)
-    except (OSError, ValueError, KeyError) as exc:
-        log.warning("No memory-based context limit (%s); using the model's own", exc)
-        return limit
-    return max(usable, 0) or limit
+__all__ = [
+    "PhaseStats",
+    "SummaryEmit",
+    "SummaryOptions",
+    "SummaryResult",
+    "summarize",
+    "usable_context",
+]
 
 
 def notes_sampling(mode: modes.Mode, options: SummaryOptions) -> SamplingParams:
@@ -127,7 +122,7 @@ class _Session:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: TextEngine,
         document: Document,
         options: SummaryOptions,
         cancel: CancelToken,
@@ -214,7 +209,7 @@ class _Session:
         )
 
     def frame_tokens(self, role: str) -> int:
-        frame = len(self.engine.render_prompt(self.messages(role, ""))) + TEMPLATE_MARGIN
+        frame = self.engine.prompt_length(self.messages(role, "")) + TEMPLATE_MARGIN
         if role in ("single", "reduce"):
             frame += self.shape.structure_tokens(self.engine.count_tokens)
         return frame
@@ -270,18 +265,22 @@ class _Session:
         reading progress and notices still are)."""
         if not quiet:
             self.start_phase(phase, len(prompts), level)
-        tokens = [self.engine.render_prompt(m) for m in prompts]
-        requests = [GenerationRequest(prompt_tokens=t, sampling=sampling) for t in tokens]
+        # Chat messages, which both engines take: the local one renders them in the model's
+        # template (as it renders every prompt), a server applies its own.
+        requests = [GenerationRequest(messages=m, sampling=sampling) for m in prompts]
+        lengths = [self.engine.prompt_length(m) for m in prompts]
         self.notes = [""] * len(prompts)
         self.items_done = 0
         started = time.perf_counter()
         relay = self.relay if not quiet else self.relay_progress
-        results = self.engine.generate_batch(
-            requests, self.cancel, relay, max_batch=self.batch_size(tokens, sampling)
+        width = batch_width(
+            self.engine, lengths, sampling.max_tokens, self.context, self.options.max_batch
         )
+        results = self.engine.generate_batch(requests, self.cancel, relay, max_batch=width)
         items = list(results)
         texts = [item.text for item in items]
         self.record(phase, len(prompts), started, results.stats)
+        self.error = self.error or results.finished.error
         reasons: set[str] = {item.reason for item in items}
         if self.cancel.cancelled:
             reasons.add("stopped")
@@ -289,17 +288,9 @@ class _Session:
         reason = next((r for r in WORST_FIRST if r in reasons), "done")
         return texts, reason
 
-    def batch_size(self, prompts: list[list[int]], sampling: SamplingParams) -> int:
-        """As many sequences as fit one context window's worth of KV cache (at least one):
-        five 1k-token map chunks, but one ~5k-token merge at a time."""
-        if self.options.max_batch <= 1:
-            return 1
-        per_sequence = max(len(p) for p in prompts) + sampling.max_tokens
-        in_flight = max(1, self.context // per_sequence)
-        return max(1, min(self.options.max_batch, len(prompts), in_flight))
-
     context = 0  # the usable context, set once planned
     verdict: str | None = None  # a coverage report's, once chosen
+    error: BaseException | None = None  # the first failed batch's (map or merge)
 
     def record(self, phase: str, items: int, started: float, stats: GenerationStats | None) -> None:
         self.last_stats = stats or self.last_stats
@@ -316,13 +307,14 @@ class _Session:
 
 
 def summarize(
-    engine: Engine,
+    engine: TextEngine,
     document: Document,
     cancel: CancelToken,
     emit: SummaryEmit,
     options: SummaryOptions | None = None,
 ) -> SummaryResult:
-    """Summarize ``document`` in ``options.mode`` with the loaded model (engine thread only).
+    """Summarize ``document`` in ``options.mode`` with the loaded model (engine thread only), or
+    on a server (``engine`` a ``RemoteEngine``: any one thread).
 
     ``emit`` receives summary events (:mod:`~logline.summarize.events`), the last one always a
     ``SummaryFinished`` carrying the returned result.
@@ -336,6 +328,7 @@ def summarize(
     except Exception as exc:
         log.exception("Summary failed")
         result.reason, result.error = "error", exc
+    result.error = result.error or session.error
     result.phases = session.phases
     result.stats = session.last_stats
     result.verdict = session.verdict
@@ -391,7 +384,7 @@ def _run(session: _Session, result: SummaryResult) -> None:
         return
 
     # Every batch (map, then each merge level) holds at most one context window's worth of
-    # tokens (``batch_size``): the KV cache in flight never grows with the document's length.
+    # tokens (``batch_width``): the KV cache in flight never grows with the document's length.
     session.context = context
 
     prompts = [session.messages("map", c.text) for c in plan.chunks]

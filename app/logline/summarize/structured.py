@@ -20,8 +20,9 @@ from typing import Protocol
 from logline.engine.cancel import CancelToken
 from logline.engine.events import EngineEvent, Finished, GenerationStats
 from logline.engine.loop_guard import LoopGuard
-from logline.engine.runtime import Engine, GenerationRequest, Message
+from logline.engine.requests import GenerationRequest, Message
 from logline.engine.sampling import SamplingParams
+from logline.engine.surface import TextEngine
 from logline.summarize.events import AnswerText, SummaryEvent
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ _SENTENCE_END = re.compile(r"(?:[.!?][\"')\]]*|\))(?=\s|$)|\n")
 class Host(Protocol):
     """What a conversation needs from the summary session running it."""
 
-    engine: Engine
+    engine: TextEngine
     cancel: CancelToken
     answer: list[str]
 
