@@ -167,7 +167,7 @@ class BuiltInModelNotices(QObject):
         """Show the first-run notice when the window starts with the built-in model and it was
         never shown before; remember that it was. True when shown."""
         choice = self.picker.choice()
-        if choice is None or not is_embedded_model(choice.model_id):
+        if choice is None or choice.is_remote or not is_embedded_model(choice.model_id):
             return False
         if load_settings().built_in_notice_shown:
             return False
@@ -180,6 +180,9 @@ class BuiltInModelNotices(QObject):
         return True
 
     def summary_started(self, choice: ModelChoice) -> None:
+        if choice.is_remote:  # the same model on a server is not the built-in one
+            self.note.hide_note()
+            return
         self.note.show_for(choice.model_id, self.picker.recommendation)
 
     def document_changed(self) -> None:

@@ -37,6 +37,8 @@ from logline.summarize.stored import register
 from logline.ui.chat_view import ShownMessage
 from logline.ui.engine_jobs import StatusText, resolve_model
 from logline.ui.model_picker import check_fit_before_load
+from logline.ui.remote_jobs import remote_turn_job
+from logline.ui.server_records import mark_stored_answer, server_record, stored_answer_badge
 
 if TYPE_CHECKING:
     from logline.documents import Document
@@ -80,6 +82,7 @@ def shown_message(store: Any, record: Any) -> ShownMessage:
         (position + 1, len(siblings)),
         siblings[position - 1] if position > 0 else None,
         siblings[position + 1] if position + 1 < len(siblings) else None,
+        stored_answer_badge(record.stats) if record.role == "assistant" else "",
     )
 
 
@@ -115,6 +118,7 @@ class ChatPresenter(QObject):
         self._question: ShownMessage | None = None  # the question of the turn starting
         self._cut_at: int | None = None  # the message the new branch replaces on screen
         self._model_label = ""
+        self._server: dict[str, Any] | None = None  # the server record of a remote turn
         self._notices: list[str] = []  # this turn's notices (the store keeps none)
         # The meter before sending: measured on the engine thread once typing pauses.
         self._measure_timer = QTimer(self)
@@ -282,7 +286,12 @@ class ChatPresenter(QObject):
         if not check_fit_before_load(self.pane, choice, tell=lambda _w, text: self.tell(text)):
             return None
         self._model_label = choice.label
-        job = self.host.job(self._work(session, choice, turn, question), name="chat turn")
+        self._server = None
+        if choice.is_remote:  # on a server: opened on the engine thread, no local model
+            self._server = _server_of(choice)
+            job = remote_turn_job(self.host, session, choice, turn, question)
+        else:
+            job = self.host.job(self._work(session, choice, turn, question), name="chat turn")
         self.job = job
         job.on_event(self.on_event).failure(self._on_failed).done(self._on_done)
         self.pane.set_busy(True)
@@ -310,7 +319,7 @@ class ChatPresenter(QObject):
         choice = self.pane.model_picker.choice()
         if self.document is None or self.store is None or self.busy or choice is None:
             return None
-        if self.prepare_job is not None:
+        if self.prepare_job is not None or choice.is_remote:  # a server reads with the question
             return None
         if self.session is None:
             self.new_conversation()
@@ -347,8 +356,10 @@ class ChatPresenter(QObject):
         """Update the meter for the question being typed (script, history, question and the
         answer's room against the usable context), before it is sent. Skipped while the
         engine is busy: the turn reports its own figures when it starts."""
-        session = self.session
+        session, choice = self.session, self.pane.model_picker.choice()
         if session is None or self.busy or self.prepare_job is not None or self.host.busy:
+            return None
+        if choice is not None and choice.is_remote:  # measured against the local model only
             return None
         text = self.pane.composer.text
 
@@ -391,6 +402,8 @@ class ChatPresenter(QObject):
                     event.user_message_id, "user", view.messages[-1].text
                 )
             view.begin_answer(event.assistant_message_id)
+            if self._server is not None and event.model != FACTS_MODEL:  # facts: nothing sent
+                view.set_badge(stored_answer_badge({"server": self._server}))
             self.status(f"{self._model_label} is answering…")
         elif isinstance(event, ContextUse):
             meter.show_use(event)
@@ -414,6 +427,9 @@ class ChatPresenter(QObject):
             log.debug("Unhandled chat event %s", type(event).__name__)
 
     def _on_turn_finished(self, result: TurnResult) -> None:
+        server = self._server if result.source == "model" else None  # facts: nothing sent
+        if server is not None and result.message_id and self.store is not None:
+            mark_stored_answer(self.store, result.message_id, server)
         stats = result.stats.one_line() if result.stats is not None else ""
         self.pane.view.finish_answer(result.text, result.reason, stats, result.message_id or None)
         self.pane.meter.hide_reading()
@@ -439,3 +455,14 @@ class ChatPresenter(QObject):
         self.status("")
         self.busyChanged.emit(False)
         self._measure_timer.start()  # the next question's meter (this exchange is history now)
+
+
+def _server_of(choice: ModelChoice) -> dict[str, Any] | None:
+    """The server record of a remote choice's entry, for its answers' badge (None: it is gone;
+    the turn then fails with the reason)."""
+    from logline.models.servers import ServerEntryError, get_server
+
+    try:
+        return server_record(get_server(choice.server or ""))
+    except (ServerEntryError, OSError):
+        return None

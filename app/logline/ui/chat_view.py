@@ -74,6 +74,7 @@ class ShownMessage:
     branch: tuple[int, int] = (1, 1)
     previous: int | None = None
     next: int | None = None
+    badge: str = ""  # where a server wrote the answer ("on render-01 · sent to 10.0.0.5")
 
 
 def _mix(a: QColor, b: QColor, share: float) -> QColor:
@@ -131,6 +132,13 @@ class ChatView(QTextBrowser):
             self.messages.append(question)
         self.messages.append(ShownMessage(message_id, "assistant", "", None))
         self._schedule()
+
+    def set_badge(self, badge: str) -> None:
+        """Show ``badge`` (where a server writes it) on the streaming answer."""
+        last = self.streaming
+        if last is not None:
+            self.messages[-1] = replace(last, badge=badge)
+            self._schedule()
 
     @property
     def streaming(self) -> ShownMessage | None:
@@ -239,6 +247,8 @@ class ChatView(QTextBrowser):
         ).name()
         title = ROLE_TITLES.get(message.role, message.role)
         cursor.insertHtml(f'<span style="color:{muted}; font-weight:600">{title}</span>')
+        if message.badge:
+            cursor.insertHtml(self._badge_html(message.badge))
         cursor.insertBlock()
         body = message.text if message.role == "notice" else linkify_citations(message.text)
         if body.strip():
@@ -250,6 +260,17 @@ class ChatView(QTextBrowser):
             cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())  # out of any list
             cursor.insertHtml(f'<span style="color:{muted}; font-size:small">{footer}</span>')
         cursor.movePosition(QTextCursor.MoveOperation.End)
+
+    def _badge_html(self, badge: str) -> str:
+        """The server badge beside an answer's title, tinted from the palette (both themes)."""
+        palette = self.palette()
+        base, text = palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
+        tint = _mix(base, QColor("#2f80d0"), 0.22).name()
+        shown = badge.replace("&", "&amp;").replace("<", "&lt;")
+        return (
+            f'&nbsp;&nbsp;<span style="background-color:{tint}; color:{text.name()}; '
+            f'font-size:small">&nbsp;{shown}&nbsp;</span>'
+        )
 
     @staticmethod
     def _footer(message: ShownMessage) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from logline.summarize.modes import MODES
+from logline.ui.server_records import stored_answer_badge
 
 # A summary's finish reason, as the history says it.
 STATES = {
@@ -62,6 +63,7 @@ class SavedSummary:
     text: str
     notes: list[str] = field(default_factory=list)
     instruction: str = ""
+    server: str = ""  # the server badge ("on render-01 · sent to 10.0.0.5"), "" when local
 
     @property
     def mode_title(self) -> str:
@@ -120,6 +122,7 @@ def saved_summary(store: Any, record: Any) -> SavedSummary:
         text=record.text,
         notes=list(record.notes),
         instruction=instruction if isinstance(instruction, str) else "",
+        server=stored_answer_badge(record.stats, record.parameters),
     )
 
 
@@ -132,6 +135,7 @@ def summary_markdown(saved: SavedSummary) -> str:
         "",
         f"**Mode:** {saved.mode_title}  ",
         f"**Model:** {saved.model}  ",
+        *([f"**Written:** {saved.server}  "] if saved.server else []),
         f"**Date:** {when}  ",
         f"**State:** {saved.state}",
         "",

@@ -94,6 +94,7 @@ class HistoryController(QObject):
     def document_opened(self) -> None:
         """Show the document's last saved summary (if any) in place of an empty pane."""
         self.shown_id = None
+        self.window.server_badge.hide_badge()  # the new document's saved summary shows its own
         self.refresh()
         document_id = self.keeper.document_id()
         if document_id is None:
@@ -126,6 +127,7 @@ class HistoryController(QObject):
         if not self.window.presenter.show_saved(saved.header, saved.text, saved.notes, empty):
             self.window.status.message("Stop the summary to show a saved one.", 5000)
             return False
+        self.window.server_badge.show_badge(saved.server)
         self.shown_id = summary_id
         self.panel.select(SUMMARY, summary_id)
         return True
@@ -163,6 +165,7 @@ class HistoryController(QObject):
                 return
             if self.shown_id == entry_id and not window.generating:
                 window.presenter.clear()
+                window.server_badge.hide_badge()
                 window.summary_view.setPlaceholderText("The summary shown was deleted.")
                 self.shown_id = None
         window.status.message("Deleted.", 3000)

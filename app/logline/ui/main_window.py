@@ -43,7 +43,6 @@ from logline.ui.chat_pane import ChatPane
 from logline.ui.close_guard import allow_close
 from logline.ui.document_loader import DocumentLoader
 from logline.ui.drops import highlight, openable_files
-from logline.ui.engine_jobs import summary_work
 from logline.ui.engine_worker import EngineHost
 from logline.ui.history import install_history
 from logline.ui.jobs import Job
@@ -54,7 +53,10 @@ from logline.ui.notes_view import NotesView
 from logline.ui.pane import Pane
 from logline.ui.password_prompt import AskPassword, open_password_dialog
 from logline.ui.queue_panel import install_file_queue
+from logline.ui.remote_jobs import summary_job
 from logline.ui.script_pane import ScriptPane
+from logline.ui.server_badge import ServerBadge
+from logline.ui.server_records import choice_badge
 from logline.ui.settings_apply import close_settings, install_settings, with_generation_defaults
 from logline.ui.status_panel import StatusPanel
 from logline.ui.summary_presenter import (
@@ -199,6 +201,8 @@ class MainWindow(QMainWindow):
         self.document_detail, self.summary_detail = doc_pane.detail, sum_pane.detail
         self.summary_note = SummaryModelNote(sum_pane)  # under the detail line, above the text
         sum_pane.layout().insertWidget(2, self.summary_note)
+        self.server_badge = ServerBadge(sum_pane)  # where a server wrote the summary shown
+        sum_pane.layout().insertWidget(2, self.server_badge)
         self.document_detail.setText("No document open")
         self.splitter = QSplitter(Qt.Orientation.Horizontal, central)
         self.splitter.setHandleWidth(12)
@@ -214,6 +218,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.presenter.generatingChanged.connect(lambda _generating: self._update_actions())
         self.presenter.modelLoaded.connect(self._on_model_loaded)
+        self.presenter.finished.connect(self.server_badge.summary_finished)
         self.model_picker.choiceLost.connect(self._on_model_lost)
         self.host.jobQueued.connect(self._watch_engine_job)
         self.loader.loaded.connect(self._on_document_loaded)
@@ -356,7 +361,8 @@ class MainWindow(QMainWindow):
             return
         options = self.summary_options()
         self._model_label = choice.label
-        job = self.host.job(summary_work(self.document, choice, options), name="summary")
+        job = summary_job(self.host, self.document, choice, options)  # local, or on a server
+        self.server_badge.show_badge(choice_badge(choice))
         self.summaryStarted.emit(job)
         self.built_in.summary_started(choice)
         self.presenter.start(

@@ -45,6 +45,7 @@ from logline.models.recommend import (
     recommended_model,
 )
 from logline.models.registry import default_model_id, installed_models
+from logline.ui.server_choices import add_server_items, choice_key, is_server_key
 from logline.units import format_bytes
 
 log = logging.getLogger(__name__)
@@ -203,11 +204,12 @@ class ModelPicker(QComboBox):
             offers = catalog_offers(known | {c.model_id for c in downloads}, recommended_id)
             for choice in self._explicit:
                 self._insert_explicit(choice)
+            add_server_items(self)  # "— on a server —", then each entry (refused ones disabled)
             if offers:
                 self.insertSeparator(self.count())
             for offer in offers:
                 self._add_offer(offer, rec, offline)
-            lost = current is not None and not self.select(current.model_id)
+            lost = current is not None and not self.select(choice_key(current))
         finally:
             self._refreshing = False
         self._last_choice = self.choice()
@@ -277,12 +279,17 @@ class ModelPicker(QComboBox):
         items = (self.itemData(i) for i in range(self.count()))
         return [data for data in items if isinstance(data, ModelChoice)]
 
-    def select(self, model_id: str) -> bool:
+    def select(self, key: str) -> bool:
+        """Choose the model remembered as ``key`` (:func:`server_choices.choice_key`: a model id,
+        or ``server:NAME``); False when it is not listed (or is a server that cannot be used)."""
         for index in range(self.count()):
             data = self.itemData(index)
-            if isinstance(data, ModelChoice) and data.model_id == model_id:
-                self.setCurrentIndex(index)
-                return True
+            if not isinstance(data, ModelChoice) or choice_key(data) != key:
+                continue
+            if is_server_key(key) and not self.is_enabled(index):
+                return False
+            self.setCurrentIndex(index)
+            return True
         return False
 
     def set_model(self, model_id: str, path: Path, display_name: str = "") -> None:
@@ -295,7 +302,7 @@ class ModelPicker(QComboBox):
     def _insert_explicit(self, choice: ModelChoice) -> None:
         for index in range(self.count()):
             data = self.itemData(index)
-            if isinstance(data, ModelChoice) and data.model_id == choice.model_id:
+            if isinstance(data, ModelChoice) and choice_key(data) == choice.model_id:
                 self.removeItem(index)
                 break
         self.insertItem(0, choice.label, choice)
@@ -310,7 +317,7 @@ class ModelPicker(QComboBox):
             return
         if isinstance(data, CatalogOffer):
             self.blockSignals(True)  # back to the model in use: an offer is never "selected"
-            if self._last_choice is None or not self.select(self._last_choice.model_id):
+            if self._last_choice is None or not self.select(choice_key(self._last_choice)):
                 self.setCurrentIndex(0)
             self.blockSignals(False)
             self.downloadRequested.emit(data.entry_id)

@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QPalette
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+)
 
 from logline.config import effective_settings
 from logline.models import cache, state
@@ -31,6 +39,7 @@ from logline.ui.model_table import (
     model_rows,
 )
 from logline.ui.questions import Questions
+from logline.ui.servers_panel import ServersPanel
 from logline.ui.theme import DARK, LIGHT
 from logline.units import format_bytes
 
@@ -70,6 +79,7 @@ class ModelsDialog(QDialog):
         )
         self.downloads = DownloadPanel(self.table, self.questions, self, pull=pull)
         self.imports = ImportPanel(self.questions, host or _parent_host(parent), self)
+        self.servers = ServersPanel(self.questions, self)  # the Servers tab
         self._offline = False
         self._build()
         self._connect()
@@ -88,7 +98,13 @@ class ModelsDialog(QDialog):
         self.offline_label.setObjectName("offlineLabel")
         self.offline_label.setWordWrap(True)
         layout.addWidget(self.offline_label)
-        layout.addWidget(self.table, 1)
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("modelsTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.table, "On this computer")
+        self.tabs.addTab(self.servers, "Servers")
+        self.tabs.setTabToolTip(1, "Inference servers on your network, used as models")
+        layout.addWidget(self.tabs, 1)
         layout.addWidget(self.downloads)
         layout.addWidget(self.imports)
         self.message = QLabel(self)
@@ -136,6 +152,7 @@ class ModelsDialog(QDialog):
         self.downloads.downloadFinished.connect(self.downloadFinished)
         self.imports.imported.connect(self._on_imported)
         self.imports.ended.connect(self.importEnded)
+        self.servers.serversChanged.connect(self.modelsChanged)  # the pickers list servers too
 
     @property
     def question(self) -> QMessageBox | None:
@@ -159,6 +176,7 @@ class ModelsDialog(QDialog):
             f"Model cache: {format_bytes(used)} used of a {format_bytes(budget)} budget"
         )
         self.table.show_rows(rows, offline=self._offline)
+        self.servers.refresh()
         self._update_buttons()
 
     @property
@@ -266,7 +284,8 @@ class ModelsDialog(QDialog):
         """Cancel a running download or import and wait for their threads; True when none is
         left (an import on the engine thread stops there at its next check)."""
         imported = self.imports.shutdown(timeout_s)
-        return self.downloads.shutdown(timeout_s) and imported
+        tested = self.servers.shutdown()
+        return self.downloads.shutdown(timeout_s) and imported and tested
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()

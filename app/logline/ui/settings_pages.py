@@ -19,6 +19,7 @@ from logline.config import GENERATION_LIMITS, load_settings, update_settings
 from logline.models.registry import default_model_id
 from logline.summarize.modes import DEFAULT_MODE, MODES
 from logline.ui.mode_picker import menu_title
+from logline.ui.server_choices import choice_key
 from logline.ui.settings_apply import THEME_ENV, apply_default, apply_theme, env_theme
 from logline.ui.settings_form import described, note
 
@@ -83,11 +84,10 @@ class GeneralPage(QWidget):
         self.model_combo.clear()
         self.model_combo.addItem("The built-in model", None)
         for choice in self.window_.model_picker.choices():
-            if (
-                choice.model_id != default_model_id()
-                and self.model_combo.findData(choice.model_id) < 0
-            ):
-                self.model_combo.addItem(choice.label, choice.model_id)
+            key = choice_key(choice)  # a model id, or server:NAME
+            built_in = choice.model_id == default_model_id() and not choice.is_remote
+            if not built_in and self.model_combo.findData(key) < 0:
+                self.model_combo.addItem(choice.label, key)
         if wanted and self.model_combo.findData(wanted) < 0:
             self.model_combo.addItem(f"{wanted} (not available now)", wanted)
         self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(wanted)))

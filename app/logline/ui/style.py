@@ -89,6 +89,13 @@ QLabel#summaryModelNote {{
     border-top: 1px solid {t.notice_border};
     padding: 4px 12px;
 }}
+QLabel#serverBadge {{
+    color: {t.info_text};
+    background: {t.info_background};
+    border-top: 1px solid {t.info_border};
+    padding: 4px 12px;
+    font-weight: 600;
+}}
 QLabel#settingsError {{
     color: {t.error_text}; background: {t.error_background};
     border: 1px solid {t.error_border}; border-radius: 4px; padding: 4px 6px;

@@ -9,16 +9,19 @@ record. A later chat over a long script reuses the kept notes.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from logline.models.servers import ServerEntryError, get_server
 from logline.store import StoreError
 from logline.summarize.events import AnswerText, ChunkText
 from logline.summarize.stored import SummaryStream, register
 from logline.ui.jobs import Job
+from logline.ui.server_records import SERVER_KEY, server_record
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +63,9 @@ class SummaryKeeper(QObject):
         if choice is None or document_id is None:
             return
         parameters: dict[str, Any] = {"model_label": choice.label}
+        if choice.server is not None:  # the badge, kept: where the text was sent
+            with contextlib.suppress(ServerEntryError, OSError):
+                parameters[SERVER_KEY] = server_record(get_server(choice.server))
         instruction = window.mode_picker.instruction()
         if instruction:
             parameters["instruction"] = instruction

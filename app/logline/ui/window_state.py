@@ -16,6 +16,7 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from logline import paths
 from logline.ui.pane_actions import PANES, show_panes, shown_panes
+from logline.ui.server_choices import choice_key
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,8 @@ def save(window: Any) -> None:
     store.setValue("geometry", window.saveGeometry())
     store.setValue("splitter", window.splitter.saveState())
     choice = window.model_picker.choice()
-    if choice is not None and choice.path is None:  # an installed model, not a test folder
-        store.setValue("model", choice.model_id)
+    if choice is not None and choice.path is None:  # an installed model or a server entry
+        store.setValue("model", choice_key(choice))  # a test folder is not remembered
     store.setValue("mode", window.mode_picker.mode())
     for name, shown in shown_panes(window).items():
         store.setValue(f"panes/{name}", shown)
