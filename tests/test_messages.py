@@ -55,3 +55,15 @@ def test_download_failures_get_a_lead_in() -> None:
         "A downloaded file failed its checksum check. model.safetensors"
     )
     assert user_message(ModelNotDownloadedError("Not here.")) == "Not here."
+
+
+def test_a_servers_errors_are_shown_as_they_are_and_logged_without_traceback() -> None:
+    from logline.engine.remote_http import RemoteError
+    from logline.models import servers
+    from logline.models.server_policy import OfflineRefusedError
+
+    refused = OfflineRefusedError("Offline mode is on and the server 'x' is not allowed.")
+    failed = RemoteError("The server at http://10.0.0.5:8080/v1 stopped answering.")
+    for exc in (refused, failed, servers.ServerEntryError("There is no server called 'x'.")):
+        assert written_for_users(exc)
+        assert user_message(exc) == str(exc)

@@ -9,6 +9,7 @@ which step failed, and :func:`written_for_users` tells loggers to keep its trace
 
 from __future__ import annotations
 
+import sys
 from typing import Literal
 
 from logline.documents import DocumentError
@@ -37,8 +38,24 @@ _NOT_WRITTEN = {
 
 
 def written_for_users(exc: BaseException) -> bool:
-    """True for errors whose message is written for users (a log needs no traceback)."""
-    return isinstance(exc, (ModelError, DocumentError, ValueError))
+    """True for errors whose message is written for users (a log needs no traceback): the
+    core's own, and a server's (``RemoteError``, whose words may quote the request, so its
+    traceback must not reach a log either; offline mode's refusal)."""
+    return isinstance(exc, (ModelError, DocumentError, ValueError, *_server_errors()))
+
+
+def _server_errors() -> tuple[type[BaseException], ...]:
+    """The remote engine's error classes, without importing it (and httpx) when nothing has:
+    no such error can exist before its module is loaded."""
+    errors: list[type[BaseException]] = []
+    for module, name in (
+        ("logline.engine.remote_http", "RemoteError"),
+        ("logline.models.server_policy", "OfflineRefusedError"),
+    ):
+        loaded = sys.modules.get(module)
+        if loaded is not None:
+            errors.append(getattr(loaded, name))
+    return tuple(errors)
 
 
 def user_message(exc: BaseException, action: Action = "summary") -> str:

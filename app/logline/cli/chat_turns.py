@@ -64,13 +64,11 @@ def _note_model_switch(conversation: Any, wanted: str) -> None:
 
 def turn_error(exc: BaseException | None) -> str:
     """One sentence for a turn that failed (``exc`` may be None: a failure with no error)."""
-    from logline.engine.remote_http import RemoteError
     from logline.messages import user_message, written_for_users
-    from logline.models.server_policy import OfflineRefusedError
 
     if exc is None:
         return "the answer failed"
-    if written_for_users(exc) or isinstance(exc, (RemoteError, OfflineRefusedError)):
+    if written_for_users(exc):
         return user_message(exc)
     return f"the answer failed: {str(exc) or type(exc).__name__}"
 
