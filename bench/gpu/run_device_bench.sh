@@ -24,8 +24,8 @@
 #
 #   call 2, carry [.whl_b, .gpudata]:  bash bench/gpu/run_device_bench.sh remote ARCH:PRECISION
 #
-# REMOTE_ARGS (default "--concurrency 1,8 --no-local --context 8192") go to bench_remote.py;
-# $OUT/remote-ARCH-PRECISION.json holds its figures, $OUT/server-*.txt the server's log.
+# REMOTE_ARGS (default "--concurrency 1,8 --context 8192") go to bench_remote.py;
+# $OUT/remote-ARCH-PRECISION.json holds its figures.
 # .whl_b also carries httpx and its dependencies (Logline's remote engine).
 #
 # Quality benchmark (bench/bench_quality.py run) with the embedded model, as Logline installs it
@@ -113,26 +113,18 @@ EOF
 
 remote_pair() {
     local arch=${1%%:*} precision=${1##*:}
-    local name=$arch-$precision dir=$MODELS/$arch-$precision port=8089
+    local name=$arch-$precision dir=$MODELS/$arch-$precision
     echo "=== remote $name $(date -u +%H:%M:%S)"
     if [ ! -f "$dir/config.json" ]; then
         python3 bench/gpu/make_random_model.py --arch "$arch" --precision "$precision" \
             --out "$dir" --tokenizer-from .gpudata/tokenizer.json || return 1
     fi
-    python3 -m mlx_lm.server --model "$dir" --host 127.0.0.1 --port "$port" \
-        --decode-concurrency 8 --prompt-concurrency 8 >"$OUT/server-$name.txt" 2>&1 &
-    local server=$!
-    for _ in $(seq 120); do
-        python3 -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$port/v1/models')" \
-            2>/dev/null && break
-        sleep 1
-    done
+    # bench_remote.py starts a fresh mlx_lm.server for each concurrency (no prompt cache carried
+    # from one run to the next), then runs Logline's local engine on the same weights.
     # shellcheck disable=SC2086
-    python3 bench/bench_remote.py --server-url "http://127.0.0.1:$port/v1" --model "$dir" \
-        --file .gpudata/big-fish.fountain ${REMOTE_ARGS:---concurrency 1,8 --no-local --context 8192} \
-        --out "$OUT/remote-$name.json" || echo "bench_remote failed for $name"
-    kill "$server" 2>/dev/null
-    wait "$server" 2>/dev/null
+    python3 bench/bench_remote.py --model "$dir" --file .gpudata/big-fish.fountain \
+        ${REMOTE_ARGS:---concurrency 1,8 --context 8192} --out "$OUT/remote-$name.json" \
+        || echo "bench_remote failed for $name"
     return 0
 }
 
