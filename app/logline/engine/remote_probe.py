@@ -40,6 +40,7 @@ _META_CONTEXT_KEYS = ("n_ctx", "n_ctx_train", "context_length")
 REASONING_FIELDS = ("reasoning_content", "reasoning")
 TIMINGS_FIELDS = ("timings",)  # llama.cpp's llama-server
 REJECTED_OPTION_STATUSES = (400, 422)
+FIRST_ANSWER_TIMEOUT_S = 120.0  # a cold server loads its model on the first request
 
 
 @dataclass(frozen=True)
@@ -93,11 +94,17 @@ def probe(
     token: str | None = None,
     model: str | None = None,
     timeout_s: float = 10.0,
+    answer_timeout_s: float = FIRST_ANSWER_TIMEOUT_S,
 ) -> ServerCapabilities:
-    """Ask the server at ``base_url`` what it offers (raises ``RemoteError``)."""
+    """Ask the server at ``base_url`` what it offers (raises ``RemoteError``).
+
+    ``timeout_s`` bounds connecting and the model list; ``answer_timeout_s`` the one-token
+    answer, which a server that has just started may give only once it has loaded the model
+    (mlx_lm.server lists models at once but loads on the first request: 8B weights and GPU
+    kernels took over 10 s on an H200)."""
     try:
         with httpx.Client(timeout=timeout_s, headers=headers(token)) as client:
-            return _probe(client, base_url, model, timeout_s)
+            return _probe(client, base_url, model, max(timeout_s, answer_timeout_s))
     except RemoteError:
         raise
     except httpx.HTTPError as exc:
@@ -105,7 +112,7 @@ def probe(
 
 
 def _probe(
-    client: httpx.Client, base_url: str, model: str | None, timeout_s: float
+    client: httpx.Client, base_url: str, model: str | None, answer_timeout_s: float
 ) -> ServerCapabilities:
     response = client.get(endpoint(base_url, "models"))
     if response.status_code != 200:
@@ -132,7 +139,7 @@ def _probe(
         raise RemoteError(f"The model '{model}' is not on the server at {base_url}.")
     stream_options, seen = True, _Seen()
     if target is not None:
-        stream_options, seen = _probe_stream(client, base_url, target)
+        stream_options, seen = _probe_stream(client, base_url, target, answer_timeout_s)
     return ServerCapabilities(models, context, stream_options, seen.reasoning, vendor, seen.timings)
 
 
@@ -152,7 +159,9 @@ def _vendor(entry: dict[str, Any] | None) -> str | None:
     return None
 
 
-def _probe_stream(client: httpx.Client, base_url: str, model: str) -> tuple[bool, _Seen]:
+def _probe_stream(
+    client: httpx.Client, base_url: str, model: str, timeout_s: float
+) -> tuple[bool, _Seen]:
     """(whether stream_options is accepted, the optional fields seen) from a 1-token request."""
     body: dict[str, Any] = {
         "model": model,
@@ -165,7 +174,8 @@ def _probe_stream(client: httpx.Client, base_url: str, model: str) -> tuple[bool
     for with_options in (True, False):
         if not with_options:
             body.pop("stream_options")
-        with client.stream("POST", endpoint(base_url, "chat/completions"), json=body) as answer:
+        url = endpoint(base_url, "chat/completions")
+        with client.stream("POST", url, json=body, timeout=timeout_s) as answer:
             if answer.status_code in REJECTED_OPTION_STATUSES and with_options:
                 log.info("The server rejected stream_options (HTTP %s)", answer.status_code)
                 continue
