@@ -284,7 +284,11 @@ class RemoteEngine:
         if error is not None:
             log.warning("Remote generation failed: %s", error.loggable)
         stats = self._stats(request, answer, started, finished_at)
-        if self._tokens is not None:
+        trimmed = guard is not None and guard.fired
+        if self._tokens is not None and (stats.counts_from == "estimate" or trimmed):
+            # The server's own counts win; the tokenizer counts when it sent none, or when the
+            # loop guard withdrew text it had counted. (Counting decoded text again can differ:
+            # a random-weight model's 700 tokens re-encoded as 7,400.)
             kept = guard.kept if guard is not None else "".join(answer.pieces)
             stats = self._count_locally(request, kept, stats)
         # The last event carries the best count there is (the server's or the tokenizer's).
