@@ -97,7 +97,8 @@ OLDEST_PY    := $(OLDEST_VENV)/bin/python
 OLDEST_STAMP := $(OLDEST_VENV)/.logline-oldest
 OLDEST_TESTS := $(wildcard tests/test_engine*.py tests/test_summar*.py tests/test_chat*.py \
     tests/test_cli_summarize.py tests/test_cli_chat.py tests/test_prefill.py \
-    tests/test_loop_guard*.py tests/test_prompt_cache_budget.py tests/test_citation*.py)
+    tests/test_loop_guard*.py tests/test_prompt_cache_budget.py tests/test_citation*.py \
+    tests/test_gguf_import.py)
 
 $(OLDEST_STAMP): pyproject.toml packaging/oldest.txt
 	$(PYTHON) -m venv $(OLDEST_VENV)

@@ -10,7 +10,8 @@
 #   2. logline --version;
 #   3. logline summarize of the bundled sample script with the embedded model, in a network
 #      namespace with no interfaces (unshare -n): offline by construction, not by setting;
-#   4. the GUI under Xvfb (xvfb-run from Debian, installed after the check of step 1), opening
+#   4. the GUI under Xvfb (xvfb-run from Debian, installed after step 1 checked that Qt's X11
+#      plugin finds every library it links to through the package's dependencies alone), opening
 #      the sample script; the app saves a screenshot of its window (LOGLINE_SCREENSHOT), offline.
 # OUTDIR gets check.txt (the whole output), summary.md and window.png. Exit 0 when all passed.
 set -euo pipefail
@@ -22,7 +23,7 @@ exec > >(tee "$OUTDIR/check.txt") 2>&1
 
 step() { echo "=== $* ($(date -u +%H:%M:%S))"; }
 in_root() { chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "$@"; }
-offline() { unshare -n chroot "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/home/user \
+offline() { unshare -n chroot "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/home/user LANG=C.UTF-8 \
     LOGLINE_HOME=/home/user/logline "$@"; }
 
 cleanup() { umount "$ROOT/proc" 2>/dev/null || true; }
@@ -41,6 +42,12 @@ in_root env DEBIAN_FRONTEND=noninteractive apt-get -f install -y -qq --no-instal
 in_root dpkg -s logline | grep -E '^(Status|Version|Depends):'
 in_root cat /usr/share/applications/app.logline.logline.desktop
 in_root ls /usr/share/mime/packages/ /usr/share/icons/hicolor/512x512/apps/
+# Before anything else is installed: the package's dependencies alone give Qt's X11 plugin
+# every library it links to.
+QT=/usr/lib/logline/app_packages/PySide6/Qt
+MISSING=$(in_root env LD_LIBRARY_PATH=$QT/lib ldd $QT/plugins/platforms/libqxcb.so | grep -c "not found" || true)
+echo "libraries Qt's xcb plugin cannot find: $MISSING"
+[ "$MISSING" -eq 0 ]
 
 step "2. logline --version"
 in_root logline --version
