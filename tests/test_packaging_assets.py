@@ -4,6 +4,7 @@ Linux desktop entry's MIME types, and the app definition's macOS settings."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -95,3 +96,46 @@ def test_macos_definition() -> None:
     assert logline["icon"] == _packaging("build_app").ICON_BASE
     text = (ROOT / "briefcase.toml").read_text()
     assert "Developer ID" not in text  # signing identities come from the environment
+
+
+def _info_plist(**changes: object) -> dict:
+    declared = [
+        {"UTTypeTagSpecification": {"public.filename-extension": [ext]}}
+        for ext in ("fountain", "fdx")
+    ]
+    info = {
+        "LSMinimumSystemVersion": "13.0",
+        "LSArchitecturePriority": ["arm64"],
+        "LSRequiresNativeExecution": True,
+        "CFBundleDocumentTypes": [
+            {"CFBundleTypeName": name, "CFBundleTypeRole": "Viewer"}
+            for name in ("Fountain", "Final Draft", "PDF")
+        ],
+        "UTImportedTypeDeclarations": declared,
+    }
+    info.update(changes)
+    return info
+
+
+def test_macos_check_accepts_the_right_info_plist_and_names_each_fault() -> None:
+    check = _packaging("check_macos")
+    assert check.problems(_info_plist()) == []
+    assert check.problems(_info_plist(LSMinimumSystemVersion="14.0"))
+    assert check.problems(_info_plist(LSArchitecturePriority=["arm64", "x86_64"]))
+    assert check.problems(_info_plist(LSRequiresNativeExecution=False))
+    editor = _info_plist()
+    editor["CFBundleDocumentTypes"][0]["CFBundleTypeRole"] = "Editor"
+    assert check.problems(editor)
+    assert check.problems(_info_plist(UTImportedTypeDeclarations=[]))
+
+
+def test_briefcase_renders_the_macos_info_plist(tmp_path: Path) -> None:
+    """Briefcase's own macOS create step (template only) on the staged project. Runs where
+    Briefcase is installed (build/venv-pack) and its template can be had; skipped elsewhere."""
+    pytest.importorskip("briefcase")
+    templates = os.environ.get("LOGLINE_BRIEFCASE_TEMPLATES")
+    staging = _packaging("build_app").stage(
+        tmp_path / "stage", templates=Path(templates) if templates else None
+    )
+    check = _packaging("check_macos")
+    assert check.problems(check.render_info_plist(staging)) == []
