@@ -10,8 +10,16 @@ differs between them, and what Logline does about it:
   shapes right, weights silently wrong (the embedded SmolLM2 Q4_1 then writes noise).
   :func:`load_gguf` re-reads Q4_1 weights from the file on every version, so an import gives the
   same bytes whichever MLX made it.
-- ``mx.put_along_axis`` (newer MLX only) and the memory functions moving from ``mx.metal`` to
-  ``mx``: handled where they are used (``backend.py``, ``memory.py``), by feature checks.
+
+The other differences are feature checks at the one place each is used, listed here so that this
+file stays the map of them all (``make test-oldest`` runs every one on the oldest stack):
+
+- ``mx.fast.rope`` with per-row offsets needs ``mx.put_along_axis`` (newer MLX):
+  ``backend.rope_takes_row_offsets`` checks, and without it the backend plan leaves the shared
+  KV buffers of batched decoding off (``share_kv``).
+- The memory functions moved from ``mx.metal`` to ``mx``: ``memory._fn`` looks in both.
+- ``mlx_lm.utils.quantize_model``'s signature changed between mlx-lm 0.30 and 0.32:
+  ``models.hf_convert`` passes only the arguments both accept.
 """
 
 from __future__ import annotations
