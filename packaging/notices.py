@@ -12,7 +12,8 @@ sorted and carries no dates, so the same environment always gives the same file.
 
 Versions are left out on purpose: the lock file (``make lock``) pins them, and a notices file that
 changed with every patch release would always be stale. ``make package`` writes the notices of the
-exact environment it bundles into the app; the committed file is the Linux reference.
+environment it bundles into the app; the committed file is generated where the installed packages
+are those of ``packaging/requirements-linux.lock`` (a test checks it there).
 """
 
 from __future__ import annotations
