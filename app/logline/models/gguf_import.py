@@ -241,11 +241,12 @@ def import_gguf(
     started = time.perf_counter()
     try:
         report("Reading tensors", 0.05)
-        from logline.engine.mlx_runtime import import_mlx  # lazy: imports MLX
+        from logline.engine.compat import load_gguf  # lazy: imports MLX
+        from logline.engine.mlx_runtime import import_mlx
 
         mx = import_mlx()
         try:
-            raw = mx.load(str(gguf_path))
+            raw = load_gguf(gguf_path, header)
         except (RuntimeError, ValueError) as exc:
             raise ModelImportError(f"MLX could not read {gguf_path.name}: {exc}") from exc
         tensors = rename_tensors(raw)
