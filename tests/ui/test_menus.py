@@ -66,6 +66,7 @@ def test_about_opens_without_blocking_and_close_closes(qtbot, window: MainWindow
     window.menu_actions["about"].trigger()
     box = window.findChild(QMessageBox, "aboutBox")
     assert box is not None and box.isVisible() and "nothing leaves it" in box.text()
+    assert "MIT licence" in box.text() and "THIRD_PARTY_NOTICES.md" in box.text()
     box.accept()
     _press(window, "close")
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)

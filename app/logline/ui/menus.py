@@ -12,13 +12,8 @@ from collections.abc import Callable
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QMessageBox, QWidget
 
-from logline import __version__
+from logline.ui.about_text import about_html
 from logline.ui.pane_actions import add_pane_actions
-
-ABOUT = (
-    "<b>Logline</b> {version}<br>Summaries of screenplays and documents, and questions about "
-    "them, with open models running on this computer: nothing leaves it."
-)
 
 
 def _action(
@@ -190,7 +185,7 @@ def show_about(window: QMainWindow) -> QMessageBox:
     box = QMessageBox(
         QMessageBox.Icon.Information,
         "About Logline",
-        ABOUT.format(version=__version__),
+        about_html(),
         QMessageBox.StandardButton.Ok,
         window,
     )
