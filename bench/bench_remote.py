@@ -97,6 +97,11 @@ class Server:
         cache = log_dir / "hub-cache"  # its own: mlx_lm.server's /v1/models lists the cache
         cache.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(cache)}
+        from logline.engine.mlx_runtime import find_openblas
+
+        blas = find_openblas() if sys.platform.startswith("linux") else None
+        if blas:  # the BLAS Logline's engine uses, not the mlx[cpu] wheel's reference one
+            env["LD_PRELOAD"] = ":".join(filter(None, [blas, env.get("LD_PRELOAD", "")]))
         command = [sys.executable, "-m", "mlx_lm.server", "--model", str(model)]
         command += ["--host", "127.0.0.1", "--port", str(port)]
         self.log_path = log_dir / f"server-{port}.log"
