@@ -187,3 +187,32 @@ def test_a_summary_speaks_only_summary_events_and_ends_with_its_result(
     ]
     assert leaked == []
     assert result.stats is not None and result.stats.generation_tokens > 0
+
+
+def test_the_map_batch_follows_the_memory_budget_and_is_reported(
+    engine: Engine, sample, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A roomy machine decodes every chunk together (up to the CPU's ceiling); a simulated small
+    one fewer; each phase reports its batch and budget; the user's --batch caps it."""
+    from logline.engine import batch_budget
+
+    options = _options(max_context=1400, chunk_tokens=400)
+    roomy, _ = _run(engine, sample, options)
+    chunks = len(roomy.plan.chunks)
+    roomy_map = next(p for p in roomy.phases if p.phase == "map")
+    assert roomy_map.batch_size == min(chunks, batch_budget.MAX_ROWS["cpu"])
+    assert roomy_map.budget_bytes > 0 and roomy_map.to_json()["batch_size"] == roomy_map.batch_size
+    tokens = 400 + 300 + FAST_NOTES.max_tokens  # a chunk, its frame (generous) and its notes
+    each = batch_budget.per_sequence_bytes(engine.loaded.model, tokens)
+    import mlx.core as mx
+
+    in_use = max(mx.get_active_memory(), engine.loaded.weights_bytes)
+    room = in_use + batch_budget.MIN_MARGIN + 2 * each  # two generous sequences: at most two
+    monkeypatch.setenv(batch_budget.ENV, str(room))
+    small, _ = _run(engine, sample, options)
+    small_map = next(p for p in small.phases if p.phase == "map")
+    assert 1 <= small_map.batch_size <= 2 < roomy_map.batch_size
+    assert small.notes == roomy.notes  # greedy notes do not depend on the batch
+    monkeypatch.delenv(batch_budget.ENV)
+    capped, _ = _run(engine, sample, replace(options, max_batch=1))
+    assert next(p for p in capped.phases if p.phase == "map").batch_size == 1
