@@ -7,7 +7,7 @@ the CPU) less what is already in use (the weights, a kept prompt prefix) and a s
 the runtime's own temporaries. The number of sequences is that budget over one sequence's bytes,
 bounded by the most that measurably pays off on this kind of device (:data:`MAX_ROWS`): on a CPU
 a batch is bound by arithmetic, so beyond 8 rows nothing is gained; a GPU reads each weight
-once for the whole batch, so far larger batches pay.
+once for the whole batch, so wider batches pay, up to a point still being measured.
 
 Memory does not grow with the script's length: a long script runs more batches, not larger
 ones. ``LOGLINE_MEMORY_BUDGET`` (bytes, or with a K/M/G suffix) replaces the device's figure,
@@ -27,7 +27,12 @@ from logline.units import format_bytes
 
 log = logging.getLogger(__name__)
 
-MAX_ROWS = {"cpu": 8, "gpu": 64}  # the most rows that pay off per device kind (see above)
+# The most rows that pay off per device kind. CPU: 8, where decoding stops gaining. GPU: 16 for
+# now. Measured on an H100 (bench/gpu/batch_decode.py), 8 rows decoded 4.9x one row's tok/s;
+# on an H200 the 8B's whole map phase as one batch of 58 (a ceiling of 64) did not finish
+# Big Fish in 100 s where batches of 5 took 55 s: past some width the padded batch loses. The
+# issue-19 H200 runs settle this figure.
+MAX_ROWS = {"cpu": 8, "gpu": 16}
 MARGIN_SHARE = 0.1  # of the device's memory, kept free for the runtime and other temporaries
 MIN_MARGIN = 512 * 2**20
 ROW_TEMPORARY_FACTOR = 3  # logits in float32, their softmax and the sampler's copy, per row
