@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,3 +56,20 @@ def smollm2_model_dir(embedded_gguf: Path, tmp_path_factory: pytest.TempPathFact
     models_root = tmp_path_factory.mktemp("smollm2") / "models"
     manifest = import_gguf(embedded_gguf, models_root, model_id="smollm2-135m-instruct")
     return models_root / manifest.model_id
+
+
+@pytest.fixture
+def connections() -> Iterator[list[object]]:
+    """Every socket connection or name lookup attempted while the test runs (an audit hook)."""
+    seen: list[object] = []
+    active = [True]
+
+    def hook(event: str, args: tuple[object, ...]) -> None:
+        if active[0] and event in ("socket.connect", "socket.getaddrinfo"):
+            seen.append(args)
+
+    sys.addaudithook(hook)
+    try:
+        yield seen
+    finally:
+        active[0] = False  # audit hooks cannot be removed: this one stops listening

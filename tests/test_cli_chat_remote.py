@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,23 +30,6 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
     """Offline mode on: a loopback server is still allowed, a public one never."""
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setenv("LOGLINE_OFFLINE", "1")
-
-
-@pytest.fixture
-def connections() -> Iterator[list[object]]:
-    """Every socket connection attempted while the test runs (an audit hook)."""
-    seen: list[object] = []
-    active = [True]
-
-    def hook(event: str, args: tuple[object, ...]) -> None:
-        if active[0] and event in ("socket.connect", "socket.getaddrinfo"):
-            seen.append(args)
-
-    sys.addaudithook(hook)
-    try:
-        yield seen
-    finally:
-        active[0] = False  # audit hooks cannot be removed; later events are ignored
 
 
 def add_box(server: FaultServer) -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-
 import pytest
 
 from logline import config
@@ -21,22 +18,6 @@ OFFLINE = config.Settings(offline=True)
 def plain_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("LOGLINE_OFFLINE", "HF_HUB_OFFLINE"):
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def connections() -> Iterator[list[object]]:
-    """Every socket connection attempted while the test runs (an audit hook)."""
-    seen: list[object] = []
-
-    def hook(event: str, args: tuple[object, ...]) -> None:
-        if event in ("socket.connect", "socket.getaddrinfo"):
-            seen.append(args)
-
-    sys.addaudithook(hook)
-    try:
-        yield seen
-    finally:
-        seen.append("done")  # audit hooks cannot be removed; later events are ignored
 
 
 def test_an_entry_opens_as_a_remote_engine_with_its_context_and_concurrency(
@@ -69,7 +50,7 @@ def test_offline_refuses_a_public_server_before_any_connection(
     servers.add_server("cloud", "https://93.184.216.34/v1", model="m", context_length=8192)
     with pytest.raises(OfflineRefusedError, match="Offline mode"):
         open_server("cloud", OFFLINE)
-    assert [c for c in connections if c != "done"] == []
+    assert connections == []
     loopback = servers.add_server("here", "http://127.0.0.1:9/v1", model="m", context_length=8192)
     assert open_server(loopback, OFFLINE).base_url == "http://127.0.0.1:9/v1"
 

@@ -9,7 +9,6 @@ Real parts: server entries in the per-test data folder, scripted servers on 127.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,21 +48,6 @@ PUBLIC = "https://93.184.216.34/v1"  # a public address: refused while offline
 def _plain_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("LOGLINE_OFFLINE", "HF_HUB_OFFLINE"):
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def connections() -> Iterator[list[object]]:
-    """Every socket connection attempted while the test runs (an audit hook)."""
-    seen: list[object] = []
-    active = [True]
-
-    def hook(event: str, args: tuple[object, ...]) -> None:
-        if active[0] and event in ("socket.connect", "socket.getaddrinfo"):
-            seen.append(args)
-
-    sys.addaudithook(hook)
-    yield seen
-    active[0] = False  # audit hooks cannot be removed: this one stops listening
 
 
 def server_items(picker: ModelPicker) -> dict[str, int]:
