@@ -82,7 +82,7 @@ def test_a_corpus_script_is_summarized_on_the_server_three_chunks_at_a_time(
     assert result.raw_text.strip() and result.reason in ("done", "length", "repetition")
     assert overlapping(events)  # the server decoded several chunks' notes at once
     assert result.stats is not None and result.stats.on_server
-    assert result.stats.counts_from == "local"
+    assert result.stats.counts_from in ("server", "local")  # exact: the server's, or ours
     phases = [e.phase for e in events if isinstance(e, PhaseStarted)]
     assert phases[0] == "map" and phases[-1] == "reduce"
 
