@@ -73,7 +73,10 @@ def test_two_turns_and_a_regenerate_on_a_real_server(server: MlxServer, document
     label = f"{server.model} on local-mlx"
     for result in (first, second, again):
         assert result.reason in ("done", "length") and result.error is None, result.error
-        assert result.raw_text and result.stats is not None and result.stats.on_server
+        assert result.stats is not None and result.stats.on_server
+        # Text, or at least tokens: mlx-lm 0.30's server can hold back a random model's last
+        # bytes (incomplete UTF-8) and send no text for an 8-token answer (make test-oldest).
+        assert result.raw_text or result.stats.generation_tokens > 0
         assert result.stats.model == label and result.stats.counts_from == counts
     # The second turn starts with the byte-identical script part, then the first exchange.
     assert json.dumps(sent_second[0]) == sent_first
