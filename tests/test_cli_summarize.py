@@ -4,6 +4,7 @@ network blocked, a tiny model in a private home)."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 from pathlib import Path
@@ -210,3 +211,26 @@ def test_prompts_export_writes_editable_copies(home: Path, tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     folder = Path(result.stdout.split(" are in ", 1)[1].split(";", 1)[0])
     assert (folder / "coverage.reduce.txt").is_file() and (folder / "system.txt").is_file()
+
+
+def test_verbose_reports_the_plan_batches_budget_and_precision(home: Path, tmp_path: Path) -> None:
+    """``-v``: the precision the model runs in and, per phase, how many items went at once,
+    the memory budget that sized the batch and the speed (issue 19)."""
+    scenes = "\n".join(
+        f"EXT. PIER {n} - DAY\n\nMARA counts {n} boats and ties the last one.\n" for n in range(40)
+    )
+    script = tmp_path / "pier.fountain"
+    script.write_text(f"Title: Pier\n\n{scenes}", encoding="utf-8")
+    result = offline_cli.run(
+        home, "-v", "summarize", str(script), *FAST, "--context", "2048", timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [line.strip() for line in result.stderr.splitlines()]
+    assert any(line.startswith("precision: ") for line in lines), result.stderr
+    maps = [line for line in lines if line.startswith("map: ")]
+    assert len(maps) == 1, result.stderr
+    assert "at once, memory budget " in maps[0] and "tok/s" in maps[0]
+    items, width = (int(s) for s in re.findall(r"map: (\d+) item\(s\), up to (\d+)", maps[0])[0])
+    assert items > 1 and 1 <= width <= items
+    quiet = offline_cli.run(home, "summarize", str(script), *FAST, "--context", "2048", timeout=300)
+    assert quiet.returncode == 0 and "precision: " not in quiet.stderr

@@ -1,7 +1,9 @@
 """Where the map phase's time goes: Logline's map prompts through ``Engine.generate_batch``,
-prompt-processing and decoding seconds apart, then the same under cProfile (top functions).
+prompt-processing and decoding seconds apart, at each batch width, then (``--profile``) the
+widest under cProfile (top functions).
 
     python3 bench/gpu/profile_map.py --model-path DIR --file SCRIPT.fountain [--chunks 15]
+        [--widths 5,16,64] [--map-tokens 128] [--profile] [--out FILE.json]
 """
 
 from __future__ import annotations
@@ -21,8 +23,14 @@ def main() -> int:
     parser.add_argument("--model-path", type=Path, required=True)
     parser.add_argument("--file", type=Path, required=True)
     parser.add_argument("--chunks", type=int, default=15)
-    parser.add_argument("--batch", type=int, default=5)
+    parser.add_argument("--widths", default="5", help="batch widths, comma-separated")
+    parser.add_argument("--map-tokens", type=int, help="notes per chunk, at most (tokens)")
+    parser.add_argument("--profile", action="store_true", help="cProfile the widest")
+    parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    import json
+    from dataclasses import replace
+
     from logline.engine.mlx_runtime import import_mlx
 
     import_mlx()
@@ -39,6 +47,9 @@ def main() -> int:
     mode = modes.get_mode("synopsis")
     options = runner.SummaryOptions(mode="synopsis", max_context=8192)
     sampling = runner.notes_sampling(mode, options)
+    if args.map_tokens:
+        sampling = replace(sampling, max_tokens=args.map_tokens)
+    print(f"precision: {engine.loaded.precision} ({engine.loaded.precision_reason})", flush=True)
     plan = plan_summary(
         document,
         count_tokens=engine.count_tokens,
@@ -59,7 +70,10 @@ def main() -> int:
     ]
     warm = [GenerationRequest(prompt_tokens=[5] * 40, sampling=sampling.__class__(max_tokens=4))]
     engine.generate_batch(warm * 2, CancelToken(), lambda e: None)
-    for label in ("profiled", "plain"):
+    widths = [int(w) for w in args.widths.split(",")]
+    runs = [(w, False) for w in widths] + ([(max(widths), True)] if args.profile else [])
+    figures = []
+    for width, profiled in runs:
         stats: list[GenerationStats] = []
 
         def emit(event: object, stats: list = stats) -> None:
@@ -67,23 +81,36 @@ def main() -> int:
                 stats.append(event.stats)
 
         engine.clear_prefix_cache()
-        profiler = cProfile.Profile() if label == "profiled" else None
+        profiler = cProfile.Profile() if profiled else None
         started = time.perf_counter()
         if profiler:
             profiler.enable()
-        engine.generate_batch(requests, CancelToken(), emit, max_batch=args.batch)
+        results = engine.generate_batch(requests, CancelToken(), emit, max_batch=width)
         if profiler:
             profiler.disable()
         s = stats[-1]
-        print(
-            f"{label}: {time.perf_counter() - started:.2f} s; prompt {s.prompt_tokens} tokens in "
-            f"{s.prompt_seconds:.2f} s; {s.generation_tokens} generated in "
-            f"{s.generation_seconds:.2f} s",
-            flush=True,
+        steps = sum(
+            max(r.tokens for r in results[i : i + width]) for i in range(0, len(requests), width)
         )
+        row = {
+            "width": width,
+            "profiled": profiled,
+            "seconds": time.perf_counter() - started,
+            "prompt_tokens": s.prompt_tokens,
+            "prompt_seconds": s.prompt_seconds,
+            "generated": s.generation_tokens,
+            "decode_seconds": s.generation_seconds,
+            "decode_steps": steps,
+            "ms_per_step": 1000 * s.generation_seconds / max(steps, 1),
+            "peak_gib": s.peak_memory_bytes / 2**30 if s.peak_memory_bytes else None,
+        }
+        figures.append(row)
+        print(json.dumps(row), flush=True)
         if profiler:
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(12)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    if args.out:
+        args.out.write_text(json.dumps({"precision": engine.loaded.precision, "runs": figures}))
     return 0
 
 

@@ -128,6 +128,21 @@ remote_pair() {
     return 0
 }
 
+# Probes (bench/gpu/profile_map.py, probe_long_prefill.py, ...) on a random-weight model: PROBE
+# is a shell command run with MODEL (the model folder) and NAME set, e.g.
+#   PROBE='python3 bench/gpu/profile_map.py --model-path $MODEL --file .gpudata/big-fish.fountain'
+#   call 2, carry [.whl_b, .gpudata]:  bash bench/gpu/run_device_bench.sh probe ARCH:PRECISION...
+probe_pair() {
+    local arch=${1%%:*} precision=${1##*:}
+    local name=$arch-$precision dir=$MODELS/$arch-$precision
+    echo "=== probe $name $(date -u +%H:%M:%S)"
+    if [ ! -f "$dir/config.json" ]; then
+        python3 bench/gpu/make_random_model.py --arch "$arch" --precision "$precision" \
+            --out "$dir" --tokenizer-from .gpudata/tokenizer.json || return 1
+    fi
+    MODEL=$dir NAME=$name bash -c "${PROBE:?set PROBE}"
+}
+
 EMBEDDED=smollm2-135m-instruct-q4_1
 
 model_part() {
@@ -180,6 +195,13 @@ main() {
             [ -e app/logline/resources ] || ln -s ../../resources app/logline/resources
             device_report
             for pair in "$@"; do remote_pair "$pair" || echo "FAILED: remote $pair"; done
+            ;;
+        probe)
+            shift
+            install
+            [ -e app/logline/resources ] || ln -s ../../resources app/logline/resources
+            device_report
+            for pair in "$@"; do probe_pair "$pair" || echo "FAILED: probe $pair"; done
             ;;
         run)
             shift

@@ -35,7 +35,13 @@ from logline.cli.console import (
     print_load_progress,
     print_prompt_progress,
 )
-from logline.cli.summary_report import details, finish_warning, keep_summary, stats_line
+from logline.cli.summary_report import (
+    details,
+    finish_warning,
+    keep_summary,
+    plan_lines,
+    stats_line,
+)
 from logline.cli.terminal_text import term_line
 
 log = logging.getLogger(__name__)
@@ -305,6 +311,9 @@ class _Batch:
         if warning:
             print(f"Warning: {warning}", file=sys.stderr)
         print(f"[{result.reason}] {stats_line(result, self.server_name)}", file=sys.stderr)
+        if self.args.verbose:
+            for line in plan_lines(result):
+                print(f"  {line}", file=sys.stderr)
         return EXIT_OK
 
     # -- many documents to files --------------------------------------------------------------
@@ -380,6 +389,9 @@ class _Batch:
                 print(f"{prefix}: warning: {warning}", file=sys.stderr)
             figures = stats_line(result, self.server_name)
             print(f"{prefix}: wrote {summary_path} ({figures})", file=sys.stderr)
+            if self.args.verbose:
+                for line in plan_lines(result):
+                    print(f"{prefix}:   {line}", file=sys.stderr)
         if self.args.json:
             print(json.dumps({"out": str(out), "files": report}, indent=2))
         return EXIT_ERROR if failures else EXIT_OK

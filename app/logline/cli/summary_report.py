@@ -65,6 +65,33 @@ def stats_line(result: Any, server: str | None = None) -> str:
     )
 
 
+def plan_lines(result: Any) -> list[str]:
+    """How the summary ran, for ``--verbose``: the model's precision (and why, where Logline
+    measured it) and each phase's batch, memory budget, tokens and speed."""
+    lines = []
+    if result.precision:
+        why = f" ({result.precision_reason})" if result.precision_reason else ""
+        lines.append(f"precision: {result.precision}{why}")
+    for phase in result.phases:
+        budget = (
+            f", memory budget {format_bytes(phase.budget_bytes, memory=True)}"
+            if phase.budget_bytes
+            else ""
+        )
+        rate = phase.generated_tokens / phase.seconds if phase.seconds > 0 else 0.0
+        peak = (
+            f", peak memory {format_bytes(phase.peak_memory_bytes, memory=True)}"
+            if phase.peak_memory_bytes
+            else ""
+        )
+        lines.append(
+            f"{phase.phase}: {phase.items} item(s), up to {phase.batch_size} at once{budget}; "
+            f"{phase.prompt_tokens:,} prompt tokens, {phase.generated_tokens:,} generated in "
+            f"{phase.seconds:.1f} s ({rate:.1f} tok/s){peak}"
+        )
+    return lines
+
+
 def details(result: Any) -> dict[str, Any]:
     """The sidecar's account of one summary."""
     from logline.summarize.batch import names_json
@@ -85,6 +112,8 @@ def details(result: Any) -> dict[str, Any]:
         },
         "seconds": round(result.seconds, 3),
         "peak_memory_bytes": result.peak_memory_bytes,
+        **({"precision": result.precision} if result.precision else {}),
+        **({"precision_reason": result.precision_reason} if result.precision_reason else {}),
         "phases": [p.to_json() for p in result.phases],
         "citations": None if citations is None else citations.to_json(),
         "unknown_names": names_json(result.names),

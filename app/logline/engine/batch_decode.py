@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from logline.engine.backend import BackendPlan
+from logline.engine.batch_processors import BatchProcessors
 from logline.engine.cancel import CancelToken
 from logline.engine.events import Finished, FinishReason, GenerationStats
 from logline.engine.loop_guard import LoopGuard
@@ -73,6 +74,7 @@ class Row:
     count: int = 0
     reason: FinishReason | None = None
     guard: LoopGuard | None = None
+    params: SamplingParams | None = None  # what ``sampler`` and ``processors`` were built from
 
 
 # on_text(row, text, retract): drop ``retract`` characters of the row's text, then add ``text``.
@@ -96,6 +98,7 @@ def new_row(
         detokenizer=tokenizer.detokenizer,
         stop=StopText(params.stop_strings),
         guard=LoopGuard() if params.loop_guard else None,
+        params=params,
     )
 
 
@@ -154,6 +157,14 @@ def decode_rows(
             [row.cache for row in rows], exact=plan.row_exact, fused=plan.fused_attention
         )
 
+    # Rows with the same sampling parameters share one set of processors over the whole batch
+    # (no per-row graphs, no host sync while the next step is queued: ``batch_processors``).
+    batched = (
+        BatchProcessors.for_rows([row.params for row in rows])
+        if any(row.processors for row in rows)
+        else None
+    )
+
     def step(active: list[Row], inputs: Any) -> Any:
         if shared is not None:
             shared.begin_step()
@@ -162,7 +173,9 @@ def decode_rows(
         else:
             groups = [RowCaches([row.cache[i] for row in active]) for i in range(len(model.layers))]
             logits = model(inputs[:, None], cache=groups)[:, -1, :]
-        if any(row.processors for row in active):
+        if batched is not None:
+            logits = batched(inputs, logits)
+        elif any(row.processors for row in active):
             parts = []
             for i, row in enumerate(active):
                 piece = logits[i : i + 1]
@@ -221,6 +234,8 @@ def decode_rows(
                 next_y = next_y[mx.array(keep)]
                 if shared is not None:
                     shared.keep(keep)
+                if batched is not None:
+                    batched.keep(keep)
             y = next_y
     for row in active:  # cancelled (or ran out of steps while continuing)
         if row.reason is None:

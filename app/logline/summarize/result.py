@@ -54,6 +54,10 @@ class SummaryResult:
     # Map notes (their indices) that still copied the script after one rewrite.
     copied_notes: list[int] = field(default_factory=list)
     verdict: str | None = None  # a coverage report's Pass / Consider / Recommend
+    # The loaded model's precision here and, where Logline chose it by measuring, why ("" on a
+    # server).
+    precision: str = ""
+    precision_reason: str = ""
 
     @property
     def peak_memory_bytes(self) -> int:

@@ -340,6 +340,9 @@ def summarize(
     result.phases = session.phases
     result.stats = session.last_stats
     result.verdict = session.verdict
+    loaded = getattr(engine, "loaded", None)  # None on a server
+    if loaded is not None:
+        result.precision, result.precision_reason = loaded.precision, loaded.precision_reason
     result.seconds = time.perf_counter() - started
     if result.raw_text:  # also modes that ask for none: an invented one is still caught
         result.citations = validate(result.raw_text, document)
