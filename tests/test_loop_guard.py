@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from logline.engine.loop_guard import LoopGuard, normalise
@@ -216,3 +218,28 @@ def test_the_result_does_not_depend_on_how_the_text_is_split() -> None:
         assert whole[1] == whole[2]
         fired += whole[0]
     assert 0 < fired < 300
+
+
+def _host_bans(generated: list[int], size: int) -> set[int]:
+    """The n-gram rule written out on the host: every token that followed an earlier
+    occurrence of the last ``size - 1`` generated tokens."""
+    context = tuple(generated[len(generated) - size + 1 :])
+    return {
+        generated[j + size - 1]
+        for j in range(len(generated) - size + 1)
+        if tuple(generated[j : j + size - 1]) == context
+    }
+
+
+@pytest.mark.parametrize("size", [2, 3, 5])
+def test_ngram_on_the_device_bans_what_the_rule_says(size: int) -> None:
+    """Random streams over a tiny alphabet (n-grams repeat all the time): the processor's bans
+    at every step equal the rule computed on the host, and it never reads tokens back."""
+    rng = random.Random(size)
+    for _ in range(5):
+        prompt = [rng.randrange(VOCAB) for _ in range(rng.randrange(1, 4))]
+        generated = [rng.randrange(4) for _ in range(40)]
+        processor = NoRepeatNGram(size)
+        for k in range(len(generated) + 1):
+            expected = _host_bans(generated[:k], size) if k >= size else set()
+            assert step(processor, prompt + generated[:k]) == expected, (prompt, k)

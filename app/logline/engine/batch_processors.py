@@ -1,14 +1,13 @@
 """A batch's repetition penalty and no-repeat n-grams, for every row at once, on the device.
 
 ``sampling.build_sampler`` gives each sequence its own logits processors: mlx-lm's repetition
-penalty and ``ngram.NoRepeatNGram``, which reads the newest token back to the host. Run per row
-in a batched decode step, they cost a few small operations and one host sync per row and step,
-and the sync stops the next step from being queued while the current one runs: on a GPU a wide
-map batch spent most of each step building those per-row graphs with the device idle.
+penalty and ``ngram.NoRepeatNGram``. Run per row in a batched decode step, they cost a few
+small operations per row and step, and on a GPU a wide map batch would spend much of each step
+building those per-row graphs.
 
 When every row of a batch has the same sampling parameters (all of a summary's map or merge
 requests do), :class:`BatchProcessors` applies the same penalties to the whole batch with a
-handful of array operations and no sync. The results are the per-row processors' exactly:
+handful of array operations. The results are the per-row processors' exactly:
 
 - repetition penalty: the same gather, sign-aware scaling and scatter as mlx-lm's processor,
   over each row's last ``repetition_context_size`` tokens (rows decoded together have fed the
@@ -23,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from logline.engine.ngram import ban_repeated_ngrams
 from logline.engine.sampling import SamplingParams
 
 
@@ -85,24 +85,5 @@ class BatchProcessors:
         return mx.put_along_axis(logits, recent, selected, axis=-1)
 
     def _ban_repeats(self, logits: Any) -> Any:
-        import mlx.core as mx  # lazy: MLX
-
-        n = self.ngram
-        generated = self.history[:, 1:].astype(mx.int32)  # the first column is the prompt's
-        count = generated.shape[1]
-        if count < n:
-            return logits
-        starts = count - n + 1  # earlier n-grams: generated[j : j + n], j < starts
-        offsets = mx.arange(starts)[:, None] + mx.arange(n - 1)[None, :]
-        windows = generated[:, offsets]  # [rows, starts, n - 1]
-        last = generated[:, None, count - n + 1 :]  # [rows, 1, n - 1]
-        repeats = mx.all(windows == last, axis=-1)  # [rows, starts]
-        followers = generated[:, n - 1 :]  # what came after each window
-        vocabulary = logits.shape[-1]
-        # Banned followers go to their column, the others to one spare column dropped after.
-        targets = mx.where(repeats, followers, vocabulary)
-        spare = mx.zeros((logits.shape[0], 1), dtype=logits.dtype)
-        widened = mx.concatenate([logits, spare], axis=-1)
-        blocked = mx.full(targets.shape, -mx.inf, dtype=logits.dtype)
-        widened = mx.put_along_axis(widened, targets, blocked, axis=-1)
-        return widened[:, :vocabulary]
+        generated = self.history[:, 1:]  # the first column is the rows' last prompt tokens
+        return ban_repeated_ngrams(generated, logits, self.ngram)
