@@ -25,6 +25,7 @@ def worker(tiny_model_dir: Path):
 @pytest.fixture(autouse=True)
 def no_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(budgets.ENV, raising=False)
+    monkeypatch.delenv(budgets.ROWS_ENV, raising=False)
 
 
 def _budget(engine: Engine, tokens: int, sequences: int) -> budgets.BatchBudget:
@@ -65,6 +66,16 @@ def test_the_batch_follows_the_budget(
     monkeypatch.setenv(budgets.ENV, str(in_use))  # nothing left: one at a time, still runs
     assert worker.call(lambda e: _budget(e, 2048, 40)).size == 1
     assert "sequences at once" in tight.describe()
+
+
+def test_the_ceiling_can_be_raised_to_measure_wider_batches(
+    worker: EngineThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(budgets.ROWS_ENV, "24")
+    assert budgets.max_rows("cpu") == budgets.max_rows("gpu") == 24
+    assert worker.call(lambda e: _budget(e, 2048, 40)).size == 24
+    monkeypatch.setenv(budgets.ROWS_ENV, "many")
+    assert budgets.max_rows("gpu") == budgets.MAX_ROWS["gpu"]
 
 
 def test_a_batch_sized_by_a_small_budget_stays_under_it(

@@ -4,6 +4,13 @@ widest under cProfile (top functions).
 
     python3 bench/gpu/profile_map.py --model-path DIR --file SCRIPT.fountain [--chunks 15]
         [--widths 5,16,64] [--map-tokens 128] [--profile] [--out FILE.json]
+        [--variants base,full-buffer,pipelined]
+
+Variants (patched here, for measuring only; the engine is unchanged): ``full-buffer`` gives the
+fused attention the shared KV buffers whole, with the mask over every allocated position,
+instead of a view cut to the batch's width (in case the GPU kernel copies such views);
+``pipelined`` queues every decode step before the previous one ends, whatever the copy of the
+KV buffers costs (``shared_kv.PIPELINED_KV_SHARE``).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ def main() -> int:
     parser.add_argument("--widths", default="5", help="batch widths, comma-separated")
     parser.add_argument("--map-tokens", type=int, help="notes per chunk, at most (tokens)")
     parser.add_argument("--profile", action="store_true", help="cProfile the widest")
+    parser.add_argument("--variants", default="base", help="base, full-buffer, pipelined")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     import json
@@ -71,9 +79,11 @@ def main() -> int:
     warm = [GenerationRequest(prompt_tokens=[5] * 40, sampling=sampling.__class__(max_tokens=4))]
     engine.generate_batch(warm * 2, CancelToken(), lambda e: None)
     widths = [int(w) for w in args.widths.split(",")]
-    runs = [(w, False) for w in widths] + ([(max(widths), True)] if args.profile else [])
+    runs = [(w, False, v) for v in args.variants.split(",") for w in widths]
+    runs += [(max(widths), True, "base")] if args.profile else []
     figures = []
-    for width, profiled in runs:
+    for width, profiled, variant in runs:
+        restore = apply_variant(variant)
         stats: list[GenerationStats] = []
 
         def emit(event: object, stats: list = stats) -> None:
@@ -85,7 +95,10 @@ def main() -> int:
         started = time.perf_counter()
         if profiler:
             profiler.enable()
-        results = engine.generate_batch(requests, CancelToken(), emit, max_batch=width)
+        try:
+            results = engine.generate_batch(requests, CancelToken(), emit, max_batch=width)
+        finally:
+            restore()
         if profiler:
             profiler.disable()
         s = stats[-1]
@@ -94,6 +107,7 @@ def main() -> int:
         )
         row = {
             "width": width,
+            "variant": variant,
             "profiled": profiled,
             "seconds": time.perf_counter() - started,
             "prompt_tokens": s.prompt_tokens,
@@ -112,6 +126,43 @@ def main() -> int:
     if args.out:
         args.out.write_text(json.dumps({"precision": engine.loaded.precision, "runs": figures}))
     return 0
+
+
+def apply_variant(variant: str):
+    """Patch the shared KV buffers for ``variant``; returns what undoes it."""
+    from logline.engine import shared_kv
+
+    if variant == "base":
+        return lambda: None
+    if variant == "pipelined":
+        share = shared_kv.PIPELINED_KV_SHARE
+        shared_kv.PIPELINED_KV_SHARE = float("inf")
+
+        def undo_share() -> None:
+            shared_kv.PIPELINED_KV_SHARE = share
+
+        return undo_share
+    if variant == "full-buffer":
+        import mlx.core as mx
+
+        begin, update = shared_kv.SharedKV.begin_step, shared_kv.SharedKV.update
+
+        def begin_step(self) -> None:
+            begin(self)
+            positions = mx.arange(self.alloc, dtype=mx.int32)
+            self.mask = (positions[None, :] <= self.offsets[:, None])[:, None, None, :]
+
+        def whole(self, layer: int, keys, values):
+            update(self, layer, keys, values)
+            return self.keys[layer], self.values[layer]
+
+        shared_kv.SharedKV.begin_step, shared_kv.SharedKV.update = begin_step, whole
+
+        def undo_buffer() -> None:
+            shared_kv.SharedKV.begin_step, shared_kv.SharedKV.update = begin, update
+
+        return undo_buffer
+    raise SystemExit(f"unknown variant {variant!r}")
 
 
 if __name__ == "__main__":

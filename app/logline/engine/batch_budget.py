@@ -11,7 +11,8 @@ once for the whole batch, so wider batches pay, up to a point still being measur
 
 Memory does not grow with the script's length: a long script runs more batches, not larger
 ones. ``LOGLINE_MEMORY_BUDGET`` (bytes, or with a K/M/G suffix) replaces the device's figure,
-to see what a smaller machine would do.
+to see what a smaller machine would do; ``LOGLINE_MAX_ROWS`` replaces the device kind's ceiling,
+to measure where wider batches stop paying.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ MARGIN_SHARE = 0.1  # of the device's memory, kept free for the runtime and othe
 MIN_MARGIN = 512 * 2**20
 ROW_TEMPORARY_FACTOR = 3  # logits in float32, their softmax and the sampler's copy, per row
 ENV = "LOGLINE_MEMORY_BUDGET"
+ROWS_ENV = "LOGLINE_MAX_ROWS"
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMG]?)i?B?\s*", re.IGNORECASE)
 
 
@@ -72,6 +74,16 @@ def simulated_device_bytes() -> int | None:
     return int(float(match.group(1)) * scale)
 
 
+def max_rows(device: str) -> int:
+    """The most rows decoded together on ``device`` (``MAX_ROWS``, or ``LOGLINE_MAX_ROWS``)."""
+    text = os.environ.get(ROWS_ENV, "").strip()
+    if text:
+        if text.isdigit() and int(text) >= 1:
+            return int(text)
+        log.warning("%s=%r is not a whole number of rows; ignored", ROWS_ENV, text)
+    return MAX_ROWS.get(device, MAX_ROWS["cpu"])
+
+
 def per_sequence_bytes(model: Any, tokens: int) -> int:
     """One sequence of ``tokens`` (prompt and answer): its KV cache and per-row temporaries."""
     args = getattr(model, "args", None)
@@ -94,6 +106,6 @@ def batch_budget(
     margin = max(MIN_MARGIN, int(total * MARGIN_SHARE))
     budget = max(total - in_use - margin, 0)
     each = per_sequence_bytes(model, tokens_per_sequence)
-    maximum = MAX_ROWS.get(device, MAX_ROWS["cpu"])
+    maximum = max_rows(device)
     size = max(1, min(maximum, sequences, budget // max(each, 1)))
     return BatchBudget(total, in_use, budget, each, maximum, size)

@@ -42,14 +42,10 @@ class BatchProcessors:
 
     @classmethod
     def for_rows(cls, params: Sequence[SamplingParams | None]) -> BatchProcessors | None:
-        """The batched processors for rows with these parameters, or None when the rows differ
-        (or this MLX lacks ``put_along_axis``): then each row runs its own processors."""
-        import mlx.core as mx  # lazy: MLX
-
+        """The batched processors for rows with these parameters, or None when the rows differ:
+        then each row runs its own processors."""
         first = params[0] if params else None
         if first is None or any(p != first for p in params):
-            return None
-        if not hasattr(mx, "put_along_axis"):
             return None
         return cls(first)
 
