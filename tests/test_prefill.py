@@ -169,3 +169,49 @@ def test_layer_by_layer_prompt_fills_the_same_cache_and_stops_between_layers(
         model.model(tokens, cache=stopped)
     evaluated = [c.offset for c in stopped]
     assert evaluated[0] == 40 and evaluated[-1] == 0  # the first layer ran, the last did not
+
+
+def test_on_a_gpu_chunks_shrink_by_the_memory_the_weights_leave() -> None:
+    """The GPU's bound on chunk x position follows the memory: an H200-sized device keeps
+    512-token chunks 40k deep for a 32-head model where the CPU's rule is down to 64; a small
+    device never gets a looser bound than the CPU's rule."""
+    from logline.engine.prompt_chunks import (
+        MIN_PREFILL_CHUNK,
+        default_span,
+        gpu_span,
+        next_boundary,
+        prefill_chunk,
+    )
+
+    step = 512
+    big = gpu_span(step, device_bytes=139 * 2**30, weights_bytes=3 * 2**30, heads=32)
+    small = gpu_span(step, device_bytes=5 * 2**30, weights_bytes=4 * 2**30, heads=32)
+    assert small == default_span(step) < big
+    assert prefill_chunk(40_000, step) == MIN_PREFILL_CHUNK
+    assert prefill_chunk(40_000, step, big) == 512
+    assert prefill_chunk(40_000, step, small) == MIN_PREFILL_CHUNK
+    # The scores of one chunk stay within the share of free memory the rule allows.
+    for position in (1_000, 20_000, 46_000, 120_000):
+        size = prefill_chunk(position, step, big)
+        assert size * position * 32 * 8 <= 136 * 2**30 / 16 or size == MIN_PREFILL_CHUNK
+    # Boundaries still depend on positions only: resuming at any boundary meets the same ones.
+    position, boundaries = 0, []
+    while position < 60_000:
+        position = next_boundary(position, 60_000, step, big)
+        boundaries.append(position)
+    resumed = [next_boundary(b, 60_000, step, big) for b in boundaries[:-1]]
+    assert resumed == boundaries[1:]
+
+
+def test_the_plan_carries_the_span_for_its_device(tiny_model_dir: Path) -> None:
+    from logline.engine import memory
+    from logline.engine.backend import plan_backend
+    from logline.engine.prompt_chunks import default_span
+
+    engine = Engine()
+    engine.load("tiny", tiny_model_dir)
+    model = engine.loaded.model
+    assert engine.loaded.plan.prefill_span == default_span(engine.loaded.plan.prefill_step)
+    gpu = plan_backend(model, device="gpu")
+    assert gpu.prefill_step == memory.SMALL_MODEL_PREFILL_STEP
+    assert gpu.prefill_span >= default_span(gpu.prefill_step)

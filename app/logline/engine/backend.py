@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from logline.engine import memory
 from logline.engine.mlx_runtime import blas_library, device_kind, import_mlx
+from logline.engine.prompt_chunks import default_span, gpu_span
 
 Device = Literal["cpu", "gpu"]
 
@@ -49,6 +50,7 @@ class BackendPlan:
 
     device: Device
     prefill_step: int  # tokens per prompt chunk (chunks shrink far into long prompts)
+    prefill_span: int  # the largest chunk x position product (``prompt_chunks.prefill_chunk``)
     row_exact: bool  # batched products give each row its one-row bits (CPU, row-exact BLAS)
     float32: bool  # the model computes in float32 (small models on a CPU)
     llama_blocks: bool  # every layer is mlx-lm's llama attention and MLP
@@ -78,10 +80,18 @@ def plan_backend(
     on_cpu = device == "cpu"
     float32 = _computes_in_float32(mx, model)
     llama = llama_blocks(model)
+    step = prefill_step or (CPU_PREFILL_STEP if on_cpu else memory.gpu_prefill_step(weights))
     return BackendPlan(
         device=device,
-        prefill_step=prefill_step
-        or (CPU_PREFILL_STEP if on_cpu else memory.gpu_prefill_step(weights)),
+        prefill_step=step,
+        prefill_span=default_span(step)
+        if on_cpu
+        else gpu_span(
+            step,
+            device_bytes=memory.device_memory_bytes(mx),
+            weights_bytes=weights,
+            heads=_attention_heads(model),
+        ),
         row_exact=on_cpu and row_exact_blas(),
         float32=float32,
         llama_blocks=llama,
@@ -91,6 +101,11 @@ def plan_backend(
         share_kv=llama and rope_takes_row_offsets() and _ropes_take_row_offsets(model),
         weights_bytes=weights,
     )
+
+
+def _attention_heads(model: Any) -> int:
+    args = getattr(model, "args", None)
+    return int(getattr(args, "num_attention_heads", 0) or 32)
 
 
 def current_device() -> Device:

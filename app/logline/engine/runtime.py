@@ -412,7 +412,7 @@ class Engine(BatchGeneration):
         with prompt_blocks(model, loaded.plan, cancel):
             while done < end:
                 cancel.raise_if_cancelled()
-                n = next_boundary(done, end, step) - done
+                n = next_boundary(done, end, step, loaded.plan.prefill_span) - done
                 forward(mx.array(list(prompt[done : done + n]))[None], cache=cache)
                 mx.eval([c.state for c in cache])
                 done += n
