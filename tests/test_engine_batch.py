@@ -165,6 +165,47 @@ def test_stop_strings_and_max_tokens_per_item(worker: EngineThread) -> None:
     assert results[2].text == plain[2]
 
 
+@pytest.mark.parametrize("share", [0.5, 0.0])
+@pytest.mark.parametrize("shared_kv", [True, False])
+def test_finished_rows_may_stay_in_the_batch_without_changing_any_text(
+    worker: EngineThread, monkeypatch: pytest.MonkeyPatch, share: float, shared_kv: bool
+) -> None:
+    """A GPU keeps finished rows in the batch until half have finished (``COMPACT_SHARE``):
+    rows ending at different steps, kept idle in the batch (0.5) or until the very end (0.0),
+    give the same texts, reasons and counts as dropping each at once, with the n-gram and
+    repetition processors on (their batch-wide history follows the batch)."""
+    from dataclasses import replace
+
+    from logline.engine import batch_decode
+
+    bodies = [*BODIES, *(f"Scene {n}. {BODIES[n % 3]}" for n in range(3))]
+    guarded = {"repetition_penalty": 1.1, "no_repeat_ngram": 3}
+    requests = [
+        GenerationRequest(
+            messages=[SYSTEM, {"role": "user", "content": body}],
+            sampling=SamplingParams(max_tokens=tokens, **guarded),
+        )
+        for body, tokens in zip(bodies, (3, 7, 30, 11, 5, 19), strict=True)
+    ]
+    plan = worker.call(lambda e: e.loaded.plan)
+
+    def set_plan(engine: Engine, new) -> None:
+        engine.loaded.plan = new
+
+    worker.call(lambda e: set_plan(e, replace(plan, share_kv=shared_kv)))
+    try:
+        dropped, _, _ = _batch(worker, requests)
+        monkeypatch.setitem(batch_decode.COMPACT_SHARE, "cpu", share)
+        kept, _, _ = _batch(worker, requests)
+    finally:
+        worker.call(lambda e: set_plan(e, plan))
+    assert [r.tokens for r in dropped] == [3, 7, 30, 11, 5, 19]
+    assert [(r.text, r.reason, r.tokens) for r in kept] == [
+        (r.text, r.reason, r.tokens) for r in dropped
+    ]
+    assert [r.text for r in dropped] == _sequential(worker, requests)
+
+
 def test_cancel_during_prefill_returns_quickly(worker: EngineThread) -> None:
     long = [{"role": "user", "content": "word " * 1500}]
     requests = [GenerationRequest(messages=long, sampling=SamplingParams(max_tokens=20))] * 2

@@ -34,6 +34,14 @@ from logline.engine.shared_kv import RowCaches, SharedKV, pipelines_kv_writes
 from logline.engine.stop_text import StopText
 from logline.engine.swaps import batch_blocks, decode_blocks
 
+# When rows finish, the batch drops them (copying every remaining row's KV buffers) only once at
+# most this share of its rows still decodes. A CPU's step costs in proportion to its rows, so it
+# drops finished rows at once. A GPU's step costs about the same for any number of rows (each
+# weight is read once), so finished rows stay in the batch, their tokens ignored, until half
+# have finished: at most log2(rows) copies of the KV buffers and as many batch shapes, instead
+# of one per finished row (58 map rows of an 8B model hold ~11 GB of KV).
+COMPACT_SHARE = {"cpu": 1.0, "gpu": 0.5}
+
 
 @dataclass(frozen=True)
 class BatchItemResult:
@@ -146,7 +154,8 @@ def decode_rows(
     the tokens a single-stream ``stream_generate`` would. Steps are pipelined like mlx-lm's: the
     next step is queued before the current tokens are read, unless that would copy the KV cache
     on a GPU (``PIPELINED_KV_SHARE`` of the weights: ``pipelines_kv_writes``). How the batch
-    runs (shared buffers, which attention) is the backend plan's choice.
+    runs (shared buffers, which attention) is the backend plan's choice; when finished rows
+    leave it, ``COMPACT_SHARE`` for the plan's device.
     """
     import mlx.core as mx  # lazy: MLX
 
@@ -198,46 +207,51 @@ def decode_rows(
         return mx.concatenate([row.sampler(logprobs[i : i + 1]) for i, row in enumerate(active)])
 
     generated = 0
-    active = list(rows)
-    if not active:
+    batch = list(rows)  # the rows in the device's batch, in order (finished ones may stay)
+    live = list(range(len(batch)))  # positions in ``batch`` of the rows still decoding
+    if not batch:
         return 0
+    share = COMPACT_SHARE.get(plan.device, 1.0)
 
     with batch_blocks(model, plan):
-        y = step(active, mx.array([row.last_prompt_token for row in active]))
+        y = step(batch, mx.array([row.last_prompt_token for row in batch]))
         mx.async_eval(y)
-        while active:
+        while live:
             if cancelled():
                 break
-            more = any(row.count + 1 < row.max_tokens for row in active)
-            next_y = step(active, y) if more else None
+            more = any(batch[i].count + 1 < batch[i].max_tokens for i in live)
+            next_y = step(batch, y) if more else None
             wait = shared is not None and not pipelines_kv_writes(shared, plan.weights_bytes)
             if next_y is not None and not wait:
                 mx.async_eval(next_y)
             tokens = y.tolist()
             if next_y is not None and wait:
                 mx.async_eval(next_y)
-            keep: list[int] = []
-            for i, (row, token) in enumerate(zip(active, tokens, strict=True)):
+            still: list[int] = []
+            for i in live:
+                row = batch[i]
                 row.count += 1
                 generated += 1
-                if take_token(row, int(token), on_text):
-                    keep.append(i)
+                if take_token(row, int(tokens[i]), on_text):
+                    still.append(i)
                 else:
                     on_finish(row)
             if generated and generated % (256 * max(len(rows), 1)) == 0:
                 mx.clear_cache()
-            if not keep or next_y is None:
-                active = [active[i] for i in keep]
+            live = still
+            if not live or next_y is None:
                 break
-            if len(keep) < len(active):
-                active = [active[i] for i in keep]
-                next_y = next_y[mx.array(keep)]
+            if len(live) < len(batch) and len(live) <= len(batch) * share:
+                next_y = next_y[mx.array(live)]
                 if shared is not None:
-                    shared.keep(keep)
+                    shared.keep(live)
                 if batched is not None:
-                    batched.keep(keep)
+                    batched.keep(live)
+                batch = [batch[i] for i in live]
+                live = list(range(len(batch)))
             y = next_y
-    for row in active:  # cancelled (or ran out of steps while continuing)
+    for i in live:  # cancelled (or ran out of steps while continuing)
+        row = batch[i]
         if row.reason is None:
             finish_row(row, "stopped", on_text)
             on_finish(row)
