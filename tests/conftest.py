@@ -10,6 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from logline.engine.mlx_runtime import import_mlx
+
+# Before any test module imports mlx.core: Logline loads OpenBLAS ahead of MLX here (the bundled
+# reference BLAS is ~35x slower). A test module that imported mlx.core first at collection made
+# every real-model test of the session run on the bundled BLAS (a 13x slower suite's slow tests).
+import_mlx()
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 EMBEDDED_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -88,3 +88,14 @@ def test_import_linter_contracts_hold() -> None:
         [exe, "--no-cache"], capture_output=True, text=True, cwd=PACKAGE.parents[1]
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_test_session_runs_mlx_on_the_blas_logline_picks() -> None:
+    """The suite's own speed: ``conftest`` imports MLX through Logline before any test module
+    can import ``mlx.core`` first (which left every real-model test on the bundled reference
+    BLAS, and the suite twice as slow)."""
+    from logline.engine.mlx_runtime import blas_library, find_openblas
+
+    if not sys.platform.startswith("linux") or find_openblas() is None:
+        pytest.skip("Logline picks a BLAS only on Linux with OpenBLAS installed")
+    assert blas_library() == find_openblas()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import random
 
-import mlx.core as mx
 import pytest
 
 from logline.engine.batch_processors import BatchProcessors
+from logline.engine.mlx_runtime import import_mlx
 from logline.engine.sampling import SamplingParams, build_sampler
+
+mx = import_mlx()
 
 VOCABULARY = 50
 
