@@ -73,6 +73,18 @@ def _partials() -> list[Path]:
     return sorted(_blobs().glob("*.incomplete")) if _blobs().is_dir() else []
 
 
+def _partial_bytes() -> int:
+    """Bytes in the partial files now; a small file's partial may be renamed between the
+    listing and its ``stat`` (the download finished it): it no longer counts."""
+    total = 0
+    for partial in _partials():
+        try:
+            total += partial.stat().st_size
+        except FileNotFoundError:
+            continue
+    return total
+
+
 def _weights_size(hub: FakeHub) -> int:
     return len(hub.repos[REPO].files[WEIGHTS])
 
@@ -204,7 +216,7 @@ def _kill_mid_file(hub: FakeHub, home: Path) -> int:
     env["LOGLINE_HOME"] = str(home)
     child = subprocess.Popen([sys.executable, "-c", CHILD, REPO, hub.url], env=env)
     try:
-        wait_for(lambda: sum(p.stat().st_size for p in _partials()) > 2 * MB, timeout=20)
+        wait_for(lambda: _partial_bytes() > 2 * MB, timeout=20)
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
