@@ -82,3 +82,27 @@ def test_the_batch_sidecar_lists_the_unknown_names(
     sidecar = json.loads((out / "room.synopsis.json").read_text(encoding="utf-8"))
     assert sidecar["unknown_names"] == {"count": len(names), "names": list(dict.fromkeys(names))}
     assert flagged_names((out / "room.synopsis.md").read_text(encoding="utf-8")) == names
+
+
+def test_notes_after_the_stream_start_on_a_line_of_their_own(
+    home: Path, script: Path, flagged
+) -> None:
+    """In a terminal stdout and stderr share the screen: the name count (a runner notice that
+    arrives while the summary's last line is still open) must not be glued to that line."""
+    seed, _flag_run = flagged
+    sampling = ("--model", "tiny", "--max-tokens", "48", "--temperature", "1", "--seed", seed)
+    merged = subprocess.run(
+        offline_cli.command("summarize", str(script), *sampling),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # one pipe: the order the user would see
+        text=True,
+        env=offline_cli.offline_env(home),
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    assert merged.returncode == 0, merged.stdout
+    lines = merged.stdout.splitlines()
+    notes = [line for line in lines if "Note: " in line and "not in the script" in line]
+    assert notes, merged.stdout
+    assert all(line.startswith("Note: ") for line in notes), notes
+    assert lines[-1].startswith("[")  # the stats line, on its own line

@@ -276,6 +276,9 @@ class _Batch:
             for_summary(document, self.options.instruction), self.options.names_policy
         )
         wrote = False
+        # Progress and notices that arrive once the answer is streaming wait for its last line
+        # to end: on a terminal stderr shares the screen, and a note would be glued to the text.
+        held: list[Any] = []
 
         def sink(event: Any) -> None:
             nonlocal wrote
@@ -285,6 +288,8 @@ class _Batch:
                     sys.stdout.write(shown)
                     sys.stdout.flush()
                     wrote = True
+            elif wrote:
+                held.append(event)
             else:
                 self._progress(event)
 
@@ -297,6 +302,8 @@ class _Batch:
         if tail or wrote:
             sys.stdout.write(tail + "\n")
             sys.stdout.flush()
+        for event in held:
+            self._progress(event)
         if result is None:
             return fail("the engine stopped without a result")
         if result.error is not None:
