@@ -28,6 +28,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from logline.ui.placeholder import WrappedPlaceholder
+
 __all__ = ["FINISH_LABELS", "ChatView", "ShownMessage", "linkify_citations"]
 
 FLUSH_INTERVAL_MS = 50
@@ -86,7 +88,7 @@ def _mix(a: QColor, b: QColor, share: float) -> QColor:
     )
 
 
-class ChatView(QTextBrowser):
+class ChatView(WrappedPlaceholder, QTextBrowser):
     """The transcript. Feed it whole messages (:meth:`set_messages`), then stream an answer with
     :meth:`begin_answer`, :meth:`append_answer` and :meth:`finish_answer`."""
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
+    QFont,
     QFontDatabase,
     QFontMetricsF,
     QPainter,
@@ -187,22 +188,26 @@ class DocumentView(QTextEdit):
         if not self.document().isEmpty():
             super().paintEvent(event)
             return
-        # Empty: a centred two-line hint instead of Qt's top-left placeholder.
+        # Empty: a centred hint (a large line, then a smaller one) instead of Qt's top-left
+        # placeholder; each wraps in a narrow pane rather than being cut at both edges.
         painter = QPainter(self.viewport())
-        color = self.palette().color(QPalette.ColorRole.PlaceholderText)
-        painter.setPen(color)
-        rect = QRectF(self.viewport().rect())
-        font = self.font()
-        font.setFamily(self.parentWidget().font().family() if self.parentWidget() else "")
-        font.setPointSizeF(font.pointSizeF() * 1.35)
-        painter.setFont(font)
-        line = painter.fontMetrics().height()
-        painter.drawText(
-            rect.adjusted(0, 0, 0, -line), Qt.AlignmentFlag.AlignCenter, self.placeholderText()
-        )
-        font.setPointSizeF(font.pointSizeF() / 1.35)
-        painter.setFont(font)
-        painter.drawText(
-            rect.adjusted(0, line * 1.4, 0, 0), Qt.AlignmentFlag.AlignCenter, DROP_SUBHINT
-        )
+        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        margin = self.document().documentMargin()
+        area = QRectF(self.viewport().rect()).adjusted(margin, margin, -margin, -margin)
+        flags = Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap
+        small = self.font()
+        small.setFamily(self.parentWidget().font().family() if self.parentWidget() else "")
+        large = QFont(small)
+        large.setPointSizeF(small.pointSizeF() * 1.35)
+        parts = [(large, self.placeholderText()), (small, DROP_SUBHINT)]
+        heights = []
+        for font, text in parts:
+            painter.setFont(font)
+            heights.append(painter.boundingRect(area, flags, text).height())
+        gap = QFontMetricsF(small).height() * 0.4
+        top = area.top() + max(0.0, (area.height() - sum(heights) - gap) / 2)
+        for (font, text), height in zip(parts, heights, strict=True):
+            painter.setFont(font)
+            painter.drawText(QRectF(area.left(), top, area.width(), height), flags, text)
+            top += height + gap
         painter.end()

@@ -18,6 +18,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from logline.ui.chat_view import linkify_citations
+from logline.ui.placeholder import WrappedPlaceholder
 
 FLUSH_INTERVAL_MS = 100  # each flush re-renders every section
 MAX_FLUSH_INTERVAL_MS = 1000
@@ -53,7 +54,7 @@ class NoteSection:
     state: str = "waiting"
 
 
-class NotesView(QTextBrowser):
+class NotesView(WrappedPlaceholder, QTextBrowser):
     """One section per chunk (or merged group): its title, its state and its notes so far."""
 
     sceneRequested = Signal(int)  # a citation's scene link was clicked

@@ -33,6 +33,7 @@ from logline.summarize.names import NameChecker, flagged_names, is_name_flag
 from logline.summarize.names import for_summary as names_for_summary
 from logline.summarize.names_stream import NameFilter
 from logline.ui.chat_view import linkify_citations
+from logline.ui.placeholder import WrappedPlaceholder
 from logline.ui.theme import DARK, LIGHT
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ FLAG_FOREGROUND = LIGHT.flag_text  # the light theme's; the dark theme has its o
 FLAG_BACKGROUND = LIGHT.flag_background
 
 
-class SummaryView(QTextBrowser):
+class SummaryView(WrappedPlaceholder, QTextBrowser):
     """Accepts token text at any rate; repaints at most every ``FLUSH_INTERVAL_MS``."""
 
     sceneRequested = Signal(int)  # a citation's scene link was clicked
