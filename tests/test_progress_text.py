@@ -21,3 +21,11 @@ def test_time_so_far_and_an_estimate_from_the_pace() -> None:
     assert estimate(30, 29, 30) == "less than a minute left"
     assert estimate(3600, 10, 30) == "about 2.0 h left"
     assert clock(3725) == "1:02:05"
+
+
+def test_prompts_being_read_are_said_until_the_notes_begin() -> None:
+    text = notes_progress("map", 0, 0, 58, 12, reading=(3200, 8000))
+    assert text == "Taking notes: 0 of 58 written · reading the next parts: 40% · 0:12 so far"
+    merge = notes_progress("merge", 1, 0, 4, 0.5, level=1, reading=(0, 900))
+    assert merge == "Merging notes (level 1): 1 of 4 groups merged · reading the next notes: 0%"
+    assert "reading" not in notes_progress("map", 8, 0, 58, 30, reading=(900, 900))  # all read

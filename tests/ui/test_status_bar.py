@@ -58,3 +58,25 @@ def test_a_long_detail_line_never_widens_the_window(qtbot, tiny_model_dir: Path)
     assert (window.minimumSizeHint().width(), window.width()) == before
     assert window.summary_detail.text() == long and window.summary_detail.toolTip() == long
     window.close()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Taking notes: 0 of 58 written · reading the next parts: 5% · 0:07 so far",
+        "Reading “100%p Pure.fountain”… 5%m %v",  # Qt's own codes, written literally
+    ],
+)
+def test_the_bar_shows_a_percent_sign_as_written(qtbot, text: str) -> None:
+    """QProgressBar has no escape for "%": the "%%" once used showed as "5%%" on screen."""
+    from PySide6.QtWidgets import QStatusBar
+
+    from logline.ui.status_panel import StatusPanel
+
+    bar = QStatusBar()
+    qtbot.addWidget(bar)
+    panel = StatusPanel(bar)
+    panel.show_steps(text, 3, 58)
+    shown = panel.progress.text()  # what Qt paints: the format with its codes replaced
+    assert shown.replace("\u2060", "") == text
+    assert panel.text == text

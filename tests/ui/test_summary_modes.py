@@ -20,7 +20,14 @@ from PySide6.QtGui import QColor, QTextCursor
 from logline.resources_access import resource
 from logline.summarize import modes
 from logline.summarize.citations import FLAGGED_RE, apply, validate
-from logline.summarize.events import AnswerText, ChunkDone, ChunkText, PhaseStarted, SummaryFinished
+from logline.summarize.events import (
+    AnswerText,
+    ChunkDone,
+    ChunkText,
+    PhaseStarted,
+    Reading,
+    SummaryFinished,
+)
 from logline.summarize.runner import SummaryOptions, SummaryResult
 from logline.ui.jobs import Job
 from logline.ui.main_window import NOTES_TAB, SUMMARY_TAB, MainWindow
@@ -154,9 +161,9 @@ def test_a_map_reduce_summary_shows_chunk_progress_notes_and_the_answer(
         if isinstance(event, PhaseStarted):
             order.append(event.phase)
             progress.append(window.status.text)
-        elif isinstance(event, ChunkDone):
+        elif isinstance(event, (ChunkDone, Reading)):
             progress.append(window.status.text)
-            if event.phase == "map":
+            if isinstance(event, ChunkDone) and event.phase == "map":
                 notes_tab_shown.append(window.summary_tabs.currentIndex() == NOTES_TAB)
                 if event.done == 4:
                     _shoot(window, "map-phase")
@@ -194,6 +201,11 @@ def test_a_map_reduce_summary_shows_chunk_progress_notes_and_the_answer(
         wanted = f"Taking notes: {i} of {total} written"
         assert any(p.startswith(wanted) for p in progress), (wanted, progress)
     assert all(notes_tab_shown)
+    # Before the first notes are written their prompts are read: said, not a frozen "0 of N".
+    assert any(
+        p.startswith(f"Taking notes: 0 of {total} written · reading the next parts: ")
+        for p in progress
+    ), progress
     assert "Writing the synopsis…" in progress
     # One section of notes per chunk, titled with its scene span, holding what was streamed.
     sections = window.notes_view.sections

@@ -6,6 +6,8 @@ the bar carries its own text: "Taking notes: chunk 3 of 14"."""
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QStatusBar, QWidget
@@ -15,6 +17,12 @@ from logline.display_text import show_bidi
 # The stats line asks for at most this share of the status bar: the messages ("Opening…",
 # "Loading the model…", "Stopping…") are shown beside it, never squeezed out by it.
 STATS_SHARE = 0.45
+
+# QProgressBar's format replaces %m, %v and %p (maximum, value, percent) and has no escape for a
+# literal "%" ("%%" shows as two): a word joiner after a "%" that precedes one of those letters
+# keeps it literal, invisibly ("reading: 5%" and "50%p" show as written).
+_FORMAT_CODE = re.compile(r"%(?=[mvp])")
+_JOINER = "\u2060"
 
 
 class ElidedLabel(QLabel):
@@ -74,14 +82,14 @@ class StatusPanel:
         self.bar.clearMessage()
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(min(done, max(total, 1)))
-        self.progress.setFormat(text.replace("%", "%%"))
+        self.progress.setFormat(_FORMAT_CODE.sub("%" + _JOINER, text))
         self.progress.show()
 
     @property
     def text(self) -> str:
         """What the left of the status bar says now (the progress bar's text, or the message)."""
         if self.reading:
-            return self.progress.format().replace("%%", "%")
+            return self.progress.format().replace("%" + _JOINER, "%")
         return self.bar.currentMessage()
 
     def hide_progress(self) -> None:

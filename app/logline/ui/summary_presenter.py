@@ -109,6 +109,7 @@ class SummaryPresenter(QObject):
         self.model_label = ""
         self._writing: set[int] = set()  # notes being written now (their indices)
         self._counts = (0, 0)  # notes done, of how many, in the current phase
+        self._reading: tuple[int, int] | None = None  # the next batch's prompt tokens read
         self._phase_started = time.monotonic()
         self._show_notes_tab(False)
 
@@ -171,6 +172,7 @@ class SummaryPresenter(QObject):
             self.screen.notes_view.append(event.phase, event.index, event.text, event.retract)
             if event.index not in self._writing:  # one more note in progress: say so
                 self._writing.add(event.index)
+                self._reading = None  # notes are written once their prompts are read
                 self._show_chunk_progress(event.phase, *self._counts)
         elif isinstance(event, ChunkDone):
             self._on_chunk_done(event)
@@ -194,7 +196,9 @@ class SummaryPresenter(QObject):
             log.debug("Unhandled summary event %s", type(event).__name__)
 
     def _on_reading(self, done: int, total: int) -> None:
-        if self.phase in ("map", "merge"):  # the bar counts chunks there, not tokens
+        if self.phase in ("map", "merge"):  # the bar counts chunks there; the text says reading
+            self._reading = (done, total) if done < total else None
+            self._show_chunk_progress(self.phase, *self._counts)
             return
         label = "Reading the notes…" if self.phase == "reduce" else "Reading the document…"
         self.screen.status.show_progress(done, total, label)
@@ -219,6 +223,9 @@ class SummaryPresenter(QObject):
         screen = self.screen
         self.phase = phase
         self._writing = set()
+        self._reading = None
+        self._phase_started = time.monotonic()
+        self._counts = (0, items)
         if phase == "map":
             screen.notes_view.begin_phase("map", items, titles=self.chunk_labels)
             self._show_notes_tab(True)
@@ -247,13 +254,12 @@ class SummaryPresenter(QObject):
         self._update_notes_tab()
 
     def _show_chunk_progress(self, phase: str, done: int, total: int) -> None:
-        """What is written, what is in progress, the time so far and an estimate."""
-        if done == 0 and not self._writing:
-            self._phase_started = time.monotonic()
-            self._counts = (0, total)
+        """What is written, what is in progress (or being read), the time so far and an
+        estimate."""
         level = self.screen.notes_view.level
         elapsed = time.monotonic() - self._phase_started
-        text = notes_progress(phase, done, len(self._writing), total, elapsed, level)
+        writing = len(self._writing)
+        text = notes_progress(phase, done, writing, total, elapsed, level, self._reading)
         self.screen.status.show_steps(text, done, total)
 
     # -- the Notes tab ---------------------------------------------------------------------
