@@ -38,3 +38,18 @@ def test_a_server_answer_keeps_where_it_came_from_and_how_it_was_counted() -> No
     assert "about 1,200 prompt tokens" in stored.one_line()
     old = MessageStats.from_json({"model": "tiny", "prompt_tokens": 3})  # stored before servers
     assert not old.on_server and old.counts_from == "local"
+
+
+def test_a_runs_stats_line_groups_thousands() -> None:
+    """The status bar read "73067 prompt tokens" after a long summary."""
+    from logline.engine.events import GenerationStats
+
+    stats = GenerationStats(
+        prompt_tokens=73067,
+        prompt_seconds=36.5,
+        generation_tokens=14800,
+        generation_seconds=400.0,
+        peak_memory_bytes=1 << 30,
+    )
+    line = stats.one_line()
+    assert line.startswith("73,067 prompt tokens at 2,002 tok/s, 14,800 generated at 37.0 tok/s")

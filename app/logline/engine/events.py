@@ -113,8 +113,8 @@ class GenerationStats:
     def one_line(self) -> str:
         about = "about " if self.counts_from == "estimate" else ""
         line = (
-            f"{about}{self.prompt_tokens} prompt tokens at {self.prompt_tps:.0f} tok/s, "
-            f"{about}{self.generation_tokens} generated at {self.generation_tps:.1f} tok/s, "
+            f"{about}{self.prompt_tokens:,} prompt tokens at {self.prompt_tps:,.0f} tok/s, "
+            f"{about}{self.generation_tokens:,} generated at {self.generation_tps:,.1f} tok/s, "
             f"first token after {self.time_to_first_token:.1f} s"
         )
         if self.on_server:
