@@ -28,6 +28,15 @@ def test_every_text_colour_meets_aa_on_its_background(theme: Theme) -> None:
     assert all(ratio >= AA for _, ratio in low), low
 
 
+@pytest.mark.parametrize("theme", [LIGHT, DARK], ids=["light", "dark"])
+def test_a_disabled_summarize_button_looks_dimmer_than_an_enabled_one(theme: Theme) -> None:
+    """In the dark theme the disabled button had white text on navy: more contrast (11:1) than
+    the enabled one (5.7:1), so it looked ready to press with no document open."""
+    enabled = contrast(theme.accent_text, theme.accent)
+    disabled = contrast(theme.accent_disabled_text, theme.accent_disabled)
+    assert disabled <= 0.6 * enabled, (disabled, enabled)
+
+
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 def test_note_states_are_readable_in_both_themes(dark: bool) -> None:
     surface = (DARK if dark else LIGHT).surface

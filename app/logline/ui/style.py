@@ -32,7 +32,8 @@ QToolBar#mainToolBar QToolButton#summarizeButton {{
 }}
 QToolBar#mainToolBar QToolButton#summarizeButton:hover {{ background: {t.accent_hover}; }}
 QToolBar#mainToolBar QToolButton#summarizeButton:disabled {{
-    background: {t.accent_disabled}; border-color: {t.accent_disabled}; color: {t.accent_text};
+    background: {t.accent_disabled}; border-color: {t.accent_disabled};
+    color: {t.accent_disabled_text};
 }}
 QLabel#modelLabel, QLabel#modeLabel {{ color: {t.muted}; padding-left: 8px; }}
 QComboBox#modeCombo {{ padding: 4px 8px; }}

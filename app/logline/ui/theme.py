@@ -49,6 +49,7 @@ class Theme:
     link: str  # links in text (citations)
     accent_text: str
     accent_disabled: str
+    accent_disabled_text: str  # dimmer than accent_text on accent: a disabled Summarize looks it
     selection: str
     selection_text: str
     error_background: str
@@ -87,6 +88,7 @@ LIGHT = Theme(
     link="#2f6fde",
     accent_text="#ffffff",
     accent_disabled="#b9c9ea",
+    accent_disabled_text="#ffffff",
     selection="#cfe0fb",
     selection_text="#111111",
     error_background="#fdecec",
@@ -120,7 +122,8 @@ DARK = Theme(
     accent_hover="#2857b3",
     link="#8fb4f5",
     accent_text="#ffffff",
-    accent_disabled="#2b3a55",
+    accent_disabled="#263042",
+    accent_disabled_text="#6f7889",
     selection="#2f4f86",
     selection_text="#ffffff",
     error_background="#3a1d1d",
