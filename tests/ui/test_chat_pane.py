@@ -256,7 +256,21 @@ def test_a_damaged_store_turns_the_chat_off_and_says_why(qtbot, tiny_model_dir: 
     window = make_window(qtbot, tiny_model_dir)
     assert window.store is None and not window.chat_pane.isEnabled()
     assert "Conversations are off" in window.banner.findChild(QLabel).text()
+    assert "Conversations are off" in window.chat_pane.view.placeholderText()
     assert path.read_bytes() == b"not a database" * 100  # never overwritten
+    window.close()
+
+
+def test_the_chat_hint_says_to_open_a_document_until_one_is(
+    qtbot, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    """With nothing open the chat said "Ask a question about the open document"."""
+    from logline.ui.chat_view import IDLE_HINT, NO_DOCUMENT_HINT
+
+    window = make_window(qtbot, tiny_model_dir)
+    assert window.chat_pane.view.placeholderText() == NO_DOCUMENT_HINT
+    open_script(qtbot, window, write_script(tmp_path))
+    assert window.chat_pane.view.placeholderText() == IDLE_HINT
     window.close()
 
 

@@ -198,3 +198,16 @@ def test_a_palette_change_repaints_the_frames(view: ChatView) -> None:
     palette.setColor(QPalette.ColorRole.Text, QColor("#e6e6e6"))
     view.setPalette(palette)
     assert view.renders > painted
+
+
+def test_no_conversation_yet_is_said_not_left_blank(qtbot) -> None:
+    """The conversation picker was an empty box until the first question."""
+    from logline.ui.conversation_list import NO_CONVERSATION
+
+    conversations = ConversationList()
+    qtbot.addWidget(conversations)
+    conversations.set_conversations([], None)
+    assert conversations.combo.currentIndex() == -1
+    assert conversations.combo.placeholderText() == NO_CONVERSATION
+    conversations.set_conversations([(3, "Who is Mike?")], 3)
+    assert conversations.combo.currentText() == "Who is Mike?"

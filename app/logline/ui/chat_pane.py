@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from logline.ui.chat_composer import ChatComposer
-from logline.ui.chat_view import ChatView, ShownMessage
+from logline.ui.chat_view import IDLE_HINT, NO_DOCUMENT_HINT, ChatView, ShownMessage
 from logline.ui.context_meter import ContextMeter
 from logline.ui.conversation_list import ConversationList
 from logline.ui.model_picker import ModelPicker
@@ -120,6 +120,8 @@ class ChatPane(QWidget):
         self.update_actions()
 
     def set_document_open(self, is_open: bool) -> None:
+        if self.view.placeholderText() in (IDLE_HINT, NO_DOCUMENT_HINT):  # not a warning's
+            self.view.setPlaceholderText(IDLE_HINT if is_open else NO_DOCUMENT_HINT)
         self.composer.setEnabled(is_open)
         self.conversations.setEnabled(is_open and not self.composer.busy)
         self.update_actions()

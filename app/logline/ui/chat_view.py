@@ -35,6 +35,7 @@ __all__ = ["FINISH_LABELS", "ChatView", "ShownMessage", "linkify_citations"]
 FLUSH_INTERVAL_MS = 50
 MAX_FLUSH_INTERVAL_MS = 500
 IDLE_HINT = "Ask a question about the open document: the answers cite its scenes."
+NO_DOCUMENT_HINT = "Open a document to ask questions about it: the answers cite its scenes."
 
 # How an answer ended, when it did not simply finish.
 FINISH_LABELS = {

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
 
 __all__ = ["ConversationList"]
 
+NO_CONVERSATION = "No conversation yet"
+
 
 class ConversationList(QWidget):
     chosen = Signal(int)  # a conversation id the user picked
@@ -34,6 +36,7 @@ class ConversationList(QWidget):
         self.combo.setToolTip("This document's conversations, the latest first")
         self.combo.setAccessibleDescription("This document's conversations, the latest first")
         self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.combo.setPlaceholderText(NO_CONVERSATION)  # shown while none is chosen
         self.new_button = self._button("New", "Start a new conversation about this document")
         self.rename_button = self._button("Rename", "Rename this conversation")
         self.delete_button = self._button("Delete", "Delete this conversation")
