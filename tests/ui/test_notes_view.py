@@ -63,3 +63,12 @@ def test_a_repeated_tail_withdrawn_by_the_loop_guard_leaves_the_notes(view: Note
     assert view.sections[0].text == "- Ida leaves.\n- Theo stays."
     assert view.counts("map") == (1, 1)
     assert "repeated tail trimmed" in view.toPlainText()
+
+
+def test_a_title_wraps_between_references_never_inside_one(view: NotesView) -> None:
+    """A narrow pane showed "Chunk 1 · opening, Sc. 1–2, pp." with "1–3" on the next line."""
+    view.begin_phase("map", 1, titles=["opening, Sc. 1–2, pp. 1–3"])
+    view.render()
+    text = view.document().toRawText()  # keeps no-break spaces (toPlainText turns them plain)
+    assert "Chunk 1 · opening, Sc.\u00a01–2, pp.\u00a01–3" in text
+    assert view.sections[0].title == "Chunk 1 · opening, Sc. 1–2, pp. 1–3"  # the data is as is

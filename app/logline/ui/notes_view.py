@@ -197,6 +197,14 @@ def citation_links(escaped: str) -> str:
     return _MARKDOWN_LINK.sub(lambda m: f'<a href="{m.group(2)}">{m.group(1)}</a>', linked)
 
 
+# "Sc. 1–2, pp. 1–3" in a title: a narrow pane wraps it between references, never inside one.
+_CITED = re.compile(r"\b(Sc|pp|p)\. (?=\d)")
+
+
+def _unbreakable(match: re.Match[str]) -> str:
+    return f"{match.group(1)}.\u00a0"
+
+
 def _section_html(section: NoteSection, dark: bool = False) -> str:
     """One section; its text in the palette's colour, its state in one readable on it."""
     label, colour = _STATE.get(section.state, _STATE["done"])
@@ -208,7 +216,7 @@ def _section_html(section: NoteSection, dark: bool = False) -> str:
     )
     return (
         "<p style='margin-top:10px; margin-bottom:2px'>"
-        f"<b>{html.escape(section.title)}</b>"
+        f"<b>{html.escape(_CITED.sub(_unbreakable, section.title))}</b>"
         f"&nbsp;&nbsp;<span style='color:{colour}'>{html.escape(label)}</span></p>"
         "<p style='white-space:pre-wrap; margin-top:0; margin-bottom:8px'>"
         f"{body}</p>"
