@@ -8,6 +8,7 @@ embedded one.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,29 @@ import pytest
 from logline.engine import gpu_precision
 from logline.engine.gpu_precision import ProductTimes, choose_gpu_precision
 
-FAST_DENSE = ProductTimes(
-    quantized_one=40e-6, quantized_batch=414e-6, dense_one=55e-6 / 1.5, dense_batch=55e-6
-)  # Llama-3-8B gate_proj on an H200 (bf16 one row ~40)
+ROWS = Path(__file__).resolve().parents[1] / "bench" / "gpu" / "results" / "rows"
+# One Llama layer's projections; v and up have the shapes of k and gate (measured once).
+LAYER = ("q_proj", "k_proj", "k_proj", "o_proj", "gate_proj", "gate_proj", "down_proj")
+
+
+def measured(name: str, projections: tuple[str, ...]) -> ProductTimes:
+    """``projections``' times from ``bench/gpu/quantized_rows.py`` on the H200 (1 and 16 rows),
+    summed as :func:`gpu_precision.measure` sums a layer."""
+    rows = json.loads((ROWS / f"quantized-rows-{name}.json").read_text(encoding="utf-8"))["rows"]
+    times = {(r["proj"], r["rows"]): r for r in rows}
+    total = ProductTimes(0.0, 0.0, 0.0, 0.0)
+    for proj in projections:
+        one, batch = times[(proj, 1)], times[(proj, gpu_precision.BATCH_ROWS)]
+        total = total + ProductTimes(
+            quantized_one=one["one_product_us"] * 1e-6,
+            quantized_batch=batch["one_product_us"] * 1e-6,
+            dense_one=one["dense_us"] * 1e-6,
+            dense_batch=batch["dense_us"] * 1e-6,
+        )
+    return total
+
+
+FAST_DENSE = measured("llama-3-8b-4bit", LAYER)  # a layer of Llama-3-8B on an H200
 FAST_QUANTIZED = ProductTimes(
     quantized_one=20e-6, quantized_batch=25e-6, dense_one=40e-6, dense_batch=45e-6
 )  # an Apple GPU: quantized kernels batch well
@@ -58,7 +79,20 @@ def test_measured_times_decide_and_the_reason_says_what_was_measured(tiny_model_
     chosen = choose_gpu_precision(mx, model, budget_bytes=2**30, times=FAST_DENSE)
     assert chosen.dequantized and not gpu_precision.quantized_modules(model)
     assert chosen.precision is not None and "dequantized" in chosen.precision
-    assert "7.5x faster" in chosen.reason
+    assert "4.9x faster" in chosen.reason
+
+
+@pytest.mark.parametrize("name", ["llama-3-8b-4bit", "llama-3.2-1b-4bit"])
+def test_the_h200s_figures_choose_the_copy_for_a_layer_not_for_the_gate_alone(name: str) -> None:
+    """Measured on an H200: the 8B's MLP gate alone was faster quantized for one row (fewer
+    bytes), so a probe of that projection alone kept 4-bit weights whose 16-row products were
+    4.9x slower than bf16 over the layer (and the whole model decoded one sequence faster in
+    bf16: 190 against 144 tok/s)."""
+    layer = measured(name, LAYER)
+    assert layer.dense_wins(), layer
+    assert layer.batch_gain >= gpu_precision.MIN_BATCH_GAIN
+    if name == "llama-3-8b-4bit":
+        assert not measured(name, ("gate_proj",)).dense_wins()  # what the old probe saw
 
 
 def test_no_copy_beyond_the_memory_budget_and_the_setting_wins(
@@ -81,9 +115,22 @@ def test_the_measurement_runs_on_this_device(tiny_model_dir: Path) -> None:
     import mlx.core as mx
 
     model = load(tiny_model_dir)
-    linear = gpu_precision._probe_linear(model)
-    assert linear is not None
-    times = gpu_precision.measure(mx, linear)
+    linears = gpu_precision.probe_linears(model)
+    layer = model.model.layers[0]
+    assert len(linears) == 7  # q, k, v, o, gate, up, down of the first layer
+    assert {id(m) for m in linears} == {
+        id(m)
+        for m in (
+            layer.self_attn.q_proj,
+            layer.self_attn.k_proj,
+            layer.self_attn.v_proj,
+            layer.self_attn.o_proj,
+            layer.mlp.gate_proj,
+            layer.mlp.up_proj,
+            layer.mlp.down_proj,
+        )
+    }
+    times = gpu_precision.measure(mx, linears)
     assert min(times.quantized_one, times.quantized_batch, times.dense_one, times.dense_batch) > 0
 
 

@@ -4,18 +4,23 @@ Batched decoding multiplies several rows (one token per sequence) by every weigh
 float weights, one product of 16 rows costs about what one row costs: the weights are read once.
 MLX's quantized products on CUDA read the weights again for every few rows (measured on an
 H200 with ``bench/gpu/quantized_rows.py``: Llama-3-8B's ``gate_proj`` took 40 µs for one row and
-414 µs for 16 at 4-bit, 55 µs for 1 to 16 in bf16), so a 4-bit model batches poorly there, and
+414 µs for 16 at 4-bit, 55 to 62 µs for 1 to 16 in bf16), so a 4-bit model batches poorly there, and
 even one sequence decoded faster in bf16 (190 against 144 tok/s). On Apple GPUs the quantized
 kernels batch well, and the smaller weights win.
 
-Rather than a rule per backend, :func:`choose_gpu_precision` measures, once at load: one of the
-model's own projections (the first layer's MLP gate, its widest product), at one row and at
-:data:`BATCH_ROWS` rows, quantized and dequantized. The copy is made only when it is clearly
-faster for a batch (:data:`MIN_BATCH_GAIN`), not slower for one sequence, and fits the memory
-budget beside everything else; the returned text says what was chosen and why, and the summary
-statistics show it. The copy is in the activations' own type (that of the quantization scales:
-bf16 for most MLX models, else float16), so only the product kernels change and greedy text
-stays the same (tested on the embedded model). ``LOGLINE_GPU_PRECISION=native`` keeps the
+Rather than a rule per backend, :func:`choose_gpu_precision` measures, once at load: the
+model's own projections of its first layer (attention and MLP, each once), at one row and at
+:data:`BATCH_ROWS` rows, quantized and dequantized, summed over the layer as a decode step runs
+them. The copy is made only when it is clearly faster for a batch (:data:`MIN_BATCH_GAIN`), not
+slower for one sequence, and fits the memory budget beside everything else; the returned text
+says what was chosen and why, and the summary statistics show it. One projection alone misleads:
+on the H200 the 8B's wide MLP gate was faster quantized for one row (40 against 62 µs: fewer
+bytes) while its attention projections were slower (q: 61 against 16 µs), and the whole model
+decoded one sequence faster in bf16; summed over the layer the two paths are within 5% for one
+row and the copy is 4.9x faster for 16 (``tests/test_gpu_precision.py`` reads those figures).
+The copy is in the activations' own type (that of the quantization scales: bf16 for most MLX
+models, else float16), so only the product kernels change and greedy text stays the same
+(tested on the embedded model). ``LOGLINE_GPU_PRECISION=native`` keeps the
 stored weights, ``=dense`` forces the copy (where it fits).
 """
 
@@ -47,6 +52,14 @@ class ProductTimes:
     quantized_batch: float
     dense_one: float
     dense_batch: float
+
+    def __add__(self, other: ProductTimes) -> ProductTimes:
+        return ProductTimes(
+            self.quantized_one + other.quantized_one,
+            self.quantized_batch + other.quantized_batch,
+            self.dense_one + other.dense_one,
+            self.dense_batch + other.dense_batch,
+        )
 
     @property
     def batch_gain(self) -> float:
@@ -86,17 +99,18 @@ def dense_bytes(model: Any) -> int:
     return float32_bytes(model) // 4 * item
 
 
-def _probe_linear(model: Any) -> Any | None:
-    """The projection measured: the first layer's MLP gate (the widest product), else any
-    quantized linear layer."""
+def probe_linears(model: Any) -> list[Any]:
+    """The projections measured: the first layer's quantized ones (attention and MLP), else
+    any one quantized linear layer."""
     import mlx.nn as nn  # lazy: MLX
 
     layers = getattr(getattr(model, "model", model), "layers", None) or []
     if layers:
-        gate = getattr(getattr(layers[0], "mlp", None), "gate_proj", None)
-        if isinstance(gate, nn.QuantizedLinear):
-            return gate
-    return next((m for m in quantized_modules(model) if isinstance(m, nn.QuantizedLinear)), None)
+        first = [m for _, m in layers[0].named_modules() if isinstance(m, nn.QuantizedLinear)]
+        if first:
+            return first
+    linear = next((m for m in quantized_modules(model) if isinstance(m, nn.QuantizedLinear)), None)
+    return [linear] if linear is not None else []
 
 
 def _seconds(mx: Any, product: Callable[[], Any]) -> float:
@@ -108,7 +122,15 @@ def _seconds(mx: Any, product: Callable[[], Any]) -> float:
     return (time.perf_counter() - started) / REPEAT
 
 
-def measure(mx: Any, linear: Any) -> ProductTimes:
+def measure(mx: Any, linears: list[Any]) -> ProductTimes:
+    """Time ``linears`` (``nn.QuantizedLinear``) against their dequantized weights, summed."""
+    total = ProductTimes(0.0, 0.0, 0.0, 0.0)
+    for linear in linears:
+        total = total + measure_one(mx, linear)
+    return total
+
+
+def measure_one(mx: Any, linear: Any) -> ProductTimes:
     """Time ``linear`` (an ``nn.QuantizedLinear``) against its dequantized weight."""
     dense = mx.dequantize(
         linear.weight, linear.scales, linear.biases, linear.group_size, linear.bits
@@ -152,21 +174,21 @@ def choose_gpu_precision(
             f"than the {format_bytes(budget_bytes, memory=True)} available",
         )
     if setting != "dense":
-        linear = _probe_linear(model)
-        if linear is None:
+        linears = probe_linears(model)
+        if not linears:
             return PrecisionChoice(False, None, "stored weights kept (nothing to measure)")
-        times = times or measure(mx, linear)
+        times = times or measure(mx, linears)
         log.info("Quantized vs dense products here: %s", times)
         if not times.dense_wins():
             return PrecisionChoice(
                 False,
                 None,
-                f"stored weights kept: a {BATCH_ROWS}-row product is "
+                f"stored weights kept: a layer's {BATCH_ROWS}-row products are "
                 f"{times.batch_gain:.2f}x as fast dequantized, one row {times.one_row_ratio:.2f}x "
                 "as long (not worth the memory)",
             )
         why = (
-            f"a {BATCH_ROWS}-row product measured {times.batch_gain:.1f}x faster than "
+            f"a layer's {BATCH_ROWS}-row products measured {times.batch_gain:.1f}x faster than "
             "the stored weights'"
         )
     else:
