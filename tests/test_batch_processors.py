@@ -89,3 +89,22 @@ def test_rows_with_different_parameters_keep_their_own_processors() -> None:
     assert BatchProcessors.for_rows([one, None]) is None
     assert BatchProcessors.for_rows([]) is None
     assert not BatchProcessors(SamplingParams()).active
+    penalised = SamplingParams(repetition_penalty=1.2)
+    assert BatchProcessors.for_rows([penalised, SamplingParams(repetition_penalty=1.1)]) is None
+    window = SamplingParams(repetition_penalty=1.2, repetition_context_size=32)
+    assert BatchProcessors.for_rows([penalised, window]) is None
+
+
+def test_rows_that_differ_only_in_what_the_processors_do_not_read_share_them() -> None:
+    """``max_tokens``, stop strings and the loop guard are each row's own (its ``Row``), so
+    rows that end at different lengths still share one set of processors."""
+    guarded = SamplingParams(repetition_penalty=1.1, no_repeat_ngram=3, max_tokens=7)
+    others = [
+        SamplingParams(repetition_penalty=1.1, no_repeat_ngram=3, max_tokens=30),
+        SamplingParams(
+            repetition_penalty=1.1, no_repeat_ngram=3, stop_strings=("\n\n",), loop_guard=True
+        ),
+    ]
+    batched = BatchProcessors.for_rows([guarded, *others])
+    assert batched is not None
+    assert (batched.penalty, batched.window, batched.ngram) == (1.1, 64, 3)

@@ -506,3 +506,44 @@ def test_gpu_decode_steps_wait_while_a_kv_copy_would_be_large(worker: EngineThre
     kv, expected, decisions = worker.call(run)
     assert kv == expected
     assert decisions == {"cpu": True, "small": True, "large": False, "unknown": False}
+
+
+@pytest.mark.parametrize("pipelined", [True, False])
+def test_the_whole_gpu_plan_runs_here_and_writes_what_one_at_a_time_does(
+    worker: EngineThread, monkeypatch: pytest.MonkeyPatch, pipelined: bool
+) -> None:
+    """What only a GPU runs, together, on this CPU: the GPU plan (fused attention over the
+    shared buffer, GPU prompt chunks), finished rows kept idle until half have finished, the
+    batch-wide processors, and decode steps queued ahead (``pipelined``) or waiting for the
+    previous one (a large KV cache). Its texts, reasons and counts are those of the same plan
+    one request at a time, so the first H200 run cannot be the first to try the combination."""
+    from logline.engine import batch_decode, shared_kv
+    from logline.engine.backend import plan_backend
+
+    bodies = [*BODIES, *(f"Scene {n}. {BODIES[n % 3]}" for n in range(3))]
+    guarded = {"repetition_penalty": 1.1, "no_repeat_ngram": 3}
+    requests = [
+        GenerationRequest(
+            messages=[SYSTEM, {"role": "user", "content": body}],
+            sampling=SamplingParams(max_tokens=tokens, **guarded),
+        )
+        for body, tokens in zip(bodies, (3, 7, 30, 11, 5, 19), strict=True)
+    ]
+    plan = worker.call(lambda e: e.loaded.plan)
+    gpu = worker.call(lambda e: plan_backend(e.loaded.model, device="gpu"))
+    assert gpu.device == "gpu" and gpu.fused_attention and not gpu.row_exact and gpu.share_kv
+    monkeypatch.setattr(shared_kv, "PIPELINED_KV_SHARE", 1e9 if pipelined else 0.0)
+    assert batch_decode.COMPACT_SHARE["gpu"] == 0.5
+
+    def set_plan(engine: Engine, new) -> None:
+        engine.loaded.plan = new
+
+    worker.call(lambda e: set_plan(e, gpu))
+    try:
+        batched, _, _ = _batch(worker, requests)
+        alone = _sequential(worker, requests)
+    finally:
+        worker.call(lambda e: set_plan(e, plan))
+    assert [r.tokens for r in batched] == [3, 7, 30, 11, 5, 19]
+    assert all(r.reason == "length" for r in batched)
+    assert [r.text for r in batched] == alone

@@ -5,9 +5,10 @@ penalty and ``ngram.NoRepeatNGram``. Run per row in a batched decode step, they 
 small operations per row and step, and on a GPU a wide map batch would spend much of each step
 building those per-row graphs.
 
-When every row of a batch has the same sampling parameters (all of a summary's map or merge
-requests do), :class:`BatchProcessors` applies the same penalties to the whole batch with a
-handful of array operations. The results are the per-row processors' exactly:
+When every row of a batch has the same penalties (all of a summary's map or merge requests
+do; their lengths and stop strings may differ, those are each row's own),
+:class:`BatchProcessors` applies them to the whole batch with a handful of array operations.
+The results are the per-row processors' exactly:
 
 - repetition penalty: the same gather, sign-aware scaling and scatter as mlx-lm's processor,
   over each row's last ``repetition_context_size`` tokens (rows decoded together have fed the
@@ -42,10 +43,11 @@ class BatchProcessors:
 
     @classmethod
     def for_rows(cls, params: Sequence[SamplingParams | None]) -> BatchProcessors | None:
-        """The batched processors for rows with these parameters, or None when the rows differ:
-        then each row runs its own processors."""
+        """The batched processors for rows whose penalties are the same (their other
+        parameters, such as ``max_tokens``, may differ), or None when they differ: then each
+        row runs its own processors."""
         first = params[0] if params else None
-        if first is None or any(p != first for p in params):
+        if first is None or any(p is None or _penalties(p) != _penalties(first) for p in params):
             return None
         return cls(first)
 
@@ -83,3 +85,8 @@ class BatchProcessors:
     def _ban_repeats(self, logits: Any) -> Any:
         generated = self.history[:, 1:]  # the first column is the rows' last prompt tokens
         return ban_repeated_ngrams(generated, logits, self.ngram)
+
+
+def _penalties(params: SamplingParams) -> tuple[float, int, int]:
+    """What the processors read of ``params``."""
+    return (params.repetition_penalty, params.repetition_context_size, params.no_repeat_ngram)
