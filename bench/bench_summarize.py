@@ -175,6 +175,16 @@ def run_logline(engine: Any, document: Any, options: Any) -> dict[str, Any]:
     }
 
 
+def print_phases(phases: list[dict[str, Any]]) -> None:
+    """One line a phase, as soon as a run ends (a cut device call still shows where time went)."""
+    for p in phases:
+        print(
+            f"  {p['phase']}: {p['items']} item(s), {p['seconds']:.1f} s, batch {p['batch_size']}, "
+            f"{p['prompt_tokens']:,} prompt + {p['generated_tokens']:,} generated tokens "
+            f"({p['generated_tps']:,.0f} tok/s), peak {p['peak_memory_bytes'] / 2**20:,.0f} MiB"
+        )
+
+
 def budget_figures(run: dict[str, Any], weights: int) -> list[dict[str, Any]]:
     """Each batched phase's peak against what its memory budget allowed: the memory in use
     when the model was loaded (``weights``) plus the budget that sized the batch."""
@@ -399,6 +409,7 @@ def main(argv: list[str] | None = None) -> int:
         plan = logline_run.pop("result").plan
         seconds, tokens = logline_run["seconds"], logline_run["generated_tokens"]
         print(f"Logline: {seconds:.1f} s, {tokens:,} tokens")
+        print_phases(logline_run["phases"])
         logline_runs.append(logline_run)
     print(f"Plan: {logline_run['plan']}")
     naive_run = None if args.skip_naive else run_naive(engine, document, options, plan)

@@ -11,9 +11,12 @@ heads, KV heads, RoPE theta and scaling, 128,256-token vocabulary, context lengt
 weights (bf16, or affine 4-bit with group size 64 through ``mlx_lm.utils.quantize_model``) and a
 byte-level BPE tokenizer padded to 128,256 ids with Llama-3's special tokens and chat template
 (eos ``<|eot_id|>``). The regular tokens come from ``--tokenizer-from`` (any byte-level BPE
-``tokenizer.json``, e.g. SmolLM2's) or are learned from ``--train-text``; the ids above them are
-``<|reserved_special_token_N|>`` specials, which decode to text and re-encode to one id each, so
-generated notes keep their token count through a merge as a real model's would.
+``tokenizer.json``, e.g. SmolLM2's) or are learned from ``--train-text``; the ids above them, up
+to Llama 3's specials, are plain added tokens (``{r49135}``...), which decode to text and
+re-encode to one id each, so generated notes keep their token count through a merge as a real
+model's would. (They were ``<|reserved_special_token_N|>`` specials until Logline's prompts began
+to keep control-token text as plain text: a random note then re-read as ~14 tokens a token, and
+the merges grew to twice the map phase's tokens.)
 
 Weights are drawn on the default device (the GPU under MLX's CUDA backend) with a small scale so
 that bf16 activations stay finite; one forward pass checks the logits for NaN/inf.
@@ -102,6 +105,16 @@ ARCHS: dict[str, dict[str, Any]] = {
     },
 }
 
+# ``--tiny``: the same vocabulary, template and attention layout at a width a CPU runs quickly.
+TINY = {
+    "hidden_size": 256,
+    "intermediate_size": 512,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "head_dim": 64,
+}
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -112,6 +125,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     source.add_argument("--tokenizer-from", type=Path, help="a byte-level BPE tokenizer.json")
     source.add_argument("--train-text", type=Path, help="learn a byte-level BPE from this text")
     parser.add_argument("--layers", type=int, help="fewer layers (quick local checks only)")
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help="the arch's vocabulary and template at a toy width (hidden 256, 2 layers): fast on a "
+        "CPU, for checking a run's phases and token counts here before a GPU lease",
+    )
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args(argv)
 
@@ -158,6 +177,14 @@ def regular_vocab_trained(text_path: Path, size: int = 32000) -> tuple[list[str]
     return [t for t, _ in ordered], merges, None
 
 
+def filler_text(token_id: int) -> str:
+    """The text of a filler id (between the regular tokens and Llama 3's specials): plain
+    printable ASCII that is not markup, so it decodes to itself (mlx-lm's byte-level detokenizer
+    maps those characters to themselves), re-encodes to its one id, and Logline's prompts keep
+    it as text (``logline.engine.prompt_tokens`` breaks only control tokens and ``<...>``)."""
+    return f"{{r{token_id}}}"
+
+
 def write_tokenizer(folder: Path, tokens: list[str], merges: list, pre_tokenizer: Any) -> None:
     """``tokenizer.json`` + ``tokenizer_config.json`` + ``special_tokens_map.json`` with exactly
     ``VOCAB_SIZE`` ids: the regular tokens first, then specials up to the Llama-3 ones."""
@@ -170,9 +197,17 @@ def write_tokenizer(folder: Path, tokens: list[str], merges: list, pre_tokenizer
     tokenizer = Tokenizer(models.BPE(vocab=vocab, merges=merges, fuse_unk=False))
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
     tokenizer.decoder = decoders.ByteLevel()
+    # Ids are assigned in the order tokens are added: fillers up to Llama 3's specials, then
+    # those (its reserved ones included, special as in Llama 3).
+    tokenizer.add_tokens(
+        [
+            AddedToken(filler_text(token_id), special=False, normalized=False)
+            for token_id in range(len(tokens), FIRST_SPECIAL)
+        ]
+    )
     reserved = 0
     specials = []
-    for token_id in range(len(tokens), VOCAB_SIZE):
+    for token_id in range(FIRST_SPECIAL, VOCAB_SIZE):
         name = LLAMA3_SPECIALS.get(token_id)
         if name is None:
             name = f"<|reserved_special_token_{reserved}|>"
@@ -242,6 +277,8 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     config = json.loads(json.dumps(ARCHS[args.arch]))
     if config["rope_scaling"] is None:
         del config["rope_scaling"]
+    if args.tiny:
+        config.update(TINY)
     if args.layers:
         config["num_hidden_layers"] = args.layers
     out: Path = args.out
