@@ -29,6 +29,11 @@ BREAK = "\u200b"  # zero width space: splits a marker's text so it no longer mat
 # Added tokens not flagged special that still read as markup (<think>, [INST] in some vocabularies)
 _MARKUP = re.compile(r"[<\[]\S*[>\]]")
 _PLACEHOLDER = "x"
+# Reasoning models (Qwen3, SmolLM3...) answer at once when their template is rendered with
+# ``enable_thinking`` false; otherwise a note's few hundred tokens go to a ``<think>`` block the
+# reader never asked for. mlx-lm's tokenizer wrapper renames the flag for templates that call it
+# otherwise and would default it to on; a template without the flag ignores it.
+NO_THINKING = {"enable_thinking": False}
 _MAX_PASSES = 4
 
 
@@ -84,7 +89,7 @@ class PromptTokenizer:
             # Render to text, then encode: the return type of tokenize=True differs across
             # transformers versions (a list, or a BatchEncoding since transformers 5).
             text = tokenizer.apply_chat_template(
-                messages, add_generation_prompt=True, tokenize=False
+                messages, add_generation_prompt=True, tokenize=False, **NO_THINKING
             )
             return list(tokenizer.encode(text, add_special_tokens=False))
         return list(tokenizer.encode("\n\n".join(m["content"] for m in messages)))
