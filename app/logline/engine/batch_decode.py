@@ -33,6 +33,7 @@ from logline.engine.sampling import SamplingParams, build_sampler
 from logline.engine.shared_kv import RowCaches, SharedKV, pipelines_kv_writes
 from logline.engine.stop_text import StopText
 from logline.engine.swaps import batch_blocks, decode_blocks
+from logline.engine.think_text import think_filter
 
 # When rows finish, the batch drops them (copying every remaining row's KV buffers) only once at
 # most this share of its rows still decodes. A CPU's step costs in proportion to its rows, so it
@@ -104,7 +105,7 @@ def new_row(
         processors=processors,
         eos=frozenset(tokenizer.eos_token_ids),
         detokenizer=tokenizer.detokenizer,
-        stop=StopText(params.stop_strings),
+        stop=StopText(params.stop_strings, think_filter(tokenizer, prompt)),
         guard=LoopGuard() if params.loop_guard else None,
         params=params,
     )

@@ -42,6 +42,7 @@ from logline.engine.prompt_tokens import PromptTokenizer
 from logline.engine.requests import GenerationRequest, LoadedModel, Message
 from logline.engine.stream import decode_stream
 from logline.engine.swaps import prompt_blocks
+from logline.engine.think_text import think_filter
 from logline.engine.weights import check_prompt, describe_precision, materialize
 
 log = logging.getLogger(__name__)
@@ -226,6 +227,7 @@ class Engine(BatchGeneration):
                 emit,
                 answer,
                 loaded.context_length,
+                think_filter(loaded.tokenizer, prompt),
             )
             emit(Generated("", generated, 0, reason))  # type: ignore[arg-type]
         except GenerationCancelled:

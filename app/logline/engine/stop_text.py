@@ -1,18 +1,22 @@
 """Stop strings while text streams: hold back what could be the start of one, cut at the first.
 
 One helper for every decoding path (a single stream and each row of a batch), so a stop string
-ends a sequence the same way everywhere and no text of it is ever shown.
+ends a sequence the same way everywhere and no text of it is ever shown. A reasoning model's
+think block is removed first (:class:`~logline.engine.think_text.ThinkText`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from logline.engine.think_text import ThinkText
+
 
 class StopText:
     """Streams one sequence's text, holding back what could be the start of a stop string."""
 
-    def __init__(self, stops: Sequence[str]) -> None:
+    def __init__(self, stops: Sequence[str], think: ThinkText | None = None) -> None:
+        self.think = think  # a reasoning model's think blocks, removed before stops are sought
         self.stops = tuple(s for s in stops if s)
         self.hold_back = max((len(s) for s in self.stops), default=0)
         self.text = ""
@@ -21,6 +25,8 @@ class StopText:
 
     def add(self, piece: str) -> str:
         """Add decoded text; return the part that is safe to show now."""
+        if self.think is not None and not self.stopped:
+            piece = self.think.add(piece)
         if not piece or self.stopped:
             return ""
         self.text += piece
@@ -43,6 +49,11 @@ class StopText:
 
     def flush(self) -> str:
         """What is still held back (the sequence ended without a stop string)."""
+        head = ""
+        if self.think is not None and not self.stopped:
+            head = self.add(self.think.flush())
+            if self.stopped:  # what the think filter held back ended in a stop string
+                return head
         out = self.text[self.sent :]
         self.sent = len(self.text)
-        return out
+        return head + out

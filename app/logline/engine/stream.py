@@ -20,6 +20,7 @@ from logline.engine.mlx_runtime import import_mlx
 from logline.engine.sampling import SamplingParams, build_sampler
 from logline.engine.stop_text import StopText
 from logline.engine.swaps import decode_blocks
+from logline.engine.think_text import ThinkText
 
 
 def decode_stream(
@@ -33,6 +34,7 @@ def decode_stream(
     emit: Callable[[Generated], None],
     token_ids: list[int] | None = None,
     context_length: int | None = None,
+    think: ThinkText | None = None,
 ) -> tuple[int, FinishReason]:
     """Decode from ``cache`` (the prompt but its last token already read); (tokens, reason).
 
@@ -40,6 +42,7 @@ def decode_stream(
     prompt, up to its offset: a conversation keeps it as a checkpoint). ``context_length``
     (the model's) caps the room reserved ahead: an absurd ``max_tokens`` from a caller that
     bypasses the summarizer's bounds never reserves gigabytes (or crashes the allocator).
+    ``think``: a reasoning model's think blocks are kept out of the text (:mod:`.think_text`).
     """
     mx = import_mlx()
     from mlx_lm import stream_generate  # lazy: mlx-lm
@@ -51,7 +54,7 @@ def decode_stream(
         if context_length:
             ahead = min(ahead, max(context_length, offset + 1))
         reserve(cache, ahead)
-    stop = StopText(params.stop_strings)
+    stop = StopText(params.stop_strings, think)
     guard = LoopGuard() if params.loop_guard else None
     count = 0
     reason: FinishReason = "length"
