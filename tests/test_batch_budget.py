@@ -72,10 +72,32 @@ def test_the_ceiling_can_be_raised_to_measure_wider_batches(
     worker: EngineThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(budgets.ROWS_ENV, "24")
-    assert budgets.max_rows("cpu") == budgets.max_rows("gpu") == 24
+    assert budgets.max_rows("cpu") == budgets.max_rows("cuda") == 24
     assert worker.call(lambda e: _budget(e, 2048, 40)).size == 24
     monkeypatch.setenv(budgets.ROWS_ENV, "many")
-    assert budgets.max_rows("gpu") == budgets.MAX_ROWS["gpu"]
+    assert budgets.max_rows("cuda") == budgets.MAX_ROWS["cuda"]
+
+
+def test_each_gpu_kind_has_its_measured_ceiling() -> None:
+    """CUDA's ceiling was measured on the H200 (58 Big Fish notes in one batch beat 16 at a
+    time); Metal keeps the narrower one until an Apple GPU measures otherwise."""
+
+    class Metal:
+        @staticmethod
+        def is_available() -> bool:
+            return True
+
+    class WithMetal:
+        metal = Metal()
+
+    class WithoutMetal:
+        metal = None
+
+    assert budgets.ceiling_kind(WithoutMetal(), "cpu") == "cpu"
+    assert budgets.ceiling_kind(WithMetal(), "cpu") == "cpu"
+    assert budgets.ceiling_kind(WithMetal(), "gpu") == "metal"
+    assert budgets.ceiling_kind(WithoutMetal(), "gpu") == "cuda"
+    assert budgets.max_rows("cuda") >= 58 > budgets.max_rows("metal") >= budgets.max_rows("cpu")
 
 
 def test_a_batch_sized_by_a_small_budget_stays_under_it(

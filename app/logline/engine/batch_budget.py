@@ -7,7 +7,7 @@ the CPU) less what is already in use (the weights, a kept prompt prefix) and a s
 the runtime's own temporaries. The number of sequences is that budget over one sequence's bytes,
 bounded by the most that measurably pays off on this kind of device (:data:`MAX_ROWS`): on a CPU
 a batch is bound by arithmetic, so beyond 8 rows nothing is gained; a GPU reads each weight
-once for the whole batch, so wider batches pay, up to a point still being measured.
+once for the whole batch, so wider batches pay (64 rows on CUDA, measured; 16 on Metal).
 
 Memory does not grow with the script's length: a long script runs more batches, not larger
 ones. ``LOGLINE_MEMORY_BUDGET`` (bytes, or with a K/M/G suffix) replaces the device's figure,
@@ -28,12 +28,16 @@ from logline.units import format_bytes
 
 log = logging.getLogger(__name__)
 
-# The most rows that pay off per device kind. CPU: 8, where decoding stops gaining. GPU: 16 for
-# now. Measured on an H100 (bench/gpu/batch_decode.py), 8 rows decoded 4.9x one row's tok/s;
-# on an H200 the 8B's whole map phase as one batch of 58 (a ceiling of 64) did not finish
-# Big Fish in 100 s where batches of 5 took 55 s: past some width the padded batch loses. The
-# issue-19 H200 runs settle this figure.
-MAX_ROWS = {"cpu": 8, "gpu": 16}
+# The most rows that pay off per device kind (:func:`ceiling_kind`).
+# CPU: 8, where decoding stops gaining.
+# CUDA: 64, measured on an H200 (bench/gpu/results/issue19): all of Big Fish's 58 map notes as
+# one batch took the 8B's whole summary to 22.2 s (map 13.6 s), where a ceiling of 16 took
+# 29.1 s (map 19.6 s); a step reads the weights once for every row, and finished rows idle
+# cheaply until half are done.
+# Metal: 16, unmeasured beyond that. An Apple GPU's quantized products batch well, but it has
+# far less arithmetic than an H200, so a wide batch turns compute-bound and the rows kept idle
+# until half finish would cost real time there.
+MAX_ROWS = {"cpu": 8, "metal": 16, "cuda": 64}
 MARGIN_SHARE = 0.1  # of the device's memory, kept free for the runtime and other temporaries
 MIN_MARGIN = 512 * 2**20
 ROW_TEMPORARY_FACTOR = 3  # logits in float32, their softmax and the sampler's copy, per row
@@ -74,14 +78,22 @@ def simulated_device_bytes() -> int | None:
     return int(float(match.group(1)) * scale)
 
 
-def max_rows(device: str) -> int:
-    """The most rows decoded together on ``device`` (``MAX_ROWS``, or ``LOGLINE_MAX_ROWS``)."""
+def ceiling_kind(mx: Any, device: str) -> str:
+    """The key of :data:`MAX_ROWS` for ``device`` ("cpu" or "gpu") here: a GPU is Metal or CUDA."""
+    if device != "gpu":
+        return "cpu"
+    return "metal" if memory.metal_available(mx) else "cuda"
+
+
+def max_rows(kind: str) -> int:
+    """The most rows decoded together on a device of ``kind`` (a :data:`MAX_ROWS` key), or
+    ``LOGLINE_MAX_ROWS``."""
     text = os.environ.get(ROWS_ENV, "").strip()
     if text:
         if text.isdigit() and int(text) >= 1:
             return int(text)
         log.warning("%s=%r is not a whole number of rows; ignored", ROWS_ENV, text)
-    return MAX_ROWS.get(device, MAX_ROWS["cpu"])
+    return MAX_ROWS.get(kind, MAX_ROWS["cpu"])
 
 
 def per_sequence_bytes(model: Any, tokens: int) -> int:
@@ -106,6 +118,6 @@ def batch_budget(
     margin = max(MIN_MARGIN, int(total * MARGIN_SHARE))
     budget = max(total - in_use - margin, 0)
     each = per_sequence_bytes(model, tokens_per_sequence)
-    maximum = max_rows(device)
+    maximum = max_rows(ceiling_kind(mx, device))
     size = max(1, min(maximum, sequences, budget // max(each, 1)))
     return BatchBudget(total, in_use, budget, each, maximum, size)
